@@ -1,0 +1,122 @@
+/**
+ * The `fleming` command line: one subcommand per stage, and `pipeline` for all of them.
+ *
+ *   fleming pipeline [--preset smoke|default|full] [--run DIR] [--kg seed|open] [--sources DIR]
+ *   fleming graph    [same options]
+ *   fleming download [--sources DIR]       fetch the open sources from their public origins
+ *   fleming bench                          speed and memory figures
+ */
+import { parseArgs } from 'node:util';
+import { resolveConfig, parseOverrides, Preset, RunConfig } from './core/config';
+import { openRun } from './core/run';
+import * as graphStage from './graph/stage';
+
+const HELP = `fleming — the Fleming-R1 workbench
+
+Usage: fleming <command> [options]
+
+Commands:
+  pipeline   run every stage in order on one run directory
+  graph      Stage 1: build the knowledge graph (graph/ in the run directory)
+  download   fetch the open knowledge-graph sources from their public origins (checksummed)
+  bench      print speed and memory figures
+  help       show this help
+
+Options:
+  --preset smoke|default|full   size of the run (default: default)
+  --run DIR                     run directory (default: runs/<timestamp>)
+  --kg seed|open                seed: the embedded hand-written graph (default); open: built from open sources
+  --sources DIR                 where the open sources live (default: $FLEMING_SOURCES or .cache/kg-sources)
+  --sider                       include SIDER side effects (non-commercial licence)
+  --strict                      stop at the first malformed input row instead of counting it
+  --seed N                      random seed (default 1234)
+  --set key.path=value          override any config field (repeatable), e.g. --set graph.strict=true
+  --force                       redo stages that already finished in this run directory
+`;
+
+export const STAGE_COMMANDS = ['graph'] as const;
+
+interface ParsedArgs {
+  command: string;
+  config: RunConfig;
+  force: boolean;
+  sources?: string;
+}
+
+export function parseCli(argv: string[], now = new Date()): ParsedArgs {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      preset: { type: 'string' },
+      run: { type: 'string' },
+      kg: { type: 'string' },
+      sources: { type: 'string' },
+      sider: { type: 'boolean' },
+      strict: { type: 'boolean' },
+      seed: { type: 'string' },
+      set: { type: 'string', multiple: true },
+      force: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const command = values.help ? 'help' : positionals[0] ?? 'help';
+  if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}" (see fleming help)`);
+  const overrides = parseOverrides(values.set ?? []) as Record<string, Record<string, unknown> | unknown>;
+  const graph = { ...((overrides.graph as Record<string, unknown>) ?? {}) };
+  if (values.kg !== undefined) graph.kg = values.kg;
+  if (values.sources !== undefined) graph.sourcesDir = values.sources;
+  if (values.sider) graph.includeSider = true;
+  if (values.strict) graph.strict = true;
+  if (Object.keys(graph).length) overrides.graph = graph;
+  if (values.run !== undefined) overrides.runDir = values.run;
+  if (values.seed !== undefined) {
+    const n = Number(values.seed);
+    if (!Number.isInteger(n)) throw new Error(`--seed expects an integer, got "${values.seed}"`);
+    overrides.seed = n;
+  }
+  const config = resolveConfig({ preset: values.preset as Preset | undefined, overrides, now });
+  return { command, config, force: Boolean(values.force), sources: values.sources };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseCli(argv);
+  switch (args.command) {
+    case 'help':
+      process.stdout.write(HELP);
+      return 0;
+    case 'graph': {
+      const ctx = openRun(args.config);
+      await graphStage.run(ctx, { force: args.force });
+      process.stdout.write(`graph written to ${ctx.dir}/graph\n`);
+      return 0;
+    }
+    case 'pipeline': {
+      const ctx = openRun(args.config);
+      ctx.log(`pipeline: run ${ctx.dir} (preset ${args.config.preset}, kg ${args.config.graph.kg}, seed ${args.config.seed})`);
+      const t0 = Date.now();
+      await graphStage.run(ctx, { force: args.force });
+      ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
+      process.stdout.write(`run written to ${ctx.dir}\n`);
+      return 0;
+    }
+    case 'download': {
+      const { downloadSources } = await import('./graph/download');
+      const { DEFAULT_CACHE } = await import('./graph/sources');
+      const dest = args.sources ?? DEFAULT_CACHE;
+      await downloadSources(dest, {
+        onProgress: (file: string, done: number, total: number) => process.stderr.write(`download: ${file} (${done}/${total})\n`),
+      });
+      process.stdout.write(`open sources in ${dest}\n`);
+      return 0;
+    }
+    case 'bench': {
+      const { runBench } = await import('../bench/bench');
+      await runBench(args.config);
+      return 0;
+    }
+    default:
+      throw new Error(`unknown command "${args.command}" (see fleming help)`);
+  }
+}

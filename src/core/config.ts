@@ -1,0 +1,121 @@
+/**
+ * Run configuration: one object for the whole pipeline, built from the defaults, a preset
+ * (smoke | default | full) and explicit overrides, in that order. It is written to
+ * runs/<id>/config.json, so every run records exactly what it ran with. Secrets (API keys) are
+ * never part of it: they come from the environment at the moment of use.
+ */
+export type Preset = 'smoke' | 'default' | 'full';
+export const PRESETS: readonly Preset[] = ['smoke', 'default', 'full'];
+
+export interface GraphConfig {
+  /** 'seed': the hand-written graph in data/seed (embedded default); 'open': built from the open sources. */
+  kg: 'seed' | 'open';
+  /** Directory with the open sources (the kg-sources layout); default: FLEMING_SOURCES or .cache/kg-sources. */
+  sourcesDir?: string;
+  /** Include SIDER side effects (CC BY-NC-SA: outputs become non-commercial). */
+  includeSider: boolean;
+  /** Stop at the first malformed row instead of counting it. */
+  strict: boolean;
+}
+
+export interface RunConfig {
+  preset: Preset;
+  /** Seed for every random choice in the run. */
+  seed: number;
+  /** Run directory; default runs/<timestamp>. */
+  runDir: string;
+  graph: GraphConfig;
+}
+
+export const defaults: RunConfig = {
+  preset: 'default',
+  seed: 1234,
+  runDir: '',
+  graph: { kg: 'seed', includeSider: false, strict: false },
+};
+
+/** What each preset changes relative to the defaults. */
+export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
+  smoke: {},
+  default: {},
+  full: { graph: { kg: 'open' } },
+};
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+export function deepMerge<T>(base: T, over: unknown): T {
+  if (!isPlainObject(over)) return base;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? deepMerge(out[k], v) : v;
+  }
+  return out as T;
+}
+
+/**
+ * Parses `a.b.c=value` overrides into a nested object. Values are JSON when they parse as JSON
+ * (numbers, booleans, quoted strings, arrays), plain strings otherwise.
+ */
+export function parseOverrides(pairs: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--set expects key.path=value, got ${JSON.stringify(pair)}`);
+    const keys = pair.slice(0, eq).split('.');
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      value = raw;
+    }
+    let cur = out;
+    for (const k of keys.slice(0, -1)) {
+      if (!isPlainObject(cur[k])) cur[k] = {};
+      cur = cur[k] as Record<string, unknown>;
+    }
+    cur[keys[keys.length - 1]] = value;
+  }
+  return out;
+}
+
+/** Checks that every key in `over` exists in `base` (catches typos in overrides). */
+function checkKeys(base: unknown, over: unknown, prefix = ''): void {
+  if (!isPlainObject(over)) return;
+  for (const [k, v] of Object.entries(over)) {
+    const at = prefix ? `${prefix}.${k}` : k;
+    if (!isPlainObject(base) || !(k in base)) {
+      // optional fields (declared with ?) are allowed when their parent exists
+      if (isPlainObject(base) && OPTIONAL_KEYS.has(at)) continue;
+      throw new Error(`unknown config key "${at}"`);
+    }
+    if (isPlainObject(v) && isPlainObject(base[k])) checkKeys(base[k], v, at);
+  }
+}
+
+const OPTIONAL_KEYS = new Set(['graph.sourcesDir']);
+
+/** The timestamp-based default run id, e.g. 2026-11-23T10-15-00. */
+export function defaultRunId(now = new Date()): string {
+  return now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
+}
+
+/** defaults ← preset ← overrides, validated. */
+export function resolveConfig(opts: { preset?: Preset; overrides?: unknown; now?: Date } = {}): RunConfig {
+  const preset = opts.preset ?? 'default';
+  if (!PRESETS.includes(preset)) throw new Error(`unknown preset "${preset}" (choose ${PRESETS.join(', ')})`);
+  checkKeys(defaults, opts.overrides);
+  let cfg = deepMerge(defaults, presetOverrides[preset]);
+  cfg = deepMerge(cfg, opts.overrides);
+  cfg.preset = preset;
+  if (!cfg.runDir) cfg.runDir = `runs/${defaultRunId(opts.now)}`;
+  if (cfg.graph.kg !== 'seed' && cfg.graph.kg !== 'open') throw new Error(`graph.kg must be "seed" or "open", got "${cfg.graph.kg}"`);
+  if (!Number.isInteger(cfg.seed)) throw new Error(`seed must be an integer, got ${cfg.seed}`);
+  return cfg;
+}

@@ -1,0 +1,76 @@
+/**
+ * The run directory and the context every stage receives. Layout (DESIGN.md):
+ *   runs/<id>/config.json, graph/, rods/, coldstart/, rlvr/, eval/, log.txt
+ * Each stage reads the previous stage's files and writes its own, so any stage can be rerun,
+ * inspected in a notebook or resumed.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunConfig } from './config';
+import { writeJson, readJson } from './io';
+import { progress, Progress, ProgressMode } from './progress';
+import { Rng } from './rng';
+
+export const STAGES = ['graph', 'rods', 'coldstart', 'rlvr', 'eval'] as const;
+export type StageName = (typeof STAGES)[number];
+
+export interface RunContext {
+  config: RunConfig;
+  /** Absolute run directory. */
+  dir: string;
+  /** Directory of a stage's outputs (created on demand). */
+  stageDir(stage: StageName): string;
+  /** A deterministic generator for a named purpose, derived from the run's seed. */
+  rng(purpose: string): Rng;
+  log(message: string): void;
+  progress(label: string, total: number): Progress;
+}
+
+/** Removes values that look like secrets before anything is written to a run file. */
+export function redactSecrets<T>(value: T): T {
+  return JSON.parse(
+    JSON.stringify(value, (k, v) => (/(api[-_]?key|token|secret|password)/i.test(k) && typeof v === 'string' ? '[redacted]' : v)),
+  ) as T;
+}
+
+/**
+ * Opens (creating if needed) the run directory of `config`, writes config.json and returns the
+ * context. A run directory that already has a config.json with another seed or kg is refused, so
+ * two different runs never mix their files.
+ */
+export function openRun(config: RunConfig, opts: { root?: string; progressMode?: ProgressMode; quiet?: boolean } = {}): RunContext {
+  const dir = path.resolve(opts.root ?? process.cwd(), config.runDir);
+  fs.mkdirSync(dir, { recursive: true });
+  const cfgFile = path.join(dir, 'config.json');
+  if (fs.existsSync(cfgFile)) {
+    const prev = readJson<RunConfig>(cfgFile);
+    for (const key of ['seed'] as const)
+      if (prev[key] !== config[key])
+        throw new Error(`${cfgFile}: this run was made with ${key}=${JSON.stringify(prev[key])}, not ${JSON.stringify(config[key])}; use another --run directory`);
+    if (prev.graph?.kg !== config.graph.kg)
+      throw new Error(`${cfgFile}: this run was made with --kg ${prev.graph?.kg}, not ${config.graph.kg}; use another --run directory`);
+  }
+  writeJson(cfgFile, redactSecrets({ ...config, runDir: config.runDir }));
+  const logFile = path.join(dir, 'log.txt');
+  const quiet = opts.quiet ?? false;
+  return {
+    config,
+    dir,
+    stageDir(stage) {
+      const d = path.join(dir, stage);
+      fs.mkdirSync(d, { recursive: true });
+      return d;
+    },
+    rng(purpose) {
+      return new Rng(`${config.seed}:${purpose}`);
+    },
+    log(message) {
+      const line = `[${new Date().toISOString()}] ${message}`;
+      fs.appendFileSync(logFile, line + '\n');
+      if (!quiet) process.stderr.write(message + '\n');
+    },
+    progress(label, total) {
+      return progress(label, total, { mode: opts.progressMode });
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Stage 1 of RODS: the knowledge graph.   Command: `fleming graph [--kg seed|open] [--sources DIR]`
+ *
+ * Builds the graph (the hand-written seed in data/seed, or the open-source build), then writes
+ * graph/nodes.jsonl, edges.jsonl, stats.json, skipped.json, report.md and plots/. With the open
+ * sources at hand it also measures how far the seed agrees with them (agreement.json/.md).
+ * A finished stage is not rebuilt unless its inputs changed or --force is given.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunContext } from '../core/run';
+import { readJson, writeFileAtomic, writeJson } from '../core/io';
+import { savePlot, Figure } from '../core/plot';
+import { KnowledgeGraph } from './graph';
+import { loadSeedGraph } from './seed';
+import { buildOpenGraph } from './open';
+import { graphStats, GraphStats } from './stats';
+import { seedAgreement } from './agreement';
+import { resolveSourcesDir } from './sources';
+
+export interface GraphStageResult {
+  graph: KnowledgeGraph;
+  stats: GraphStats;
+  skipped: number;
+  reused: boolean;
+}
+
+/** Reads the graph a previous run of this stage wrote. */
+export async function loadRunGraph(runDir: string): Promise<KnowledgeGraph> {
+  const dir = path.join(runDir, 'graph');
+  if (!fs.existsSync(path.join(dir, 'nodes.jsonl'))) throw new Error(`${dir}: no graph here yet; run \`fleming graph --run ${runDir}\` first`);
+  return KnowledgeGraph.load(dir);
+}
+
+export async function run(ctx: RunContext, opts: { force?: boolean } = {}): Promise<GraphStageResult> {
+  const cfg = ctx.config.graph;
+  const dir = ctx.stageDir('graph');
+  const fingerprint = { kg: cfg.kg, includeSider: cfg.includeSider, strict: cfg.strict, sourcesDir: cfg.kg === 'open' ? resolveSourcesDir(cfg.sourcesDir) : undefined };
+  const doneFile = path.join(dir, 'done.json');
+  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+    ctx.log(`graph: reusing ${dir} (already built with these settings; --force rebuilds)`);
+    const graph = await KnowledgeGraph.load(dir);
+    return { graph, stats: graphStats(graph), skipped: 0, reused: true };
+  }
+
+  const t0 = Date.now();
+  let graph: KnowledgeGraph;
+  let skipsJson: unknown;
+  let skippedCount: number;
+  let extra: Record<string, unknown> = {};
+  if (cfg.kg === 'seed') {
+    ctx.log('graph: compiling the seed graph (data/seed)');
+    const seed = loadSeedGraph(undefined, { strict: true });
+    graph = seed.graph;
+    skipsJson = seed.skips.toJSON();
+    skippedCount = seed.skips.total();
+  } else {
+    const sourcesDir = fingerprint.sourcesDir as string;
+    ctx.log(`graph: building the open graph from ${sourcesDir}${cfg.includeSider ? ' (with SIDER: non-commercial)' : ''}`);
+    let bar: ReturnType<RunContext['progress']> | undefined;
+    let barStage = '';
+    const open = await buildOpenGraph({
+      sourcesDir,
+      includeSider: cfg.includeSider,
+      strict: cfg.strict,
+      onProgress: (stage, done, total) => {
+        if (stage !== barStage) {
+          bar?.done();
+          bar = ctx.progress(`graph: ${stage}`, total);
+          barStage = stage;
+        }
+        bar?.update(done);
+      },
+    });
+    bar?.done();
+    graph = open.graph;
+    skipsJson = open.skips.toJSON();
+    skippedCount = open.skips.total();
+    extra = { perSource: open.perSource, nonCommercial: open.nonCommercial };
+    // How far the hand-written seed agrees with the open sources where they overlap.
+    const seed = loadSeedGraph(undefined, { strict: true }).graph;
+    const agreement = seedAgreement(seed, graph);
+    writeJson(path.join(dir, 'agreement.json'), agreement);
+    writeFileAtomic(path.join(dir, 'agreement.md'), agreementMarkdown(agreement));
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  await graph.save(dir);
+  const stats = graphStats(graph);
+  writeJson(path.join(dir, 'stats.json'), { ...stats, ...extra, buildSeconds: Math.round(seconds * 10) / 10 });
+  writeJson(path.join(dir, 'skipped.json'), skipsJson);
+  writeFileAtomic(path.join(dir, 'report.md'), statsMarkdown(stats, cfg.kg, skipsJson));
+  for (const [name, fig] of Object.entries(graphFigures(stats))) {
+    const saved = savePlot(fig, path.join(dir, 'plots'), name);
+    if (saved.pngSkipped) ctx.log(`graph: ${name}.png not written: ${saved.pngSkipped}`);
+  }
+  writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString() });
+  ctx.log(`graph: ${stats.nodes} nodes, ${stats.edges} edges (${cfg.kg}) in ${seconds.toFixed(1)} s; ${skippedCount} rows skipped (see graph/skipped.json)`);
+  return { graph, stats, skipped: skippedCount, reused: false };
+}
+
+/** Degree distribution (log–log) and entity counts per type, as plotly figures. */
+export function graphFigures(stats: GraphStats): Record<string, Figure> {
+  return {
+    degree: {
+      data: [{ type: 'scatter', mode: 'markers', x: stats.degree.histogram.map((h) => h.degree), y: stats.degree.histogram.map((h) => h.count), marker: { size: 6 } }],
+      layout: { title: { text: 'Degree distribution' }, xaxis: { type: 'log', title: { text: 'degree' } }, yaxis: { type: 'log', title: { text: 'entities' } } },
+    },
+    types: {
+      data: [{ type: 'bar', x: Object.keys(stats.byType), y: Object.values(stats.byType) }],
+      layout: { title: { text: 'Entities per type' }, yaxis: { title: { text: 'entities' } } },
+    },
+  };
+}
+
+function table(header: string[], rows: (string | number)[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function statsMarkdown(stats: GraphStats, kg: string, skips: unknown): string {
+  const sk = skips as { skipped?: { file: string; reason: string; count: number; exampleLines: number[] }[] };
+  return [
+    `# Knowledge graph (${kg})`,
+    '',
+    `${stats.nodes} entities, ${stats.edges} edges; ${stats.multiSourceEdges} edges asserted by two or more sources.`,
+    `Degree: mean ${stats.degree.mean.toFixed(2)}, median ${stats.degree.median}, max ${stats.degree.max}. Long tail (degree ≤ ${stats.longTail.threshold}): ${(100 * stats.longTail.share).toFixed(1)}% of entities.`,
+    '',
+    '## Entities per type',
+    table(['type', 'entities'], Object.entries(stats.byType)),
+    '',
+    '## Edges per relation',
+    table(['relation', 'edges'], Object.entries(stats.byRelation)),
+    '',
+    '## Skipped input rows',
+    sk.skipped && sk.skipped.length ? table(['file', 'reason', 'rows', 'first lines'], sk.skipped.map((s) => [s.file, s.reason, s.count, s.exampleLines.join(', ')])) : 'None.',
+    '',
+  ].join('\n');
+}
+
+export function agreementMarkdown(a: ReturnType<typeof seedAgreement>): string {
+  return ['# Seed graph versus the open sources', '', '```json', JSON.stringify(a, null, 2).slice(0, 20000), '```', ''].join('\n');
+}

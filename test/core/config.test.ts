@@ -1,0 +1,92 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { deepMerge, defaultRunId, parseOverrides, resolveConfig } from '../../src/core/config';
+import { openRun, redactSecrets } from '../../src/core/run';
+import { parseCli } from '../../src/cli';
+import { progress } from '../../src/core/progress';
+
+describe('config', () => {
+  it('resolveConfig() applies defaults, then the preset, then overrides', () => {
+    const c = resolveConfig({ preset: 'full', overrides: { seed: 9, graph: { includeSider: true } }, now: new Date('2026-01-02T03:04:05.678Z') });
+    expect(c.preset).toBe('full');
+    expect(c.graph.kg).toBe('open'); // from the full preset
+    expect(c.graph.includeSider).toBe(true);
+    expect(c.seed).toBe(9);
+    expect(c.runDir).toBe('runs/2026-01-02T03-04-05');
+  });
+
+  it('resolveConfig() rejects unknown keys, presets and kg values', () => {
+    expect(() => resolveConfig({ overrides: { graph: { kgg: 'x' } } })).toThrow('unknown config key "graph.kgg"');
+    expect(() => resolveConfig({ preset: 'huge' as never })).toThrow(/unknown preset "huge"/);
+    expect(() => resolveConfig({ overrides: { graph: { kg: 'wiki' } } })).toThrow(/graph.kg must be/);
+  });
+
+  it('parseOverrides() nests dotted keys and parses JSON values', () => {
+    expect(parseOverrides(['a.b=3', 'a.c=true', 'd=hello', 'e=[1,2]'])).toEqual({ a: { b: 3, c: true }, d: 'hello', e: [1, 2] });
+    expect(() => parseOverrides(['novalue'])).toThrow(/key.path=value/);
+  });
+
+  it('deepMerge() merges objects and replaces arrays', () => {
+    expect(deepMerge({ a: { x: 1, y: [1] }, b: 2 }, { a: { y: [2] } })).toEqual({ a: { x: 1, y: [2] }, b: 2 });
+  });
+
+  it('defaultRunId() is a filesystem-safe timestamp', () => {
+    expect(defaultRunId(new Date('2026-11-23T10:15:00.000Z'))).toBe('2026-11-23T10-15-00');
+  });
+});
+
+describe('cli', () => {
+  it('parseCli() maps the common options onto the config', () => {
+    const a = parseCli(['graph', '--preset', 'smoke', '--run', 'runs/x', '--kg', 'open', '--sources', '/data', '--seed', '5', '--set', 'graph.strict=true']);
+    expect(a.command).toBe('graph');
+    expect(a.config.preset).toBe('smoke');
+    expect(a.config.runDir).toBe('runs/x');
+    expect(a.config.graph).toMatchObject({ kg: 'open', sourcesDir: '/data', strict: true });
+    expect(a.config.seed).toBe(5);
+  });
+
+  it('parseCli() rejects unknown options and bad seeds with a clear message', () => {
+    expect(() => parseCli(['graph', '--bogus'])).toThrow(/bogus/);
+    expect(() => parseCli(['graph', '--seed', 'abc'])).toThrow('--seed expects an integer, got "abc"');
+  });
+});
+
+describe('run directory', () => {
+  it('openRun() writes config.json without secrets and refuses a run made with another seed', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-run-'));
+    const cfg = resolveConfig({ overrides: { runDir: 'r1' } });
+    const ctx = openRun(cfg, { root, quiet: true });
+    expect(JSON.parse(fs.readFileSync(path.join(root, 'r1', 'config.json'), 'utf8')).seed).toBe(cfg.seed);
+    expect(fs.existsSync(ctx.stageDir('graph'))).toBe(true);
+    ctx.log('hello');
+    expect(fs.readFileSync(path.join(root, 'r1', 'log.txt'), 'utf8')).toMatch(/hello/);
+    expect(ctx.rng('x').next()).toBe(openRun(cfg, { root, quiet: true }).rng('x').next());
+    expect(() => openRun({ ...cfg, seed: cfg.seed + 1 }, { root, quiet: true })).toThrow(/made with seed=/);
+  });
+
+  it('redactSecrets() hides API keys and tokens', () => {
+    expect(redactSecrets({ llm: { apiKey: 'sk-123', model: 'm' }, token: 't' })).toEqual({ llm: { apiKey: '[redacted]', model: 'm' }, token: '[redacted]' });
+  });
+});
+
+describe('progress', () => {
+  it('progress() in log mode prints start, quarter steps and the end', () => {
+    const lines: string[] = [];
+    const p = progress('work', 8, { mode: 'log', write: (l) => lines.push(l) });
+    for (let i = 0; i < 8; i++) p.tick();
+    p.done('ok');
+    expect(lines[0]).toBe('work: started (8 steps)');
+    expect(lines.slice(1, 4).map((l) => l.split(' (')[0])).toEqual(['work: 25%', 'work: 50%', 'work: 75%']);
+    expect(lines[4]).toMatch(/^work: done in \d+\.\d s — ok$/);
+  });
+
+  it('progress() in silent mode prints nothing', () => {
+    const lines: string[] = [];
+    const p = progress('quiet', 3, { mode: 'silent', write: (l) => lines.push(l) });
+    p.tick(3);
+    p.done();
+    expect(lines).toEqual([]);
+  });
+});

@@ -1,0 +1,130 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError, SkipReport, readJsonl, readJsonlAll, readJsonlSync, writeJsonl, writeJsonlSync, writeFileAtomic, appendJsonl } from '../../src/core/io';
+import { readDelimited } from '../../src/core/table';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-io-'));
+
+describe('readJsonl', () => {
+  it('readJsonl() yields values with their line numbers and skips blank lines', async () => {
+    const f = path.join(tmp(), 'a.jsonl');
+    fs.writeFileSync(f, '{"a":1}\n\n{"a":2}\n');
+    const rows = [];
+    for await (const r of readJsonl<{ a: number }>(f)) rows.push(r);
+    expect(rows).toEqual([
+      { value: { a: 1 }, line: 1 },
+      { value: { a: 2 }, line: 3 },
+    ]);
+  });
+
+  it('readJsonl() throws an InputError naming file and line for a bad line', async () => {
+    const f = path.join(tmp(), 'bad.jsonl');
+    fs.writeFileSync(f, '{"a":1}\n{"a":\n');
+    await expect(readJsonlAll(f)).rejects.toThrow(`${f}:2: invalid JSON`);
+    await expect(readJsonlAll(f)).rejects.toBeInstanceOf(InputError);
+  });
+
+  it('readJsonl() with a SkipReport counts the bad line instead', async () => {
+    const f = path.join(tmp(), 'bad.jsonl');
+    fs.writeFileSync(f, '{"a":1}\nnot json\n{"a":3}\n');
+    const skips = new SkipReport();
+    const rows = await readJsonlAll(f, skips);
+    expect(rows).toHaveLength(2);
+    expect(skips.rows()).toEqual([{ file: f, reason: 'invalid JSON', count: 1, exampleLines: [2] }]);
+    expect(skips.readCounts()[f]).toBe(3);
+  });
+
+  it('readJsonlSync() names file and line', () => {
+    const f = path.join(tmp(), 'bad.jsonl');
+    fs.writeFileSync(f, '\n\n{oops}\n');
+    expect(() => readJsonlSync(f)).toThrow(`${f}:3:`);
+  });
+
+  it('readJsonl() on a missing file says so', async () => {
+    await expect(readJsonlAll('/nonexistent/x.jsonl')).rejects.toThrow('/nonexistent/x.jsonl: no such file');
+  });
+});
+
+describe('writers', () => {
+  it('writeJsonl() round-trips and leaves no temporary file', async () => {
+    const d = tmp();
+    const f = path.join(d, 'sub', 'out.jsonl');
+    const n = await writeJsonl(f, (async function* () {
+      for (let i = 0; i < 1000; i++) yield { i };
+    })());
+    expect(n).toBe(1000);
+    expect((await readJsonlAll<{ i: number }>(f)).map((r) => r.i)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(fs.readdirSync(path.dirname(f))).toEqual(['out.jsonl']);
+  });
+
+  it('writeFileAtomic() replaces the file whole', () => {
+    const f = path.join(tmp(), 'x.txt');
+    writeFileAtomic(f, 'one');
+    writeFileAtomic(f, 'two');
+    expect(fs.readFileSync(f, 'utf8')).toBe('two');
+    expect(fs.readdirSync(path.dirname(f))).toEqual(['x.txt']);
+  });
+
+  it('writeJsonlSync() and appendJsonl() write one object per line', () => {
+    const f = path.join(tmp(), 'm.jsonl');
+    writeJsonlSync(f, [{ a: 1 }]);
+    appendJsonl(f, { a: 2 });
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"a":1}\n{"a":2}\n');
+  });
+});
+
+describe('SkipReport', () => {
+  it('SkipReport(strict) throws the first skip as an InputError', () => {
+    const s = new SkipReport(true);
+    expect(() => s.skip('f.tsv', 12, 'empty name')).toThrow('f.tsv:12: empty name');
+  });
+
+  it('SkipReport.rows() groups by file and reason, most frequent first, five example lines', () => {
+    const s = new SkipReport();
+    for (let i = 1; i <= 7; i++) s.skip('b.csv', i, 'x');
+    s.skip('b.csv', 99, 'y');
+    s.skip('a.csv', 3, 'z');
+    expect(s.total()).toBe(9);
+    expect(s.rows()).toEqual([
+      { file: 'a.csv', reason: 'z', count: 1, exampleLines: [3] },
+      { file: 'b.csv', reason: 'x', count: 7, exampleLines: [1, 2, 3, 4, 5] },
+      { file: 'b.csv', reason: 'y', count: 1, exampleLines: [99] },
+    ]);
+  });
+});
+
+describe('readDelimited', () => {
+  it('readDelimited() reads CSV with quoted fields and reports wrong field counts by line', async () => {
+    const f = path.join(tmp(), 't.csv');
+    fs.writeFileSync(f, 'name,cui\n"Fever, high",C1\nbroken\nCough,C2\n');
+    const skips = new SkipReport();
+    const rows = [];
+    for await (const r of readDelimited(f, { skips })) rows.push(r);
+    expect(rows).toEqual([
+      { row: { name: 'Fever, high', cui: 'C1' }, line: 2 },
+      { row: { name: 'Cough', cui: 'C2' }, line: 4 },
+    ]);
+    expect(skips.rows()).toEqual([{ file: f, reason: 'wrong field count', count: 1, exampleLines: [3] }]);
+  });
+
+  it('readDelimited() reads TSV without treating quotes specially, and gzip', async () => {
+    const zlib = await import('node:zlib');
+    const d = tmp();
+    const f = path.join(d, 't.tsv.gz');
+    fs.writeFileSync(f, zlib.gzipSync('a\tb\n"x\t5 "inch"\n'));
+    const rows = [];
+    for await (const r of readDelimited(f)) rows.push(r.row);
+    expect(rows).toEqual([{ a: '"x', b: '5 "inch"' }]);
+  });
+
+  it('readDelimited() without a SkipReport throws file:line', async () => {
+    const f = path.join(tmp(), 't.tsv');
+    fs.writeFileSync(f, 'a\tb\n1\n');
+    const run = async () => {
+      for await (const _ of readDelimited(f)) void _;
+    };
+    await expect(run()).rejects.toThrow(`${f}:2: expected 2 fields, found 1`);
+  });
+});

@@ -1,0 +1,40 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { figureHtml, findChromium, renderPng, savePlot } from '../../src/core/plot';
+
+const fig = { data: [{ type: 'bar', x: ['a', 'b'], y: [2, 1] }], layout: { title: { text: 'T <1>' } } };
+
+describe('plot', () => {
+  it('figureHtml() embeds the data and escapes the title', () => {
+    const html = figureHtml(fig);
+    expect(html).toContain('"x":["a","b"]');
+    expect(html).toContain('<title>T &lt;1&gt;</title>');
+    expect(html).toContain('<script src="plotly.min.js"></script>');
+  });
+
+  it('savePlot() writes HTML beside plotly.min.js, and a PNG without Chromium only when asked not to', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-plot-'));
+    const saved = savePlot(fig, dir, 'bars', { png: false });
+    expect(fs.existsSync(saved.html)).toBe(true);
+    expect(fs.statSync(path.join(dir, 'plotly.min.js')).size).toBeGreaterThan(1_000_000);
+    expect(saved.pngSkipped).toBe('PNG disabled');
+    expect(() => savePlot(fig, dir, '../evil')).toThrow(/must be letters/);
+  });
+
+  // Chromium is installed by .ci/run; on a machine without it this test reports itself as skipped.
+  it.skipIf(!findChromium())('savePlot() renders a non-blank PNG through headless Chromium', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-plot-'));
+    const saved = savePlot(fig, dir, 'bars');
+    expect(saved.png).toBeDefined();
+    const png = fs.readFileSync(saved.png as string);
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    // A blank 900×520 page compresses to about 2.5 kB; the same page with axes and bars to far more.
+    const blankHtml = path.join(dir, 'blank.html');
+    fs.writeFileSync(blankHtml, '<html><body style="background:#fff"></body></html>');
+    renderPng(blankHtml, path.join(dir, 'blank.png'), findChromium() as string);
+    expect(png.length).toBeGreaterThan(1.5 * fs.statSync(path.join(dir, 'blank.png')).size);
+    expect(fs.existsSync(path.join(dir, '.bars.static.html'))).toBe(false);
+  });
+});
