@@ -18,6 +18,8 @@ Usage: fleming <command> [options]
 Commands:
   pipeline   run every stage in order on one run directory
   graph      Stage 1: build the knowledge graph (graph/ in the run directory)
+  discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
+             (needs internet; cached and resumable) into <run>/graph/discovered/
   download   fetch the open knowledge-graph sources from their public origins (checksummed)
   bench      print speed and memory figures
   help       show this help
@@ -32,6 +34,11 @@ Options:
   --seed N                      random seed (default 1234)
   --set key.path=value          override any config field (repeatable), e.g. --set graph.strict=true
   --force                       redo stages that already finished in this run directory
+
+discover options:
+  --seeds "Title A,Title B"     Wikipedia articles to start from (default: Tuberculosis, Type 2 diabetes, Asthma)
+  --max-entities N              stop after N entities (default 2000)
+  --max-depth N                 link/claim hops from the seeds (default 2)
 `;
 
 export const STAGE_COMMANDS = ['graph'] as const;
@@ -41,6 +48,14 @@ interface ParsedArgs {
   config: RunConfig;
   force: boolean;
   sources?: string;
+  discover: { seeds?: string[]; maxEntities?: number; maxDepth?: number };
+}
+
+function positiveInt(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} expects a positive integer, got "${v}"`);
+  return n;
 }
 
 export function parseCli(argv: string[], now = new Date()): ParsedArgs {
@@ -58,6 +73,9 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
       seed: { type: 'string' },
       set: { type: 'string', multiple: true },
       force: { type: 'boolean' },
+      seeds: { type: 'string' },
+      'max-entities': { type: 'string' },
+      'max-depth': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -77,7 +95,12 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
     overrides.seed = n;
   }
   const config = resolveConfig({ preset: values.preset as Preset | undefined, overrides, now });
-  return { command, config, force: Boolean(values.force), sources: values.sources };
+  const discover = {
+    seeds: values.seeds?.split(',').map((t) => t.trim()).filter(Boolean),
+    maxEntities: positiveInt('max-entities', values['max-entities']),
+    maxDepth: positiveInt('max-depth', values['max-depth']),
+  };
+  return { command, config, force: Boolean(values.force), sources: values.sources, discover };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -99,6 +122,36 @@ export async function main(argv: string[]): Promise<number> {
       await graphStage.run(ctx, { force: args.force });
       ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
       process.stdout.write(`run written to ${ctx.dir}\n`);
+      return 0;
+    }
+    case 'discover': {
+      const path = await import('node:path');
+      const { runDiscoveryAgent, defaults } = await import('./graph/agent');
+      const { GraphBuilder } = await import('./graph/graph');
+      const { graphStats } = await import('./graph/stats');
+      const { writeJson } = await import('./core/io');
+      const ctx = openRun(args.config);
+      const out = path.join(ctx.stageDir('graph'), 'discovered');
+      const builder = new GraphBuilder();
+      const config = {
+        ...defaults,
+        seeds: args.discover.seeds ?? ['Tuberculosis', 'Type 2 diabetes', 'Asthma'],
+        maxEntities: args.discover.maxEntities ?? 2000,
+        maxDepth: args.discover.maxDepth ?? 2,
+        stateFile: path.join(out, 'agent-state.json'),
+        // API endpoints can be pointed elsewhere (a mirror, or a local test server).
+        wikipediaApi: process.env.FLEMING_WIKIPEDIA_API ?? defaults.wikipediaApi,
+        wikidataApi: process.env.FLEMING_WIKIDATA_API ?? defaults.wikidataApi,
+        cacheDir: process.env.FLEMING_AGENT_CACHE ?? defaults.cacheDir,
+      };
+      const result = await runDiscoveryAgent(config, builder, {
+        onProgress: (p) => ctx.log(`discover: batch ${p.batch} depth ${p.depth}: ${p.entities} entities, ${p.edges} edges, ${p.pending} pending, ${p.requests} requests (${p.cacheHits} cached)`),
+      });
+      const graph = builder.build();
+      await graph.save(out);
+      writeJson(path.join(out, 'result.json'), result);
+      writeJson(path.join(out, 'stats.json'), graphStats(graph));
+      process.stdout.write(`discover: ${graph.nodes.length} entities, ${graph.edges.length} edges (${result.requests} requests, ${result.cacheHits} from cache; stopped: ${result.stopped}) → ${out}\n`);
       return 0;
     }
     case 'download': {

@@ -1,6 +1,7 @@
 /**
  * Streaming reader for delimited text (CSV and TSV, optionally gzip-compressed) on csv-parse.
- * Yields one record per row with the 1-based line it started on; rows whose field count does
+ * Yields one record per row with the 1-based line it ends on (its only line unless a quoted field
+ * spans several lines); rows whose field count does
  * not match the header are counted in the SkipReport (or thrown as InputError when strict).
  */
 import * as fs from 'node:fs';

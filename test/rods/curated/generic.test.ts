@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { SkipReport } from '../../../src/core/io';
+import { answerLetter, getField, loadGeneric, optionsOf, type FieldMapping } from '../../../src/rods/curated/generic';
+import { fixture, jsonl, reasons, skippedIn } from './helpers';
+
+describe('answerLetter', () => {
+  const opts = ['red', 'Green', 'blue'];
+  it('answerLetter() converts every answer format to a letter', () => {
+    expect(answerLetter('b', 'letter', opts)).toBe('B');
+    expect(answerLetter('(C)', 'letter', opts)).toBe('C');
+    expect(answerLetter(1, 'index0', opts)).toBe('B');
+    expect(answerLetter('0', 'index0', opts)).toBe('A');
+    expect(answerLetter(3, 'index1', opts)).toBe('C');
+    expect(answerLetter('green', 'text', opts)).toBe('B');
+    expect(answerLetter('blue', 'text', opts)).toBe('C');
+  });
+  it('answerLetter() gives a reason for answers it cannot place', () => {
+    expect(answerLetter('', 'letter', opts)).toEqual({ reason: 'no answer' });
+    expect(answerLetter(null, 'index0', opts)).toEqual({ reason: 'no answer' });
+    expect(answerLetter('BC', 'letter', opts)).toEqual({ reason: 'answer is not a letter' });
+    expect(answerLetter('x', 'index0', opts)).toEqual({ reason: 'answer is not an index' });
+    expect(answerLetter(3, 'index0', opts)).toEqual({ reason: 'answer not among options' });
+    expect(answerLetter(0, 'index1', opts)).toEqual({ reason: 'answer not among options' });
+    expect(answerLetter('purple', 'text', opts)).toEqual({ reason: 'answer not among options' });
+    expect(answerLetter('a', 'text', ['A', 'a'])).toBe('B');
+    expect(answerLetter('Q', 'text', ['q', 'q'])).toEqual({ reason: 'answer text matches several options' });
+  });
+});
+
+describe('optionsOf', () => {
+  it('optionsOf() reads a field list, an array field, a letter-keyed object (sorted) and a JSON string', () => {
+    expect(optionsOf({ a: 'x', b: 'y' }, ['a', 'b'])).toEqual(['x', 'y']);
+    expect(optionsOf({ o: ['x', 'y'] }, 'o')).toEqual(['x', 'y']);
+    expect(optionsOf({ o: { B: 'y', A: 'x' } }, 'o')).toEqual(['x', 'y']);
+    expect(optionsOf({ o: { opa: 'x', opb: 'y' } }, 'o')).toEqual(['x', 'y']);
+    expect(optionsOf({ o: '["x","y"]' }, 'o')).toEqual(['x', 'y']);
+    expect(optionsOf({ o: 'x' }, 'o')).toBe('options field is not an array or object');
+  });
+  it('getField() follows dotted paths when no field has the exact name', () => {
+    expect(getField({ 'a.b': 1, a: { b: 2 } }, 'a.b')).toBe(1);
+    expect(getField({ a: { b: 2 } }, 'a.b')).toBe(2);
+    expect(getField({ a: 1 }, 'a.b')).toBeUndefined();
+  });
+});
+
+describe('loadGeneric', () => {
+  it('loadGeneric() reads JSON Lines with field-list options and index0 answers, counting bad rows', async () => {
+    const f = fixture(
+      'g.jsonl',
+      jsonl([
+        { uid: 'q1', q: 'Q1', a: 'x', b: 'y', c: 'z', label: 2, topic: 't' },
+        { uid: 'q2', q: 'Q2', a: 'x', b: 'y', c: 'z', label: 5 },
+        { uid: 'q3', q: 'Q3', a: 'x', b: '', c: 'z', label: 0 },
+        { uid: '', q: 'Q4', a: 'x', b: 'y', c: 'z', label: 0 },
+        'oops',
+      ]),
+    );
+    const m: FieldMapping = { origin: 'gq', question: 'q', options: ['a', 'b', 'c'], answer: 'label', answerFormat: 'index0', id: 'uid', meta: ['topic'] };
+    const skips = new SkipReport();
+    const items = await loadGeneric(f, skips, m);
+    expect(items).toEqual([
+      { id: 'gq-q1', origin: 'gq', question: 'Q1', options: { A: 'x', B: 'y', C: 'z' }, answer: 'C', type: 'curated', meta: { originalId: 'q1', line: 1, topic: 't' } },
+    ]);
+    expect(reasons(skips, f)).toEqual({ 'answer not among options': 1, 'empty option': 1, 'no id': 1, 'invalid JSON': 1 });
+    expect(items.length + skippedIn(skips, f)).toBe(5);
+  });
+
+  it('loadGeneric() reads CSV with an options column holding JSON, for letter / index1 / text answers', async () => {
+    const f = fixture(
+      'g.csv',
+      'question,opts,ans\n' + 'Q1,"[""x"",""y""]",B\n' + 'Q2,"{""A"":""x"",""B"":""y""}",A\n' + 'Q3,"[""x"",""y""]",\n' + 'Q4,"[""x""]",A\n' + 'Q5,x,A\n',
+    );
+    const base = { origin: 'gc', question: 'question', options: 'opts', answer: 'ans' };
+    const skips = new SkipReport();
+    const letter = await loadGeneric(f, skips, { ...base, answerFormat: 'letter' });
+    expect(letter.map((i) => [i.id, i.answer])).toEqual([
+      ['gc-2', 'B'],
+      ['gc-3', 'A'],
+    ]);
+    expect(reasons(skips, f)).toEqual({ 'no answer': 1, 'fewer than 2 options': 1, 'options field is not an array or object': 1 });
+
+    const g = fixture('h.csv', 'question,o1,o2,ans\nQ1,x,y,2\nQ2,x,y,y\n');
+    const idx1 = await loadGeneric(g, new SkipReport(), { ...base, options: ['o1', 'o2'], answerFormat: 'index1' });
+    expect(idx1.map((i) => i.answer)).toEqual(['B']);
+    const txt = await loadGeneric(g, new SkipReport(), { ...base, options: ['o1', 'o2'], answerFormat: 'text' });
+    expect(txt.map((i) => [i.question, i.answer])).toEqual([['Q2', 'B']]);
+  });
+
+  it('loadGeneric() reads TSV when the format says so', async () => {
+    const f = fixture('t.txt', 'q\ta\tb\tans\nQ1\tx\ty\tA\n');
+    const items = await loadGeneric(f, new SkipReport(), { origin: 't', question: 'q', options: ['a', 'b'], answer: 'ans', answerFormat: 'letter', format: 'tsv' });
+    expect(items.map((i) => i.options)).toEqual([{ A: 'x', B: 'y' }]);
+  });
+});

@@ -1,0 +1,211 @@
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InputError, SkipReport } from '../../../src/core/io';
+import { loadCareqa } from '../../../src/rods/curated/careqa';
+import { loadMedmcqa, splitAnswerChoices } from '../../../src/rods/curated/medmcqa';
+import { loadMedqa } from '../../../src/rods/curated/medqa';
+import { loadMedxpertqa } from '../../../src/rods/curated/medxpertqa';
+import { mmluProLoader } from '../../../src/rods/curated/mmlupro';
+import { loadPubmedqa, pubmedqaQuestion, topLevelKeys } from '../../../src/rods/curated/pubmedqa';
+import { fixture, jsonl, reasons, skippedIn } from './helpers';
+
+describe('loadPubmedqa', () => {
+  const record = (decision: string, q = 'Does X help?') => ({
+    QUESTION: q,
+    CONTEXTS: ['We studied X.', 'X helped.'],
+    LABELS: ['BACKGROUND', 'RESULTS'],
+    MESHES: ['Humans'],
+    YEAR: decision === 'no' ? null : '2001',
+    final_decision: decision,
+    LONG_ANSWER: 'X helps.',
+  });
+  // Numeric keys out of numeric order (JSON.stringify of an object would sort them): the loader
+  // must keep the file's order.
+  const entries: [string, unknown][] = [['900', record('yes')], ['12', record('no')], ['55', record('perhaps')], ['7', record('maybe', ' ')], ['31', record('maybe')]];
+  const text = `{\n${entries.map(([k, v]) => `    ${JSON.stringify(k)}: ${JSON.stringify(v, null, 4)}`).join(',\n')}\n}\n`;
+
+  it('topLevelKeys() lists keys in file order with their lines', () => {
+    expect(topLevelKeys(text).map((k) => k.key)).toEqual(['900', '12', '55', '7', '31']);
+    expect(topLevelKeys(text)[0].line).toBe(2);
+    expect(topLevelKeys('{"a": {"b": "x\\"y"}, "c": [1, {"d": 2}]}').map((k) => k.key)).toEqual(['a', 'c']);
+  });
+
+  it('loadPubmedqa() maps yes/no/maybe to A/B/C, keeps file order, and counts bad records', async () => {
+    const f = fixture('ori_pqal.json', text);
+    const skips = new SkipReport();
+    const items = await loadPubmedqa(f, skips);
+    expect(items.map((i) => [i.id, i.answer])).toEqual([
+      ['pubmedqa-900', 'A'],
+      ['pubmedqa-12', 'B'],
+      ['pubmedqa-31', 'C'],
+    ]);
+    expect(items[0].options).toEqual({ A: 'yes', B: 'no', C: 'maybe' });
+    expect(items[0].question).toBe('Context:\nBACKGROUND: We studied X.\nRESULTS: X helped.\nQuestion: Does X help?');
+    expect(items[0].meta).toMatchObject({ pmid: '900', year: '2001', longAnswer: 'X helps.', meshes: ['Humans'] });
+    expect(items[1].meta?.year).toBeNull();
+    expect(reasons(skips, f)).toEqual({ 'final_decision is not yes/no/maybe': 1, 'empty question': 1 });
+    expect(skips.readCounts()[f]).toBe(5);
+    expect(items.length + skippedIn(skips, f)).toBe(5);
+  });
+
+  it("loadPubmedqa() with contexts: 'meta' keeps the bare question and stores the contexts", async () => {
+    const f = fixture('ori_pqal.json', text);
+    const items = await loadPubmedqa(f, new SkipReport(), { contexts: 'meta', sectionLabels: true });
+    expect(items[0].question).toBe('Does X help?');
+    expect(items[0].meta?.contexts).toEqual(['We studied X.', 'X helped.']);
+    expect(pubmedqaQuestion(record('yes'), { contexts: 'question', sectionLabels: false })).toBe(
+      'Context:\nWe studied X.\nX helped.\nQuestion: Does X help?',
+    );
+  });
+
+  it('loadPubmedqa() throws an InputError for a file that is not JSON', async () => {
+    const f = fixture('ori_pqal.json', '{"1": ');
+    await expect(loadPubmedqa(f, new SkipReport())).rejects.toBeInstanceOf(InputError);
+  });
+});
+
+describe('loadMedqa', () => {
+  it('loadMedqa() reads options{A..D} and answer_idx; ids are line numbers; bad lines are counted', async () => {
+    const ok = { question: 'Q1', answer: 'two', options: { A: 'one', B: 'two', C: 'three', D: 'four' }, meta_info: 'step1', answer_idx: 'B' };
+    const f = fixture(
+      'medqa.jsonl',
+      jsonl([
+        ok,
+        '{"question": "broken"',
+        { ...ok, answer: 'three' }, // answer text disagrees with answer_idx
+        { ...ok, answer_idx: 'E', answer: '' },
+        { ...ok, options: { A: 'x', C: 'y' } },
+        { ...ok, options: { A: 'x', B: '' }, answer_idx: 'A', answer: 'x' },
+        '[1, 2]',
+        { ...ok, answer_idx: '' },
+      ]),
+    );
+    const skips = new SkipReport();
+    const items = await loadMedqa(f, skips);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ id: 'medqa-1', answer: 'B', options: { A: 'one', B: 'two', C: 'three', D: 'four' } });
+    expect(items[0].meta).toMatchObject({ step: 'step1' });
+    expect(reasons(skips, f)).toEqual({
+      'invalid JSON': 1,
+      'answer text disagrees with answer_idx': 1,
+      'answer not among options': 1,
+      'option keys are not A, B, C, ...': 1,
+      'empty option': 1,
+      'not a JSON object': 1,
+      'no answer': 1,
+    });
+    expect(items.length + skippedIn(skips, f)).toBe(skips.readCounts()[f]);
+  });
+});
+
+describe('splitAnswerChoices', () => {
+  it('splitAnswerChoices() splits the embedded options and keeps an option that quotes other letters', () => {
+    const q = 'Which one:\nAnswer Choices: (A) Ganser (B) Gudden (C) Corpus callosum (D) Both (A) & (C)';
+    expect(splitAnswerChoices(q)).toEqual({ stem: 'Which one:', options: ['Ganser', 'Gudden', 'Corpus callosum', 'Both (A) & (C)'] });
+    expect(splitAnswerChoices('No choices here')).toBeUndefined();
+  });
+});
+
+describe('loadMedmcqa', () => {
+  it('loadMedmcqa() reads embedded choices and label[]; multiple or missing labels are skipped', async () => {
+    const q = 'Q?\nAnswer Choices: (A) a (B) b (C) c (D) d';
+    const base = { id: 'u1', question: q, label: ['C'], label_rationale: null, subject_name: 'Anatomy', topic_name: null };
+    const f = fixture(
+      'medmcqa.jsonl',
+      jsonl([base, { ...base, id: 'u2', label: ['A', 'B'] }, { ...base, id: 'u3', label: [] }, { ...base, id: 'u4', question: 'Q?' }, { ...base, id: 'u5', label: ['E'] }, base, 'x']),
+    );
+    const skips = new SkipReport();
+    const items = await loadMedmcqa(f, skips);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ id: 'medmcqa-u1', question: 'Q?', options: { A: 'a', B: 'b', C: 'c', D: 'd' }, answer: 'C' });
+    expect(items[0].meta).toMatchObject({ subject: 'Anatomy', sourceSplit: 'dev' });
+    expect(reasons(skips, f)).toEqual({
+      'multiple answers': 1,
+      'no answer': 1,
+      'no embedded Answer Choices': 1,
+      'answer not among options': 1,
+      'duplicate id': 1,
+      'invalid JSON': 1,
+    });
+    expect(items.length + skippedIn(skips, f)).toBe(7);
+  });
+});
+
+describe('loadMedxpertqa', () => {
+  it('loadMedxpertqa() reads options[{letter, content}] (10 options) and strips the embedded choices', async () => {
+    const letters = 'ABCDEFGHIJ'.split('');
+    const options = letters.map((l) => ({ letter: l, content: `opt ${l}` }));
+    const q = `Stem?\nAnswer Choices: ${letters.map((l) => `(${l}) opt ${l}`).join(' ')}`;
+    const base = { id: 'Text-1', question: q, options, label: ['J'], medical_task: 'Diagnosis', body_system: 'Nervous', question_type: 'Reasoning' };
+    const f = fixture(
+      'mx.jsonl',
+      jsonl([
+        base,
+        { ...base, id: 'Text-2', options: [...options].reverse() },
+        { ...base, id: 'Text-3', question: q.replace('(C) opt C', '(C) other') },
+        { ...base, id: 'Text-4', options: 'A' },
+        { ...base, id: '' },
+      ]),
+    );
+    const skips = new SkipReport();
+    const items = await loadMedxpertqa(f, skips);
+    expect(items.map((i) => i.id)).toEqual(['medxpertqa-Text-1', 'medxpertqa-Text-3']);
+    expect(items[0].question).toBe('Stem?');
+    expect(Object.keys(items[0].options)).toEqual(letters);
+    expect(items[0].answer).toBe('J');
+    expect(items[0].meta).toMatchObject({ medicalTask: 'Diagnosis', bodySystem: 'Nervous', questionType: 'Reasoning' });
+    expect(items[1].meta?.quirks).toEqual(['embedded choices differ from options']);
+    expect(reasons(skips, f)).toEqual({ 'option letters are not A, B, C, ... in order': 1, 'options is not an array': 1, 'no id': 1 });
+  });
+});
+
+describe('mmluProLoader', () => {
+  it('mmluProLoader() reads options[] with answer and answer_index, and skips when they disagree', async () => {
+    const base = { question_id: 70, question: 'Q', options: ['a', 'b', 'c'], answer: 'C', answer_index: 2, cot_content: '', category: 'health', src: 'ori_mmlu-virology' };
+    const f = fixture(
+      'mmlu.jsonl',
+      jsonl([base, { ...base, question_id: 71, answer_index: 0 }, { ...base, question_id: 72, answer: 'D', answer_index: 3 }, { ...base, question_id: 73, answer: '', answer_index: 1 }]),
+    );
+    const skips = new SkipReport();
+    const items = await mmluProLoader('mmlu-pro-health')(f, skips);
+    expect(items.map((i) => [i.id, i.answer])).toEqual([
+      ['mmlu-pro-health-70', 'C'],
+      ['mmlu-pro-health-73', 'B'],
+    ]);
+    expect(items[0].meta).toMatchObject({ category: 'health', src: 'ori_mmlu-virology' });
+    expect(reasons(skips, f)).toEqual({ 'answer and answer_index disagree': 1, 'answer not among options': 1 });
+  });
+});
+
+describe('loadCareqa', () => {
+  it('loadCareqa() handles the published quirks: NaN rows, float numbers, trailing newlines, duplicate options', async () => {
+    const nanRow = '{"exam_id": NaN, "question": NaN, "op1": NaN, "op2": NaN, "op3": NaN, "op4": NaN, "cop": NaN, "year": NaN, "category": NaN, "unique_id": NaN}';
+    const row = (id: string, cop: string, ops = ['a', 'b', 'c', 'd']) =>
+      `{"exam_id": 26.0, "question": "Q ${id}", "op1": ${JSON.stringify(ops[0])}, "op2": ${JSON.stringify(ops[1])}, "op3": ${JSON.stringify(ops[2])}, "op4": ${JSON.stringify(ops[3])}, "cop": ${cop}, "year": 2024.0, "category": "Medicine", "unique_id": "${id}"}`;
+    const f = fixture(
+      'care.jsonl',
+      [row('u1', '2.0'), nanRow, row('u2', '4.0', ['x', 'y', 'z', 'z']), row('u3', '5.0'), row('u4', 'NaN'), row('u5', '1.0', ['a\n', 'b', 'c', 'd']), ''].join('\n'),
+    );
+    const skips = new SkipReport();
+    const items = await loadCareqa(f, skips);
+    expect(items.map((i) => [i.id, i.answer])).toEqual([
+      ['careqa-u1', 'B'],
+      ['careqa-u2', 'D'],
+      ['careqa-u5', 'A'],
+    ]);
+    expect(items[0].meta).toMatchObject({ examId: 26, year: 2024, category: 'Medicine' });
+    expect(items[1].meta?.quirks).toEqual(['duplicate options', 'answer text repeated in another option']);
+    expect(items[2].options.A).toBe('a');
+    expect(reasons(skips, f)).toEqual({ 'empty row (all fields NaN)': 1, 'answer not among options': 1, 'no answer': 1 });
+    expect(skips.rows().find((r) => r.reason === 'empty row (all fields NaN)')?.exampleLines).toEqual([2]);
+    expect(items.length + skippedIn(skips, f)).toBe(6);
+  });
+});
+
+describe('loaders', () => {
+  it('loadMedqa() throws a clear error for a missing file', async () => {
+    const missing = fixture('x.jsonl', '') + '.nope';
+    expect(fs.existsSync(missing)).toBe(false);
+    await expect(loadMedqa(missing, new SkipReport())).rejects.toThrow('no such file');
+  });
+});
