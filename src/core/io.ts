@@ -35,6 +35,18 @@ export class SkipReport {
 
   skip(file: string, line: number, reason: string): void {
     if (this.strict) throw new InputError(file, line, reason);
+    this.count(file, line, reason);
+  }
+
+  /**
+   * Record a row left out on purpose by a loader's documented rule (e.g. a NOT indication).
+   * Counted with the reason prefixed 'by design: ', and never thrown, even when strict.
+   */
+  skipByDesign(file: string, line: number, reason: string): void {
+    this.count(file, line, `by design: ${reason}`);
+  }
+
+  private count(file: string, line: number, reason: string): void {
     let perFile = this.counts.get(file);
     if (!perFile) this.counts.set(file, (perFile = new Map()));
     const entry = perFile.get(reason) ?? { count: 0, lines: [] };

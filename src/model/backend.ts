@@ -6,6 +6,7 @@
  * which backend runs and why. FLEMING_BACKEND or the `prefer` argument overrides the order.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmKernels } from './kernels';
 
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
@@ -61,7 +62,9 @@ async function tryBackend(name: BackendName): Promise<BackendAttempt> {
         if (!ok) return { name, ok: false, reason: 'wasm backend failed to initialise' };
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
         const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
-        return { name, ok: true, reason: `WebAssembly backend (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'})` };
+        const k = registerWasmKernels(); // missing/slow kernels (src/model/kernels.ts)
+        const extra = k.registered.length ? `; workbench kernels: ${k.registered.join(', ')}` : '';
+        return { name, ok: true, reason: `WebAssembly backend (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'})${extra}` };
       } catch (e) {
         return { name, ok: false, reason: `wasm failed: ${(e as Error).message}` };
       }

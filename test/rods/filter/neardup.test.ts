@@ -156,7 +156,7 @@ describe('nearDuplicates', () => {
     expect(r.rejected.map((x) => [x.item.id, x.reason])).toEqual([['e2', 'near-duplicate of e1 (Jaccard 1.00)']]);
   });
 
-  it('nearDuplicates() on 20,000 items takes < 2 s and finds every planted duplicate', () => {
+  it('nearDuplicates() on 20,000 items finds every planted duplicate', () => {
     const rng = new Rng(42);
     const vocab = Array.from({ length: 3000 }, (_, i) => `tok${i.toString(36)}`);
     const items: Item[] = [];
