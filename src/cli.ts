@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { resolveConfig, parseOverrides, Preset, RunConfig } from './core/config';
 import { openRun } from './core/run';
 import * as graphStage from './graph/stage';
+import * as rodsStage from './rods/stage';
 
 const HELP = `fleming — the Fleming-R1 workbench
 
@@ -17,7 +18,8 @@ Usage: fleming <command> [options]
 
 Commands:
   pipeline   run every stage in order on one run directory
-  graph      Stage 1: build the knowledge graph (graph/ in the run directory)
+  graph      RODS 1: build the knowledge graph (graph/ in the run directory)
+  rods       RODS 2: synthesize, curate, filter, verify and grade items (rods/)
   discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
              (needs internet; cached and resumable) into <run>/graph/discovered/
   download   fetch the open knowledge-graph sources from their public origins (checksummed)
@@ -41,7 +43,7 @@ discover options:
   --max-depth N                 link/claim hops from the seeds (default 2)
 `;
 
-export const STAGE_COMMANDS = ['graph'] as const;
+export const STAGE_COMMANDS = ['graph', 'rods'] as const;
 
 interface ParsedArgs {
   command: string;
@@ -115,11 +117,18 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`graph written to ${ctx.dir}/graph\n`);
       return 0;
     }
+    case 'rods': {
+      const ctx = openRun(args.config);
+      await rodsStage.run(ctx, { force: args.force });
+      process.stdout.write(`items written to ${ctx.dir}/rods\n`);
+      return 0;
+    }
     case 'pipeline': {
       const ctx = openRun(args.config);
       ctx.log(`pipeline: run ${ctx.dir} (preset ${args.config.preset}, kg ${args.config.graph.kg}, seed ${args.config.seed})`);
       const t0 = Date.now();
-      await graphStage.run(ctx, { force: args.force });
+      const g = await graphStage.run(ctx, { force: args.force });
+      await rodsStage.run(ctx, { force: args.force || !g.reused, graph: g.graph });
       ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
       process.stdout.write(`run written to ${ctx.dir}\n`);
       return 0;

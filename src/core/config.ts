@@ -18,6 +18,44 @@ export interface GraphConfig {
   strict: boolean;
 }
 
+/** An OpenAI-compatible endpoint (vLLM, SGLang, a hosted API). The key comes from the env var named here. */
+export interface EndpointConfig {
+  baseUrl: string;
+  model: string;
+  /** Name of the environment variable holding the API key (never the key itself). */
+  apiKeyEnv: string;
+  maxConcurrency: number;
+}
+
+export interface RodsConfig {
+  /** Synthetic items to draft from the graph (before rejection and filtering). */
+  items: number;
+  /** Options per item (2..10). */
+  options: number;
+  /** Rare-entity bias: anchor weight (degree + 1)^-alpha; 0 = uniform. */
+  alpha: number;
+  /** Item type weights. */
+  mix: Record<string, number>;
+  /** Directory of the public benchmarks (default: $FLEMING_BENCHMARKS). */
+  benchmarksDir?: string;
+  /** Benchmarks mixed into the training data (their items then leave evaluation). */
+  curatedBenchmarks: string[];
+  /** Curated share of the mixed training data (0..1) when curatedBenchmarks is not empty. */
+  curatedRatio: number;
+  /** Answers per item in label verification. */
+  verifySamples: number;
+  /** LLM validator; absent = the offline graph solver validates synthetic items. */
+  validator?: EndpointConfig;
+  /** LLM difficulty judge; absent = graph features and the reference pass rate only. */
+  judge?: EndpointConfig;
+  /** Samples of the reference model for the empirical pass-rate signal. */
+  referenceSamples: number;
+  /** Share of anchor groups held out for the test split. */
+  testShare: number;
+  /** Near-duplicate threshold (Jaccard of word shingles). */
+  nearDupThreshold: number;
+}
+
 export interface RunConfig {
   preset: Preset;
   /** Seed for every random choice in the run. */
@@ -25,6 +63,7 @@ export interface RunConfig {
   /** Run directory; default runs/<timestamp>. */
   runDir: string;
   graph: GraphConfig;
+  rods: RodsConfig;
 }
 
 export const defaults: RunConfig = {
@@ -32,13 +71,25 @@ export const defaults: RunConfig = {
   seed: 1234,
   runDir: '',
   graph: { kg: 'seed', includeSider: false, strict: false },
+  rods: {
+    items: 4000, // synthetic drafts
+    options: 4, // options per item
+    alpha: 0.75, // rare-entity bias
+    mix: { diagnosis: 3, test_selection: 1, treatment: 2, mechanism: 1, contraindication: 1, multi_hop: 2 },
+    curatedBenchmarks: [], // the mirror holds benchmark test sets only: keep them for evaluation
+    curatedRatio: 0.2, // used only when curatedBenchmarks is set
+    verifySamples: 5, // the paper's validator answers 5 times
+    referenceSamples: 8, // reference-model samples per item
+    testShare: 0.2, // anchor groups held out for test
+    nearDupThreshold: 0.9, // Jaccard of word shingles
+  },
 };
 
 /** What each preset changes relative to the defaults. */
 export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
-  smoke: {},
+  smoke: { rods: { items: 600 } },
   default: {},
-  full: { graph: { kg: 'open' } },
+  full: { graph: { kg: 'open' }, rods: { items: 20000 } },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -99,7 +150,7 @@ function checkKeys(base: unknown, over: unknown, prefix = ''): void {
   }
 }
 
-const OPTIONAL_KEYS = new Set(['graph.sourcesDir']);
+const OPTIONAL_KEYS = new Set(['graph.sourcesDir', 'rods.benchmarksDir', 'rods.validator', 'rods.judge']);
 
 /** The timestamp-based default run id, e.g. 2026-11-23T10-15-00. */
 export function defaultRunId(now = new Date()): string {

@@ -1,0 +1,228 @@
+/**
+ * RODS: the Reasoning-Oriented Data Strategy.   Command: `fleming rods [--run DIR]`
+ *
+ * graph → synthesis (rare-entity-biased subgraphs, masking, relation-preserving distractors)
+ *       → curated public QA (optional, mixed at a ratio) → format filter, near-duplicates,
+ *       anonymisation → label verification (graph solver or an LLM, k answers per item)
+ *       → difficulty (graph features, reference pass rate, LLM judge) → train/test split.
+ * Writes rods/items.jsonl, train.jsonl, test.jsonl, rejected.jsonl, review.jsonl, stats.json,
+ * report.md and plots/. A finished stage is reused unless its inputs changed or --force is given.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RunContext } from '../core/run';
+import { readJson, readJsonlAll, writeFileAtomic, writeJson, writeJsonl, SkipReport } from '../core/io';
+import { savePlot, Figure } from '../core/plot';
+import { LlmClient } from '../core/llm';
+import type { EndpointConfig } from '../core/config';
+import type { KnowledgeGraph } from '../graph/graph';
+import { loadRunGraph } from '../graph/stage';
+import { DIFFICULTIES, Difficulty, Item } from './item';
+import { synthesize } from './synth';
+import { solveItem } from './synth/solve';
+import { loadAllBenchmarks } from './curated';
+import { mixItems } from './curated/mix';
+import { formatFilter, nearDuplicates, anonymize } from './filter';
+import { verifyLabels, llmValidator, Validator } from './verify';
+import { combineDifficulty, graphDifficulty, passRateDifficulty, pairwiseAgreement, llmDifficultyJudge } from './difficulty';
+import { itemGraphFeatures, referenceAnswer } from './features';
+import { splitItems, splitDefaults } from './split';
+
+export interface RejectedRow {
+  stage: 'synthesis' | 'format' | 'near-duplicate' | 'anonymisation';
+  reason: string;
+  id?: string;
+  type?: string;
+  detail?: string;
+}
+
+export interface RodsResult {
+  items: Item[];
+  stats: RodsStats;
+  reused: boolean;
+}
+
+export interface RodsStats {
+  drafted: number;
+  synthesized: number;
+  curated: number;
+  kept: number;
+  train: number;
+  test: number;
+  testLongTail: number;
+  rejectedByReason: Record<string, number>;
+  review: number;
+  byType: Record<string, number>;
+  byDifficulty: Record<string, number>;
+  difficultyByType: Record<string, Record<string, number>>;
+  letters: Record<string, number>;
+  agreement: ReturnType<typeof pairwiseAgreement>;
+  longTailCoverage?: unknown;
+}
+
+function client(cfg: EndpointConfig, cacheDir: string): LlmClient {
+  return new LlmClient({ baseUrl: cfg.baseUrl, model: cfg.model, apiKeyEnv: cfg.apiKeyEnv, maxConcurrency: cfg.maxConcurrency, cacheDir });
+}
+
+function count<T>(xs: readonly T[], key: (x: T) => string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[key(x)] = (out[key(x)] ?? 0) + 1;
+  return Object.fromEntries(Object.entries(out).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+}
+
+/** Reads the items a previous run of this stage wrote (optionally one split). */
+export async function loadRunItems(runDir: string, split?: 'train' | 'test'): Promise<Item[]> {
+  const file = path.join(runDir, 'rods', split ? `${split}.jsonl` : 'items.jsonl');
+  if (!fs.existsSync(file)) throw new Error(`${file}: no items yet; run \`fleming rods --run ${runDir}\` first`);
+  return readJsonlAll<Item>(file);
+}
+
+export async function run(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<RodsResult> {
+  const cfg = ctx.config.rods;
+  const dir = ctx.stageDir('rods');
+  const doneFile = path.join(dir, 'done.json');
+  const fingerprint = { rods: cfg, seed: ctx.config.seed, graph: ctx.config.graph.kg };
+  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+    ctx.log(`rods: reusing ${dir} (already built with these settings; --force rebuilds)`);
+    return { items: await readJsonlAll<Item>(path.join(dir, 'items.jsonl')), stats: readJson<RodsStats>(path.join(dir, 'stats.json')), reused: true };
+  }
+  const graph = opts.graph ?? (await loadRunGraph(ctx.dir));
+  const rejected: RejectedRow[] = [];
+
+  // 1. Synthesis from the graph.
+  const t0 = Date.now();
+  const syn = synthesize(graph, { n: cfg.items, options: cfg.options, alpha: cfg.alpha, mix: cfg.mix }, ctx.rng('rods:synthesis'));
+  for (const r of syn.rejected) rejected.push({ stage: 'synthesis', reason: r.reason, type: r.type, detail: [r.anchor, r.variant, r.detail].filter(Boolean).join(' ') });
+  ctx.log(`rods: synthesized ${syn.items.length} items from ${cfg.items} requested (${syn.rejected.length} drafts rejected) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  // 2. Curated public QA, mixed at a ratio (optional: the mirrored benchmarks are test sets).
+  let items: Item[] = syn.items;
+  let curatedCount = 0;
+  if (cfg.curatedBenchmarks.length) {
+    const benchDir = cfg.benchmarksDir ?? process.env.FLEMING_BENCHMARKS;
+    if (!benchDir) throw new Error('rods.curatedBenchmarks is set but no benchmarks directory: pass --set rods.benchmarksDir=DIR or FLEMING_BENCHMARKS=DIR (e.g. ../shared/data/benchmarks)');
+    const skips = new SkipReport();
+    const { items: curated } = await loadAllBenchmarks(benchDir, skips, cfg.curatedBenchmarks);
+    const mixed = mixItems(syn.items, curated, cfg.curatedRatio, ctx.rng('rods:mix'));
+    items = mixed.items;
+    curatedCount = mixed.curated;
+    writeJson(path.join(dir, 'curated-skipped.json'), skips.toJSON());
+    ctx.log(`rods: mixed ${mixed.curated} curated and ${mixed.synthetic} synthetic items (ratio ${cfg.curatedRatio})`);
+  }
+
+  // 3. Filters.
+  const fmt = formatFilter(items);
+  for (const r of fmt.rejected) rejected.push({ stage: 'format', reason: r.reason, id: r.item.id, type: r.item.type });
+  const dup = nearDuplicates(fmt.kept, { threshold: cfg.nearDupThreshold, seed: ctx.config.seed });
+  for (const r of dup.rejected) rejected.push({ stage: 'near-duplicate', reason: r.reason.replace(/ of .*/, ''), id: r.item.id, type: r.item.type, detail: r.reason });
+  const anon = anonymize(dup.kept);
+  for (const r of anon.rejected) rejected.push({ stage: 'anonymisation', reason: r.reason, id: r.item.id, type: r.item.type });
+  items = anon.kept;
+
+  // 4. Label verification: k answers per item; items failed every time go to review.
+  const graphValidator: Validator = async (item) => solveItem(graph, item).letter;
+  const llmCache = path.join(ctx.dir, 'cache', 'llm');
+  const validator: Validator = cfg.validator
+    ? llmValidator(client(cfg.validator, llmCache))
+    : async (item, i) => (item.origin === 'synthetic' ? graphValidator(item, i) : item.answer); // curated items have no graph query
+  const verified = await verifyLabels(items, validator, { k: cfg.verifySamples });
+  items = verified.kept;
+  ctx.log(`rods: verification kept ${items.length}, sent ${verified.review.length} to review (${cfg.validator ? `LLM ${cfg.validator.model}` : 'graph solver'}, ${cfg.verifySamples} answers each)`);
+
+  // 5. Difficulty from three signals.
+  const judge = cfg.judge ? llmDifficultyJudge(client(cfg.judge, llmCache)) : undefined;
+  const signals: Record<string, (Difficulty | null)[]> = { graph: [], passRate: [], judge: [] };
+  const refRng = ctx.rng('rods:reference');
+  const labelled: Item[] = [];
+  for (const item of items) {
+    const synthetic = item.origin === 'synthetic';
+    const features = synthetic ? itemGraphFeatures(graph, item) : undefined;
+    const g = features ? graphDifficulty(features) : null;
+    let passes = 0;
+    if (synthetic) for (let s = 0; s < cfg.referenceSamples; s++) if (referenceAnswer(graph, item, refRng) === item.answer) passes++;
+    const p = synthetic ? passRateDifficulty(passes, cfg.referenceSamples) : null;
+    const j = judge ? await judge(item) : null;
+    signals.graph.push(g);
+    signals.passRate.push(p);
+    signals.judge.push(j);
+    const difficulty = combineDifficulty({ graph: g ?? undefined, passRate: p ?? undefined, judge: j ?? undefined }) ?? 'Moderate';
+    labelled.push({ ...item, difficulty, meta: { ...(item.meta ?? {}), difficultySignals: { graph: g, passRate: p, judge: j, referencePassRate: synthetic ? passes / cfg.referenceSamples : null }, graphFeatures: features } });
+  }
+  const agreement = pairwiseAgreement(judge ? signals : { graph: signals.graph, passRate: signals.passRate });
+
+  // 6. Split: whole anchor groups held out, with a long-tail slice in test.
+  const final = splitItems(labelled, graph, { ...splitDefaults, testShare: cfg.testShare }, ctx.rng('rods:split'));
+  const train = final.filter((i) => i.split === 'train');
+  const test = final.filter((i) => i.split === 'test');
+
+  await writeJsonl(path.join(dir, 'items.jsonl'), final);
+  await writeJsonl(path.join(dir, 'train.jsonl'), train);
+  await writeJsonl(path.join(dir, 'test.jsonl'), test);
+  await writeJsonl(path.join(dir, 'rejected.jsonl'), rejected);
+  await writeJsonl(path.join(dir, 'review.jsonl'), verified.review.map((r) => ({ reason: r.reason, item: r.item })));
+  const stats: RodsStats = {
+    drafted: cfg.items,
+    synthesized: syn.items.length,
+    curated: curatedCount,
+    kept: final.length,
+    train: train.length,
+    test: test.length,
+    testLongTail: test.filter((i) => i.meta?.longTail).length,
+    rejectedByReason: count(rejected, (r) => `${r.stage}: ${r.reason}`),
+    review: verified.review.length,
+    byType: count(final, (i) => i.type),
+    byDifficulty: count(final, (i) => i.difficulty ?? 'none'),
+    difficultyByType: Object.fromEntries(Object.entries(count(final, (i) => i.type)).map(([t]) => [t, count(final.filter((i) => i.type === t), (i) => i.difficulty ?? 'none')])),
+    letters: count(final, (i) => i.answer),
+    agreement,
+  };
+  writeJson(path.join(dir, 'stats.json'), stats);
+  writeFileAtomic(path.join(dir, 'report.md'), rodsMarkdown(stats));
+  for (const [name, fig] of Object.entries(rodsFigures(stats))) {
+    const saved = savePlot(fig, path.join(dir, 'plots'), name);
+    if (saved.pngSkipped) ctx.log(`rods: ${name}.png not written: ${saved.pngSkipped}`);
+  }
+  writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString() });
+  ctx.log(`rods: ${final.length} items (${train.length} train, ${test.length} test of which ${stats.testLongTail} long-tail); difficulty ${JSON.stringify(stats.byDifficulty)}`);
+  return { items: final, stats, reused: false };
+}
+
+/** Difficulty by item type (stacked bars) and rejections by reason. */
+export function rodsFigures(stats: RodsStats): Record<string, Figure> {
+  const types = Object.keys(stats.difficultyByType);
+  return {
+    difficulty: {
+      data: DIFFICULTIES.map((d) => ({ type: 'bar', name: d, x: types, y: types.map((t) => stats.difficultyByType[t][d] ?? 0) })),
+      layout: { barmode: 'stack', title: { text: 'Difficulty by item type' }, yaxis: { title: { text: 'items' } } },
+    },
+    rejections: {
+      data: [{ type: 'bar', orientation: 'h', y: Object.keys(stats.rejectedByReason), x: Object.values(stats.rejectedByReason) }],
+      layout: { title: { text: 'Rejected drafts and items by reason' }, margin: { l: 320 }, xaxis: { title: { text: 'count' } } },
+    },
+  };
+}
+
+function table(header: string[], rows: (string | number)[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+export function rodsMarkdown(s: RodsStats): string {
+  return [
+    '# RODS items',
+    '',
+    `${s.kept} items kept (${s.synthesized} synthesized from ${s.drafted} requested, ${s.curated} curated); ${s.train} train, ${s.test} test (${s.testLongTail} long-tail); ${s.review} sent to review.`,
+    '',
+    '## Items by type and difficulty',
+    table(['type', ...DIFFICULTIES, 'total'], Object.entries(s.difficultyByType).map(([t, d]) => [t, ...DIFFICULTIES.map((x) => d[x] ?? 0), s.byType[t]])),
+    '',
+    '## Answer letters',
+    table(Object.keys(s.letters), [Object.values(s.letters)]),
+    '',
+    '## Rejected, by stage and reason',
+    table(['stage: reason', 'count'], Object.entries(s.rejectedByReason)),
+    '',
+    '## Agreement between difficulty signals',
+    table(['a', 'b', 'n', 'agreement', "Cohen's kappa"], s.agreement.map((a) => [a.a, a.b, a.n, a.agreement === null ? 'n/a' : a.agreement.toFixed(3), a.kappa === null ? 'n/a' : a.kappa.toFixed(3)])),
+    '',
+  ].join('\n');
+}
