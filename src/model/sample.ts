@@ -1,0 +1,182 @@
+/**
+ * Batched generation from the policy with a KV cache: left-padded prompts, temperature, top-k,
+ * top-p, stop tokens, greedy decoding. All randomness comes from the Rng (one draw per live row
+ * per step, in row order), so a seed reproduces a rollout. Logits are read back once per step,
+ * for the last position only ([batch, vocab]).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '../core/rng';
+import { KVCache, Llama, linear, positionIds } from './llama';
+
+export interface SampleOptions {
+  maxNewTokens: number;
+  /** Softmax temperature; 0 means greedy. */
+  temperature: number;
+  /** Keep the k most likely tokens (0 = all). */
+  topK: number;
+  /** Nucleus: keep the smallest set with probability ≥ topP (1 = all). */
+  topP: number;
+  /** Generation of a row ends after one of these (it is included in the output). */
+  stopTokenIds: number[];
+  /** Argmax decoding (ignores temperature, topK, topP and the rng). */
+  greedy: boolean;
+  /** Use the KV cache (false recomputes the whole prefix every step; for tests and benchmarks). */
+  useCache: boolean;
+  /** Id used for left padding and fed to finished rows; the mask hides it. */
+  padTokenId: number;
+}
+
+export const defaults: SampleOptions = {
+  maxNewTokens: 64, // tokens generated per row at most
+  temperature: 1, // 1 = the model's distribution
+  topK: 0, // 0 = no top-k cut
+  topP: 1, // 1 = no nucleus cut
+  stopTokenIds: [], // e.g. [eos]
+  greedy: false, // argmax instead of sampling
+  useCache: true, // KV cache on
+  padTokenId: 0, // left padding
+};
+
+/** Generated continuations. */
+export interface Generation {
+  /** [batch][≤ maxNewTokens] new token ids (a stop token included). */
+  tokens: number[][];
+  /** [batch][same] log p(token | prefix) under the model at temperature 1 (unmodified logits). */
+  logprobs: number[][];
+  finishReasons: ('stop' | 'length')[];
+}
+
+/** log Σ exp over row `v[off, off+n)`. */
+function logSumExp(v: Float32Array, off: number, n: number): number {
+  let mx = -Infinity;
+  for (let i = 0; i < n; i++) if (v[off + i] > mx) mx = v[off + i];
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.exp(v[off + i] - mx);
+  return mx + Math.log(s);
+}
+
+/**
+ * Picks one token from one row of logits.
+ * @param logits [rows·vocab] flat, row at `off`
+ * @returns the token and its log-probability under the unmodified distribution
+ */
+export function sampleToken(logits: Float32Array, off: number, vocab: number, rng: Rng, o: SampleOptions): { token: number; logprob: number } {
+  const lse = logSumExp(logits, off, vocab);
+  let token = 0;
+  if (o.greedy || o.temperature <= 0) {
+    for (let i = 1; i < vocab; i++) if (logits[off + i] > logits[off + token]) token = i;
+  } else {
+    let cand: number[] = [];
+    for (let i = 0; i < vocab; i++) cand.push(i);
+    const cut = (o.topK > 0 && o.topK < vocab) || o.topP < 1;
+    if (cut) cand.sort((a, b) => logits[off + b] - logits[off + a] || a - b);
+    if (o.topK > 0 && o.topK < vocab) cand = cand.slice(0, o.topK);
+    let mx = -Infinity;
+    for (const i of cand) mx = Math.max(mx, logits[off + i]);
+    const w = cand.map((i) => Math.exp((logits[off + i] - mx) / o.temperature));
+    let total = w.reduce((a, b) => a + b, 0);
+    if (o.topP < 1) {
+      let acc = 0;
+      let keep = 0;
+      while (keep < w.length && acc < o.topP * total) acc += w[keep++];
+      cand = cand.slice(0, Math.max(1, keep));
+      w.length = cand.length;
+      total = w.reduce((a, b) => a + b, 0);
+    }
+    let u = rng.next() * total;
+    token = cand[cand.length - 1];
+    for (let j = 0; j < cand.length; j++) {
+      u -= w[j];
+      if (u < 0) {
+        token = cand[j];
+        break;
+      }
+    }
+  }
+  return { token, logprob: logits[off + token] - lse };
+}
+
+/** Left-pads prompts to a rectangle. @returns ids and mask [batch][maxLen] */
+export function leftPad(prompts: number[][], pad: number): { ids: number[][]; mask: number[][] } {
+  const T = Math.max(...prompts.map((p) => p.length));
+  return {
+    ids: prompts.map((p) => [...new Array<number>(T - p.length).fill(pad), ...p]),
+    mask: prompts.map((p) => [...new Array<number>(T - p.length).fill(0), ...p.map(() => 1)]),
+  };
+}
+
+/** Last-position logits [batch·vocab] read back once. */
+function readLogits(model: Llama, h: tf.Tensor2D): Float32Array {
+  const logits = tf.tidy(() => linear(h, model.lmHead()));
+  const out = logits.dataSync() as Float32Array;
+  logits.dispose();
+  h.dispose();
+  return out;
+}
+
+/**
+ * Generates continuations for a batch of prompts (token ids, no padding needed).
+ * @param prompts [batch][promptLen] non-empty
+ */
+export function generate(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Generation {
+  const o: SampleOptions = { ...defaults, ...options };
+  if (prompts.length === 0) return { tokens: [], logprobs: [], finishReasons: [] };
+  if (prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token');
+  const V = model.config.vocab_size;
+  const B = prompts.length;
+  const { ids, mask } = leftPad(prompts, o.padTokenId);
+  const need = ids[0].length + o.maxNewTokens;
+  if (need > model.config.max_position_embeddings)
+    throw new Error(`generate: prompt (${ids[0].length}) + maxNewTokens (${o.maxNewTokens}) exceeds max_position_embeddings ${model.config.max_position_embeddings}`);
+  const stop = new Set(o.stopTokenIds);
+  const tokens: number[][] = prompts.map(() => []);
+  const logprobs: number[][] = prompts.map(() => []);
+  const finish: ('stop' | 'length')[] = prompts.map(() => 'length');
+  const done = prompts.map(() => false);
+
+  let cache: KVCache | undefined;
+  const first = model.hidden(ids, mask, positionIds(mask), { lastOnly: true, wantCache: o.useCache });
+  if (o.useCache) cache = { k: first.k, v: first.v, mask: mask.map((r) => r.slice()), nextPos: positionIds(mask).map((r) => r[r.length - 1] + 1) };
+  let logits = readLogits(model, first.h);
+  try {
+    for (let step = 0; step < o.maxNewTokens; step++) {
+      const next: number[] = [];
+      for (let b = 0; b < B; b++) {
+        if (done[b]) {
+          next.push(o.padTokenId);
+          continue;
+        }
+        const { token, logprob } = sampleToken(logits, b * V, V, rng, o);
+        tokens[b].push(token);
+        logprobs[b].push(logprob);
+        if (stop.has(token)) {
+          done[b] = true;
+          finish[b] = 'stop';
+        }
+        next.push(token);
+      }
+      if (done.every(Boolean) || step === o.maxNewTokens - 1) break;
+      for (let b = 0; b < B; b++) {
+        ids[b].push(next[b]);
+        mask[b].push(1);
+      }
+      if (cache) {
+        const pos = cache.nextPos.map((p) => [p]);
+        const r = model.hidden(
+          next.map((t) => [t]),
+          mask,
+          pos,
+          { past: cache, lastOnly: true, wantCache: true },
+        );
+        tf.dispose([...cache.k, ...cache.v]);
+        cache = { k: r.k, v: r.v, mask: mask.map((row) => row.slice()), nextPos: cache.nextPos.map((p) => p + 1) };
+        logits = readLogits(model, r.h);
+      } else {
+        logits = readLogits(model, model.hidden(ids, mask, positionIds(mask), { lastOnly: true }).h);
+      }
+    }
+  } finally {
+    if (cache) tf.dispose([...cache.k, ...cache.v]);
+  }
+  return { tokens, logprobs, finishReasons: finish };
+}

@@ -1,0 +1,186 @@
+/**
+ * One optimiser step for the policy: gradient accumulation over micro-batches, global-norm
+ * clipping, AdamW (decoupled weight decay, bias-corrected moments) on a linear warm-up + cosine
+ * schedule. A non-finite loss or gradient norm throws NonFiniteLossError before any weight is
+ * touched, so the caller can keep its last good checkpoint.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Batch, Llama, lossWeights } from './llama';
+
+/** AdamW and schedule settings. */
+export interface AdamWConfig {
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  totalSteps: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Global gradient-norm ceiling; 0 or Infinity disables clipping. */
+  clipNorm: number;
+  /** Apply weight decay to RMSNorm weights and embeddings too (default: matrices only, not embed_tokens). */
+  decayAll: boolean;
+}
+
+export const defaults: AdamWConfig = {
+  lr: 3e-3, // peak learning rate
+  minLr: 3e-4, // floor of the cosine
+  warmupSteps: 20, // linear warm-up from lr/warmupSteps
+  totalSteps: 1000, // end of the cosine
+  beta1: 0.9, // first-moment decay
+  beta2: 0.95, // second-moment decay
+  eps: 1e-8, // Adam epsilon
+  weightDecay: 0.1, // decoupled decay (PyTorch AdamW semantics)
+  clipNorm: 1.0, // global-norm clipping
+  decayAll: false, // no decay on norms/embeddings
+};
+
+/** Thrown when a step's loss or gradient norm is NaN/Inf; weights and moments are unchanged. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly step: number,
+    readonly loss: number,
+    readonly gradNorm: number,
+  ) {
+    super(`non-finite training signal at step ${step}: loss=${loss}, gradNorm=${gradNorm}; weights were not updated (reload the last good checkpoint or lower the learning rate)`);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+/** Learning rate for 0-based update `step`: linear warm-up to lr, then cosine down to minLr at totalSteps. */
+export function learningRate(c: AdamWConfig, step: number): number {
+  if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
+  const span = Math.max(1, c.totalSteps - c.warmupSteps);
+  const progress = Math.min(1, (step - c.warmupSteps) / span);
+  return c.minLr + 0.5 * (c.lr - c.minLr) * (1 + Math.cos(Math.PI * progress));
+}
+
+/** Whether parameter `name` gets weight decay (2-D projections; not norms or embed_tokens unless decayAll). */
+export function decays(name: string, c: AdamWConfig): boolean {
+  if (c.decayAll) return true;
+  return !name.endsWith('norm.weight') && name !== 'model.embed_tokens.weight';
+}
+
+/** AdamW state: step count and first/second moments per parameter (HF names). */
+export class AdamW {
+  readonly config: AdamWConfig;
+  /** Number of updates applied so far. */
+  step = 0;
+  readonly m = new Map<string, tf.Variable>();
+  readonly v = new Map<string, tf.Variable>();
+
+  constructor(config: Partial<AdamWConfig> = {}) {
+    this.config = { ...defaults, ...config };
+  }
+
+  /** Creates zero moments for every parameter of `model` not yet tracked. */
+  init(model: Llama): void {
+    for (const [name, p] of model.params) {
+      if (!this.m.has(name)) this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      if (!this.v.has(name)) this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+    }
+  }
+
+  /** Frees the moments. */
+  dispose(): void {
+    for (const x of this.m.values()) x.dispose();
+    for (const x of this.v.values()) x.dispose();
+    this.m.clear();
+    this.v.clear();
+  }
+}
+
+/** What a step did. */
+export interface StepResult {
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  lr: number;
+  /** Target tokens in the step. */
+  tokens: number;
+}
+
+/**
+ * Gradient of the token-mean loss over all micro-batches (each micro-batch's summed loss divided
+ * by the total target count), summed into one map keyed by HF name. Caller disposes the grads.
+ */
+export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor>; tokens: number } {
+  const tokens = micro.reduce((n, b) => n + lossWeights(b).count, 0);
+  const normalizer = Math.max(1, tokens);
+  const names = [...model.params.keys()];
+  const vars = names.map((n) => model.param(n));
+  const grads = new Map<string, tf.Tensor>();
+  let loss: tf.Scalar = tf.scalar(0);
+  for (const mb of micro) {
+    const r = tf.variableGrads(() => model.loss(mb, { normalizer }), vars);
+    const l = tf.add(loss, r.value) as tf.Scalar;
+    loss.dispose();
+    r.value.dispose();
+    loss = l;
+    names.forEach((n, i) => {
+      const g = r.grads[vars[i].name];
+      const prev = grads.get(n);
+      if (prev) {
+        grads.set(n, tf.add(prev, g));
+        prev.dispose();
+        g.dispose();
+      } else grads.set(n, g);
+    });
+  }
+  return { loss, grads, tokens };
+}
+
+/** √(Σ‖g‖²) over all gradients. @returns scalar tensor */
+export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(tf.addN([...grads].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+}
+
+/**
+ * One optimiser update from one batch or a list of micro-batches (gradient accumulation).
+ * Throws NonFiniteLossError (weights untouched) when the loss or gradient norm is not finite.
+ */
+export function trainStep(model: Llama, opt: AdamW, batch: Batch | Batch[]): StepResult {
+  const micro = Array.isArray(batch) ? batch : [batch];
+  if (micro.length === 0) throw new Error('trainStep: no micro-batches');
+  opt.init(model);
+  const c = opt.config;
+  const { loss, grads, tokens } = accumulateGradients(model, micro);
+  const norm = globalNorm(grads.values());
+  const both = tf.stack([loss, norm]);
+  const [lossV, normV] = both.dataSync();
+  tf.dispose([loss, norm, both]);
+  if (!Number.isFinite(lossV) || !Number.isFinite(normV)) {
+    tf.dispose([...grads.values()]);
+    throw new NonFiniteLossError(opt.step, lossV, normV);
+  }
+  const lr = learningRate(c, opt.step);
+  const t = opt.step + 1;
+  const clip = c.clipNorm > 0 && Number.isFinite(c.clipNorm) ? Math.min(1, c.clipNorm / (normV + 1e-6)) : 1;
+  const bc1 = 1 - Math.pow(c.beta1, t);
+  const bc2 = 1 - Math.pow(c.beta2, t);
+  tf.tidy(() => {
+    const b1 = tf.scalar(c.beta1);
+    const b2 = tf.scalar(c.beta2);
+    const ob1 = tf.scalar(1 - c.beta1);
+    const ob2 = tf.scalar(1 - c.beta2);
+    const scale = tf.scalar(clip);
+    const stepSize = tf.scalar(lr / bc1);
+    const sqrtBc2 = tf.scalar(Math.sqrt(bc2));
+    const eps = tf.scalar(c.eps);
+    const decay = tf.scalar(1 - lr * c.weightDecay);
+    for (const [name, p] of model.params) {
+      const g = tf.mul(grads.get(name) as tf.Tensor, scale);
+      const m = opt.m.get(name) as tf.Variable;
+      const v = opt.v.get(name) as tf.Variable;
+      m.assign(tf.add(tf.mul(m, b1), tf.mul(g, ob1)));
+      v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), ob2)));
+      // p ← p·(1 − lr·wd) − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + eps)   (PyTorch AdamW)
+      const decayed = decays(name, c) ? tf.mul(p, decay) : p;
+      p.assign(tf.sub(decayed, tf.mul(stepSize, tf.div(m, tf.add(tf.div(tf.sqrt(v), sqrtBc2), eps)))));
+    }
+  });
+  tf.dispose([...grads.values()]);
+  opt.step = t;
+  return { loss: lossV, gradNorm: normV, lr, tokens };
+}

@@ -1,0 +1,42 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MODEL_PRESETS, benchModel, flopsPerToken } from '../../src/model/bench';
+import { Llama } from '../../src/model/llama';
+import { useBackend } from './helpers';
+
+describe('bench', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('flopsPerToken(config, T) counts 2·(matmul weights incl. lm_head) + 4·L·T·d forward, ×3 for training', () => {
+    const c = MODEL_PRESETS.smoke.config; // d 64, 4 heads, 2 kv heads, I 176, 2 layers, V 512, tied
+    const m = new Llama(c, 0);
+    const norms = (2 * c.num_hidden_layers + 1) * c.hidden_size;
+    expect(m.numParams() - norms).toBe(124928); // q,o 64·64 + k,v 64·32 + 3·64·176 per layer, + 512·64
+    const f = flopsPerToken(c, 64);
+    expect(f.forward).toBe(2 * 124928 + 4 * 2 * 64 * 64);
+    expect(f.train).toBe(3 * f.forward);
+    m.dispose();
+  });
+
+  it('MODEL_PRESETS grow from smoke to default to full', () => {
+    const size = (k: keyof typeof MODEL_PRESETS) => new Llama(MODEL_PRESETS[k].config, 0);
+    const [s, d] = [size('smoke'), size('default')];
+    expect(s.numParams()).toBeLessThan(d.numParams());
+    expect(flopsPerToken(MODEL_PRESETS.default.config, 128).train).toBeLessThan(flopsPerToken(MODEL_PRESETS.full.config, 128).train);
+    [s, d].forEach((m) => m.dispose());
+  });
+
+  it('benchModel(preset) reports positive speeds, FLOPs and memory for a tiny preset', async () => {
+    const tiny = { ...MODEL_PRESETS.smoke, batchSize: 2, seqLen: 16 };
+    const r = await benchModel(tiny, { trainSteps: 1, sampleBatch: 2, promptLen: 4, newTokens: 4 });
+    expect(r.backend).toBe('wasm');
+    expect(r.params).toBeGreaterThan(1e5);
+    expect(r.trainTokensPerSec).toBeGreaterThan(0);
+    expect(r.trainGflops).toBeCloseTo((r.trainTokensPerSec * r.flopsPerTokenTrain) / 1e9, 6);
+    expect(r.sampleTokensPerSecCached).toBeGreaterThan(0);
+    expect(r.sampleTokensPerSecUncached).toBeGreaterThan(0);
+    expect(r.peakBytes).toBeGreaterThan(0);
+    expect(r.wasmHeapMiB).toBeGreaterThan(0);
+  });
+});
