@@ -1,48 +1,81 @@
 /**
- * `npm run bench`: speed and memory figures, printed as a table. Targets live here, not in unit
- * tests: open graph build ≤ 30 s and ≤ 1 GiB peak.
+ * `npm run bench`: speed and memory figures, printed as one table. Targets live here, not in
+ * unit tests: open graph build ≤ 30 s and ≤ 1 GiB peak; synthesis ≥ 10,000 items/s on the seed
+ * graph. Model figures are measured per preset on the backend selectBackend() picks.
+ *   npm run bench                      everything
+ *   FLEMING_BENCH_ONLY=graph,rods npm run bench
  */
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { RunConfig } from '../src/core/config';
 import { resolveSourcesDir } from '../src/graph/sources';
 import { loadSeedGraph } from '../src/graph/seed';
+import { benchSynthesisDetail } from '../src/rods/synth/bench';
+import { synthesize } from '../src/rods/synth';
+import { nearDuplicates } from '../src/rods/filter';
+import { Rng } from '../src/core/rng';
 
-interface Figure {
+interface Row {
   bench: string;
   value: string;
   target: string;
   ok: string;
 }
 
-function print(rows: Figure[]): void {
-  const w = [5, 5, 6].map((_, i) => Math.max(...rows.map((r) => [r.bench, r.value, r.target][i].length), ['bench', 'value', 'target'][i].length));
-  const line = (a: string, b: string, c: string, d: string) => `${a.padEnd(w[0])}  ${b.padStart(w[1])}  ${c.padEnd(w[2])}  ${d}`;
-  process.stdout.write(line('bench', 'value', 'target', 'met') + '\n');
-  for (const r of rows) process.stdout.write(line(r.bench, r.value, r.target, r.ok) + '\n');
+function print(rows: Row[]): void {
+  const cols: (keyof Row)[] = ['bench', 'value', 'target', 'ok'];
+  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+  const line = (r: Record<string, string>) => cols.map((c, i) => (i === 1 ? r[c].padStart(w[i]) : r[c].padEnd(w[i]))).join('  ');
+  process.stdout.write(line({ bench: 'bench', value: 'value', target: 'target', ok: 'met' }) + '\n');
+  for (const r of rows) process.stdout.write(line(r as unknown as Record<string, string>) + '\n');
 }
 
-export async function runBench(config: RunConfig): Promise<void> {
-  const rows: Figure[] = [];
-  // Seed graph compile.
-  {
-    const t0 = performance.now();
-    const { graph } = loadSeedGraph();
-    const ms = performance.now() - t0;
-    rows.push({ bench: `seed graph compile (${graph.nodes.length} nodes, ${graph.edges.length} edges)`, value: `${ms.toFixed(0)} ms`, target: '-', ok: '' });
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+export async function runBench(config: RunConfig, only: string[] = ['graph', 'rods', 'model']): Promise<void> {
+  const rows: Row[] = [];
+  const t0 = performance.now();
+  const { graph: seed } = loadSeedGraph();
+  rows.push({ bench: `seed graph compile (${seed.nodes.length} nodes, ${seed.edges.length} edges)`, value: `${fmt(performance.now() - t0)} ms`, target: '-', ok: '' });
+
+  if (only.includes('graph')) {
+    // Open graph build, in a fresh process for an honest peak-memory figure.
+    let sources: string | undefined;
+    try {
+      sources = resolveSourcesDir(config.graph.sourcesDir);
+    } catch (e) {
+      rows.push({ bench: 'open graph build', value: 'not run', target: '≤ 30 s', ok: `no sources: ${(e as Error).message.split('\n')[0]} (pass --sources DIR)` });
+    }
+    if (sources) {
+      const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'graph-build.ts'), sources], { encoding: 'utf8', cwd: path.resolve(__dirname, '..') });
+      const r = JSON.parse(out.trim().split('\n').pop() as string) as { seconds: number; maxRssMiB: number; nodes: number; edges: number };
+      rows.push({ bench: `open graph build (${fmt(r.nodes)} nodes, ${fmt(r.edges)} edges)`, value: `${fmt(r.seconds, 1)} s`, target: '≤ 30 s', ok: r.seconds <= 30 ? 'yes' : 'NO' });
+      rows.push({ bench: 'open graph build, peak RSS', value: `${fmt(r.maxRssMiB)} MiB`, target: '≤ 1024 MiB', ok: r.maxRssMiB <= 1024 ? 'yes' : 'NO' });
+    }
   }
-  // Open graph build, in a fresh process for an honest peak-memory figure.
-  let sources: string | undefined;
-  try {
-    sources = resolveSourcesDir(config.graph.sourcesDir);
-  } catch (e) {
-    process.stdout.write(`open graph build: not run — ${(e as Error).message.split('\n')[0]} (pass --sources DIR)\n`);
+
+  if (only.includes('rods')) {
+    const s = benchSynthesisDetail(seed, { n: 20000 });
+    rows.push({ bench: `synthesis on the seed graph (${fmt(s.items)} items)`, value: `${fmt(s.itemsPerSecond)} items/s`, target: '≥ 10,000 items/s', ok: s.itemsPerSecond >= 10000 ? 'yes' : 'NO' });
+    const items = synthesize(seed, { n: 20000 }, new Rng(1)).items;
+    const t1 = performance.now();
+    const nd = nearDuplicates(items);
+    rows.push({ bench: `near-duplicate filter (${fmt(items.length)} items, ${nd.rejected.length} dropped)`, value: `${fmt(performance.now() - t1)} ms`, target: '-', ok: '' });
   }
-  if (sources) {
-    const out = execFileSync(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'graph-build.ts'), sources], { encoding: 'utf8', cwd: path.resolve(__dirname, '..') });
-    const r = JSON.parse(out.trim().split('\n').pop() as string) as { seconds: number; maxRssMiB: number; nodes: number; edges: number };
-    rows.push({ bench: `open graph build time (${r.nodes} nodes, ${r.edges} edges)`, value: `${r.seconds.toFixed(1)} s`, target: '≤ 30 s', ok: r.seconds <= 30 ? 'yes' : 'NO' });
-    rows.push({ bench: 'open graph build peak memory (RSS)', value: `${r.maxRssMiB.toFixed(0)} MiB`, target: '≤ 1024 MiB', ok: r.maxRssMiB <= 1024 ? 'yes' : 'NO' });
+
+  if (only.includes('model')) {
+    const { selectBackend } = (require('../src/model/backend') as typeof import('../src/model/backend'));
+    const { benchModel, MODEL_PRESETS } = (require('../src/model/bench') as typeof import('../src/model/bench'));
+    const backend = await selectBackend();
+    for (const preset of Object.keys(MODEL_PRESETS) as (keyof typeof MODEL_PRESETS)[]) {
+      const r = await benchModel(preset);
+      const p = `model ${preset} (${fmt(r.params)} params, ${backend.name})`;
+      rows.push({ bench: `${p}: FLOPs/token (train)`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
+      rows.push({ bench: `${p}: training`, value: `${fmt(r.trainTokensPerSec)} tok/s`, target: '-', ok: `${fmt(r.trainGflops, 1)} GFLOP/s` });
+      rows.push({ bench: `${p}: sampling with KV cache`, value: `${fmt(r.sampleTokensPerSecCached)} tok/s`, target: '-', ok: '' });
+      rows.push({ bench: `${p}: sampling without cache`, value: `${fmt(r.sampleTokensPerSecUncached)} tok/s`, target: '-', ok: '' });
+      rows.push({ bench: `${p}: memory`, value: `${fmt(r.wasmHeapMiB ?? r.peakBytes / 2 ** 20)} MiB`, target: '-', ok: r.wasmHeapMiB !== undefined ? 'wasm heap' : 'peak tensor bytes' });
+    }
   }
   print(rows);
 }

@@ -41,6 +41,7 @@ discover options:
   --seeds "Title A,Title B"     Wikipedia articles to start from (default: Tuberculosis, Type 2 diabetes, Asthma)
   --max-entities N              stop after N entities (default 2000)
   --max-depth N                 link/claim hops from the seeds (default 2)
+  --rps N                       requests per second (default: the agent's polite default)
 `;
 
 export const STAGE_COMMANDS = ['graph', 'rods'] as const;
@@ -50,7 +51,7 @@ interface ParsedArgs {
   config: RunConfig;
   force: boolean;
   sources?: string;
-  discover: { seeds?: string[]; maxEntities?: number; maxDepth?: number };
+  discover: { seeds?: string[]; maxEntities?: number; maxDepth?: number; rps?: number };
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -78,6 +79,7 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
       seeds: { type: 'string' },
       'max-entities': { type: 'string' },
       'max-depth': { type: 'string' },
+      rps: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -101,6 +103,7 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
     seeds: values.seeds?.split(',').map((t) => t.trim()).filter(Boolean),
     maxEntities: positiveInt('max-entities', values['max-entities']),
     maxDepth: positiveInt('max-depth', values['max-depth']),
+    rps: positiveInt('rps', values.rps),
   };
   return { command, config, force: Boolean(values.force), sources: values.sources, discover };
 }
@@ -134,11 +137,11 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'discover': {
-      const path = await import('node:path');
-      const { runDiscoveryAgent, defaults } = await import('./graph/agent');
-      const { GraphBuilder } = await import('./graph/graph');
-      const { graphStats } = await import('./graph/stats');
-      const { writeJson } = await import('./core/io');
+      const path = (require('node:path') as typeof import('node:path'));
+      const { runDiscoveryAgent, defaults } = (require('./graph/agent') as typeof import('./graph/agent'));
+      const { GraphBuilder } = (require('./graph/graph') as typeof import('./graph/graph'));
+      const { graphStats } = (require('./graph/stats') as typeof import('./graph/stats'));
+      const { writeJson } = (require('./core/io') as typeof import('./core/io'));
       const ctx = openRun(args.config);
       const out = path.join(ctx.stageDir('graph'), 'discovered');
       const builder = new GraphBuilder();
@@ -147,6 +150,7 @@ export async function main(argv: string[]): Promise<number> {
         seeds: args.discover.seeds ?? ['Tuberculosis', 'Type 2 diabetes', 'Asthma'],
         maxEntities: args.discover.maxEntities ?? 2000,
         maxDepth: args.discover.maxDepth ?? 2,
+        requestsPerSecond: args.discover.rps ?? defaults.requestsPerSecond,
         stateFile: path.join(out, 'agent-state.json'),
         // API endpoints can be pointed elsewhere (a mirror, or a local test server).
         wikipediaApi: process.env.FLEMING_WIKIPEDIA_API ?? defaults.wikipediaApi,
@@ -164,8 +168,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'download': {
-      const { downloadSources } = await import('./graph/download');
-      const { DEFAULT_CACHE } = await import('./graph/sources');
+      const { downloadSources } = (require('./graph/download') as typeof import('./graph/download'));
+      const { DEFAULT_CACHE } = (require('./graph/sources') as typeof import('./graph/sources'));
       const dest = args.sources ?? DEFAULT_CACHE;
       await downloadSources(dest, {
         onProgress: (file: string, done: number, total: number) => process.stderr.write(`download: ${file} (${done}/${total})\n`),
@@ -174,8 +178,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'bench': {
-      const { runBench } = await import('../bench/bench');
-      await runBench(args.config);
+      const { runBench } = (require('../bench/bench') as typeof import('../bench/bench'));
+      const only = process.env.FLEMING_BENCH_ONLY?.split(',').map((x) => x.trim()) ?? undefined;
+      await runBench(args.config, only);
       return 0;
     }
     default:

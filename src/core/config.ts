@@ -56,6 +56,47 @@ export interface RodsConfig {
   nearDupThreshold: number;
 }
 
+/** Knowledge pretraining of the policy and its direct-answer "Base" (src/coldstart/pretrain.ts). */
+export interface PretrainConfig {
+  /** MODEL_PRESETS entry giving the architecture (layers, widths, heads, context); the tokenizer sets vocab_size. */
+  model: 'smoke' | 'default' | 'full';
+  /** Tokenizer vocabulary: 9 specials + 256 bytes + merges. */
+  vocabSize: number;
+  /** Training phrasings rendered per edge in each pass over the graph (of the 4 training families). */
+  phrasingsPerEdge: number;
+  /** Chance that a mention uses a synonym instead of the canonical name. */
+  synonymRate: number;
+  /** Tokens per packed LM sequence (≤ the model's max_position_embeddings). */
+  seqLen: number;
+  /** Sequences per LM step. */
+  batchSize: number;
+  /** LM optimiser steps. */
+  steps: number;
+  /** Peak learning rate of both phases' warm-up + cosine. */
+  lr: number;
+  /** Cosine floor. */
+  minLr: number;
+  /** Linear warm-up steps (each phase). */
+  warmupSteps: number;
+  weightDecay: number;
+  /** Global gradient-norm clipping. */
+  clipNorm: number;
+  /** Direct-answer tuning steps on the RODS train split (prompt → <answer>X</answer>). */
+  tuneSteps: number;
+  /** Items per tuning step. */
+  tuneBatchSize: number;
+  /** Peak learning rate of the tuning phase. */
+  tuneLr: number;
+  /** Steps between checkpoints (a killed run resumes from the last one). */
+  checkpointEvery: number;
+  /** Edges scored per relation in the held-out fact-recall probe. */
+  recallEdges: number;
+  /** Same-type distractor targets per scored edge. */
+  recallDistractors: number;
+  /** RODS test items the Base is evaluated on (0 = all). */
+  evalItems: number;
+}
+
 export interface RunConfig {
   preset: Preset;
   /** Seed for every random choice in the run. */
@@ -64,6 +105,7 @@ export interface RunConfig {
   runDir: string;
   graph: GraphConfig;
   rods: RodsConfig;
+  pretrain: PretrainConfig;
 }
 
 export const defaults: RunConfig = {
@@ -83,13 +125,41 @@ export const defaults: RunConfig = {
     testShare: 0.2, // anchor groups held out for test
     nearDupThreshold: 0.9, // Jaccard of word shingles
   },
+  pretrain: {
+    model: 'default', // MODEL_PRESETS.default: 2 layers × 128
+    vocabSize: 2048, // BPE vocabulary
+    phrasingsPerEdge: 2, // training phrasings per edge per pass
+    synonymRate: 0.25, // mentions that use a synonym
+    seqLen: 128, // packed LM sequence length
+    batchSize: 16, // sequences per LM step
+    steps: 300, // LM steps
+    lr: 3e-3, // peak learning rate
+    minLr: 3e-4, // cosine floor
+    warmupSteps: 20, // warm-up steps per phase
+    weightDecay: 0.1, // AdamW decoupled decay
+    clipNorm: 1.0, // gradient-norm clipping
+    tuneSteps: 60, // direct-answer tuning steps
+    tuneBatchSize: 16, // items per tuning step
+    tuneLr: 1e-3, // tuning peak learning rate
+    checkpointEvery: 50, // steps between checkpoints
+    recallEdges: 40, // edges per relation in the recall probe
+    recallDistractors: 4, // distractors per edge (chance 1/5)
+    evalItems: 300, // RODS test items for the Base's accuracy
+  },
 };
 
 /** What each preset changes relative to the defaults. */
 export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
-  smoke: { rods: { items: 600 } },
+  smoke: {
+    rods: { items: 600 },
+    pretrain: { model: 'smoke', vocabSize: 768, seqLen: 64, batchSize: 8, steps: 150, warmupSteps: 10, tuneSteps: 30, tuneBatchSize: 8, checkpointEvery: 50, recallEdges: 10, evalItems: 60 },
+  },
   default: {},
-  full: { graph: { kg: 'open' }, rods: { items: 20000 } },
+  full: {
+    graph: { kg: 'open' },
+    rods: { items: 20000 },
+    pretrain: { model: 'full', vocabSize: 4096, seqLen: 256, batchSize: 8, phrasingsPerEdge: 3, steps: 6000, warmupSteps: 100, tuneSteps: 600, checkpointEvery: 250, recallEdges: 100, evalItems: 0 },
+  },
 };
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };

@@ -1,0 +1,206 @@
+/**
+ * Knowledge pretraining → the "Base" policy.   Command: `fleming pretrain [--run DIR] [--force]`
+ *
+ * graph edges → sentences in 4 training phrasing families per relation (names and synonyms; a
+ * 5th family per relation is held out) → byte-level BPE tokenizer on those sentences and the RODS
+ * item prompts → next-token LM on packed sentences (AdamW, warm-up + cosine, clipping) → a short
+ * direct-answer tuning on the RODS train split (chat prompt → `<answer>X</answer><|eos|>`, loss on
+ * the completion only) = Base, the paper's non-reasoning baseline.
+ * Writes coldstart/base/: model.safetensors, config.json, tokenizer.json, tokenizer_config.json,
+ * trainer_state.json, metrics.jsonl, plots/loss.*, recall.json (held-out fact recall per
+ * relation), eval.json (Base accuracy on the RODS test split), done.json. A killed run resumes
+ * from base/last/; a finished stage is reused unless its inputs changed or --force is given.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { PretrainConfig } from '../core/config';
+import { readJson, readJsonlAll, writeJson } from '../core/io';
+import { savePlot, Figure } from '../core/plot';
+import { hashString } from '../core/rng';
+import type { RunContext } from '../core/run';
+import { KnowledgeGraph } from '../graph/graph';
+import { selectBackend } from '../model/backend';
+import { MODEL_PRESETS } from '../model/bench';
+import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
+import { Llama, LlamaConfig } from '../model/llama';
+import { CHAT, Tokenizer, loadTokenizer, saveTokenizer, trainBpe } from '../model/tokenizer';
+import type { Item } from '../rods/item';
+import { LmBatches, TuneBatches, directAnswerExample, itemPrompt, passSentences } from './pretrain/data';
+import { DirectAnswerReport, evalDirectAnswer } from './pretrain/evaluate';
+import { StepRecord, clearCheckpoints, trainPhases } from './pretrain/loop';
+import { RecallReport, factRecall } from './pretrain/recall';
+
+export { PHRASINGS, fillTemplate, heldOutPrompt, mentionName, recallPrompt, renderCorpus } from './pretrain/sentences';
+export { LmBatches, TuneBatches, directAnswerExample, itemPrompt, packSentences, padBatch, passSentences } from './pretrain/data';
+export { distractorPool, factRecall, scoreCompletions } from './pretrain/recall';
+export type { RecallReport, RelationRecall } from './pretrain/recall';
+export { evalDirectAnswer, parseAnswerTag } from './pretrain/evaluate';
+export type { DirectAnswerReport } from './pretrain/evaluate';
+export { TrainingStopped, trainPhases } from './pretrain/loop';
+export type { Phase, StepRecord } from './pretrain/loop';
+
+/** What the stage returns. */
+export interface PretrainResult {
+  /** coldstart/base. */
+  dir: string;
+  /** Fact recall on the held-out phrasing family, and on training family 0 (seen text) for comparison. */
+  recall: { heldOut: RecallReport; seen: RecallReport };
+  eval: DirectAnswerReport;
+  /** Whether a finished stage was reused. */
+  reused: boolean;
+  /** Global step training resumed from (null: fresh or reused). */
+  resumedFrom: number | null;
+  seconds: number;
+}
+
+/** The Base checkpoint and tokenizer of a run (coldstart/base). Caller disposes the model. */
+export function loadBase(runDir: string): { model: Llama; tokenizer: Tokenizer } {
+  const dir = path.join(runDir, 'coldstart', 'base');
+  if (!fs.existsSync(path.join(dir, 'done.json'))) throw new Error(`${dir}: no finished Base model; run \`fleming pretrain --run ${runDir}\` first`);
+  return { model: loadCheckpoint(dir).model, tokenizer: loadTokenizer(dir) };
+}
+
+/** The architecture: the MODEL_PRESETS entry with the tokenizer's vocabulary and special ids. */
+export function modelConfig(cfg: PretrainConfig, tok: Tokenizer): LlamaConfig {
+  const preset = MODEL_PRESETS[cfg.model];
+  if (!preset) throw new Error(`pretrain.model must be one of ${Object.keys(MODEL_PRESETS).join(', ')}, got ${JSON.stringify(cfg.model)}`);
+  const c: LlamaConfig = {
+    ...preset.config,
+    vocab_size: tok.vocab.length,
+    bos_token_id: tok.specialId(CHAT.bos),
+    eos_token_id: tok.specialId(CHAT.eos),
+    pad_token_id: tok.specialId(CHAT.pad),
+  };
+  if (cfg.seqLen > c.max_position_embeddings) throw new Error(`pretrain.seqLen ${cfg.seqLen} exceeds the ${cfg.model} model's context (${c.max_position_embeddings})`);
+  return c;
+}
+
+/** Loss per step, LM and tuning phases as two traces. */
+export function lossFigure(metrics: readonly StepRecord[]): Figure {
+  const phases = [...new Set(metrics.map((m) => m.phase))];
+  return {
+    data: phases.map((p) => {
+      const rows = metrics.filter((m) => m.phase === p);
+      return { type: 'scatter', mode: 'lines', name: p, x: rows.map((m) => m.step), y: rows.map((m) => m.loss) };
+    }),
+    layout: { title: { text: 'Knowledge pretraining → Base: training loss' }, xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'token cross-entropy' } } },
+  };
+}
+
+function fileHash(file: string): string {
+  return hashString(fs.readFileSync(file, 'utf8')).toString(16);
+}
+
+/** Options for run(). */
+export interface PretrainRunOptions {
+  /** Redo a finished stage and ignore its checkpoint. */
+  force?: boolean;
+  /** The graph (default: the run's graph/). */
+  graph?: KnowledgeGraph;
+  /** Called after every training update (notebooks: live plots; tests: interruptions). */
+  onStep?: (record: StepRecord, model: Llama) => void;
+}
+
+/**
+ * The stage: tokenizer, knowledge LM, direct-answer tuning, recall probe and Base evaluation.
+ * Needs graph/ and rods/items.jsonl in the run directory.
+ */
+export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promise<PretrainResult> {
+  const cfg = ctx.config.pretrain;
+  const dir = path.join(ctx.stageDir('coldstart'), 'base');
+  const itemsFile = path.join(ctx.dir, 'rods', 'items.jsonl');
+  const graphDir = path.join(ctx.dir, 'graph');
+  if (!fs.existsSync(itemsFile))
+    throw new Error(`${itemsFile}: no RODS items; run \`fleming rods --run ${ctx.dir}\` first (the Base model is tuned on the train split and evaluated on the test split)`);
+  if (!opts.graph && !fs.existsSync(path.join(graphDir, 'edges.jsonl'))) throw new Error(`${graphDir}: no graph here yet; run \`fleming graph --run ${ctx.dir}\` first`);
+  const fingerprint = {
+    pretrain: cfg,
+    seed: ctx.config.seed,
+    items: fileHash(itemsFile),
+    graph: opts.graph ? hashString(JSON.stringify(opts.graph.edges) + JSON.stringify(opts.graph.nodes)).toString(16) : fileHash(path.join(graphDir, 'edges.jsonl')) + fileHash(path.join(graphDir, 'nodes.jsonl')),
+  };
+  const doneFile = path.join(dir, 'done.json');
+  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+    ctx.log(`pretrain: reusing ${dir} (already trained with these settings; --force retrains)`);
+    return { dir, recall: readJson(path.join(dir, 'recall.json')), eval: readJson(path.join(dir, 'eval.json')), reused: true, resumedFrom: null, seconds: 0 };
+  }
+  if (opts.force || fs.existsSync(doneFile)) {
+    fs.rmSync(doneFile, { force: true });
+    clearCheckpoints(dir);
+  }
+  if (!tf.engine().backendName) {
+    const b = await selectBackend();
+    ctx.log(`pretrain: backend ${b.name} (${b.reason})`);
+  }
+  const t0 = Date.now();
+  const graph = opts.graph ?? (await KnowledgeGraph.load(graphDir));
+  const items = await readJsonlAll<Item>(itemsFile);
+  const train = items.filter((it) => it.split === 'train');
+  const test = items.filter((it) => it.split === 'test');
+  if (train.length === 0) throw new Error(`${itemsFile}: no items with split "train" (rerun \`fleming rods --run ${ctx.dir}\`)`);
+  const seed = `${ctx.config.seed}:pretrain`;
+
+  // 1. Tokenizer on the first pass of training sentences and the item prompts (kept when resuming).
+  fs.mkdirSync(dir, { recursive: true });
+  const lm0 = { graph, seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: `${seed}:lm`, phrasingsPerEdge: cfg.phrasingsPerEdge, synonymRate: cfg.synonymRate };
+  let tok: Tokenizer;
+  const tokFile = path.join(dir, 'tokenizer.json');
+  const tokFp = path.join(dir, 'tokenizer.fingerprint.json');
+  if (fs.existsSync(tokFile) && fs.existsSync(tokFp) && JSON.stringify(readJson(tokFp)) === JSON.stringify(fingerprint)) tok = loadTokenizer(tokFile);
+  else {
+    const corpus = [...passSentences(graph, lm0, 0), ...items.map((it) => itemPrompt(it))];
+    const t = trainBpe(corpus, { vocabSize: cfg.vocabSize });
+    tok = t.tokenizer;
+    ctx.log(`pretrain: tokenizer ${tok.vocab.length} tokens (${t.stats.merges} merges, stop: ${t.stats.stop}) from ${corpus.length} texts in ${t.stats.seconds.toFixed(1)} s`);
+  }
+  const mc = modelConfig(cfg, tok);
+  saveTokenizer(tok, dir, { modelMaxLength: mc.max_position_embeddings });
+  writeJson(tokFp, fingerprint);
+
+  // 2. Phases: knowledge LM, then direct-answer tuning on the train split.
+  const lm = new LmBatches(graph, tok, lm0);
+  const examples = train.map((it) => directAnswerExample(tok, it));
+  const fitting = examples.filter((e) => e.ids.length <= mc.max_position_embeddings);
+  if (fitting.length < examples.length) ctx.log(`pretrain: ${examples.length - fitting.length} of ${examples.length} train items are longer than the context (${mc.max_position_embeddings}) and are left out of tuning`);
+  if (fitting.length === 0) throw new Error(`pretrain: no train item fits the ${cfg.model} model's context of ${mc.max_position_embeddings} tokens`);
+  const tune = new TuneBatches(fitting, { batchSize: cfg.tuneBatchSize, seed: `${seed}:tune`, padId: tok.specialId(CHAT.pad) });
+  const common = { minLr: cfg.minLr, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm };
+  ctx.log(
+    `pretrain: ${graph.edges.length} edges → ${lm.passTokens(0)} tokens per pass; model ${cfg.model} (${mc.num_hidden_layers}×${mc.hidden_size}, vocab ${mc.vocab_size}); ` +
+      `${cfg.steps} LM steps × ${cfg.batchSize}×${cfg.seqLen} tokens, then ${cfg.tuneSteps} tuning steps × ${cfg.tuneBatchSize} of ${fitting.length} train items`,
+  );
+  const loop = trainPhases(
+    () => new Llama(mc, ctx.rng('pretrain:init')),
+    [
+      { name: 'lm', steps: cfg.steps, optimizer: { ...common, lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr) }, batch: (s) => lm.batch(s) },
+      { name: 'tune', steps: cfg.tuneSteps, optimizer: { ...common, lr: cfg.tuneLr, minLr: Math.min(cfg.minLr, cfg.tuneLr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.tuneSteps)) }, batch: (s) => tune.batch(s) },
+    ],
+    { dir, checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`pretrain: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
+  );
+  const model = loop.model;
+  try {
+    saveCheckpoint(dir, model, { step: loop.steps, extra: { phases: { lm: cfg.steps, tune: cfg.tuneSteps }, stage: 'base' } });
+    const plot = savePlot(lossFigure(loop.metrics), path.join(dir, 'plots'), 'loss');
+    if (plot.pngSkipped) ctx.log(`pretrain: loss.png not written: ${plot.pngSkipped}`);
+
+    // 3. Held-out fact recall and the Base's accuracy on the test split.
+    const probe = (phrasing: 'heldOut' | number) => factRecall(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing });
+    const recall = { heldOut: probe('heldOut'), seen: probe(0) };
+    writeJson(path.join(dir, 'recall.json'), recall);
+    const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
+    const evaluation = evalDirectAnswer(model, tok, evalItems);
+    writeJson(path.join(dir, 'eval.json'), { split: 'test', ...evaluation });
+    const seconds = (Date.now() - t0) / 1000;
+    writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString(), seconds: Math.round(seconds * 10) / 10 });
+    clearCheckpoints(dir);
+    const o = recall.heldOut.overall;
+    ctx.log(
+      `pretrain: fact recall on held-out phrasings ${(100 * o.accuracy).toFixed(1)}% (seen phrasing ${(100 * recall.seen.overall.accuracy).toFixed(1)}%, chance ${(100 * o.chance).toFixed(1)}%, ${o.edges} edges); ` +
+        `Base on ${evaluation.n} test items: ${(100 * evaluation.accuracy).toFixed(1)}% (chance ${(100 * evaluation.chance).toFixed(1)}%, well-formed ${evaluation.formatOk}); ${seconds.toFixed(1)} s`,
+    );
+    return { dir, recall, eval: evaluation, reused: false, resumedFrom: loop.resumedFrom, seconds };
+  } finally {
+    model.dispose();
+  }
+}
