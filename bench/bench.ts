@@ -11,8 +11,8 @@ import type { RunConfig } from '../src/core/config';
 import { resolveSourcesDir } from '../src/graph/sources';
 import { loadSeedGraph } from '../src/graph/seed';
 import { benchSynthesisDetail } from '../src/rods/synth/bench';
-import { synthesize } from '../src/rods/synth';
-import { nearDuplicates } from '../src/rods/filter';
+import { synthesize } from '../src/rods/synth/index';
+import { nearDuplicates } from '../src/rods/filter/index';
 import { Rng } from '../src/core/rng';
 
 interface Row {

@@ -3,7 +3,7 @@
  * wall time and the process's peak resident memory, measured in a fresh process so earlier work
  * does not count.   Usage: node -r tsx/cjs bench/graph-build.ts <sourcesDir>
  */
-import { buildOpenGraph } from '../src/graph/open';
+import { buildOpenGraph } from '../src/graph/open/index';
 
 async function mainBuild(): Promise<void> {
   const sourcesDir = process.argv[2];

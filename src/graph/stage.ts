@@ -13,7 +13,7 @@ import { readJson, writeFileAtomic, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { KnowledgeGraph } from './graph';
 import { loadSeedGraph } from './seed';
-import { buildOpenGraph } from './open';
+import { buildOpenGraph } from './open/index';
 import { graphStats, GraphStats } from './stats';
 import { seedAgreement } from './agreement';
 import { resolveSourcesDir } from './sources';

@@ -24,7 +24,7 @@ export interface BackendChoice {
   tfjsVersion: string;
 }
 
-function tryRequire(id: string): { ok: true; mod: unknown } | { ok: false; error: string } {
+function tryRequire(id: string): { ok: boolean; mod?: unknown; error?: string } {
   try {
     return { ok: true, mod: require(id) };
   } catch (e) {

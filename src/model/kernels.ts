@@ -18,7 +18,9 @@
  * Other backends are untouched.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients'; // autodiff of the ops below
+// Autodiff of the ops below: the gradient registrations ship with the @tensorflow/tfjs bundle
+// (CommonJS, so it loads in tslab notebooks too; tfjs-core's own register_all_gradients is ESM only).
+require('@tensorflow/tfjs');
 
 /** The parts of tfjs-backend-wasm's BackendWasm that the kernels use. */
 interface WasmHeapBackend {

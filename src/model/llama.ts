@@ -11,7 +11,7 @@
  * src/model/kernels.ts turn the transposed/batched products of autodiff into fast 2-D ones.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
+require('@tensorflow/tfjs'); // gradient registrations (CommonJS bundle; see kernels.ts)
 import { Rng } from '../core/rng';
 
 /** Hugging Face LlamaConfig fields (same names, so config.json round-trips). */

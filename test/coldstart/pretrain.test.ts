@@ -33,6 +33,7 @@ import {
   run,
   trainPhases,
 } from '../../src/coldstart/pretrain';
+import { readMetrics } from '../../src/coldstart/pretrain/loop';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
 
@@ -195,6 +196,16 @@ describe('pretrain', () => {
     expect(rep.chance).toBeCloseTo(1 / 3);
     opt.dispose();
     model.dispose();
+  });
+
+  it('readMetrics() drops a last line cut short by a kill and refuses a broken line before others', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-metrics-'));
+    const file = path.join(dir, 'metrics.jsonl');
+    const row = (step: number) => JSON.stringify({ phase: 'lm', step, phaseStep: step, loss: 1, gradNorm: 1, lr: 1, tokens: 1, seconds: 0 });
+    fs.writeFileSync(file, `${row(1)}\n${row(2)}\n{"phase":"lm","st`);
+    expect(readMetrics(file).map((r) => r.step)).toEqual([1, 2]);
+    fs.writeFileSync(file, `${row(1)}\n{"pha\n${row(3)}\n`);
+    expect(() => readMetrics(file)).toThrow(/metrics\.jsonl:2: invalid JSON/);
   });
 
   it('run() without rods/items.jsonl names the file and the command to run', async () => {

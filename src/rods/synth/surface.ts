@@ -212,7 +212,7 @@ export function vignette(p: Patient, c: Clues, rng: Rng): [string, string] {
     case 1:
       return ['v1', `${a} ${who} comes to the ${setting} because of ${sx} for ${dur}.${fxList ? ' ' + fxList : ''}`];
     case 2:
-      return ['v2', `Over the past ${dur}, ${a.toLowerCase()} ${who} has developed ${sx}.${fx ? ' ' + fx : ''}`];
+      return ['v2', `Over the ${dur === 'a month' ? 'past month' : `past ${dur}`}, ${a.toLowerCase()} ${who} has developed ${sx}.${fx ? ' ' + fx : ''}`];
     case 3:
       return ['v3', fx ? `${fx} These results are from ${a.toLowerCase()} ${who} who reports ${sx}.` : `${a} ${who} reports ${sx}.`];
     default:
