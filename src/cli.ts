@@ -11,6 +11,7 @@ import { resolveConfig, parseOverrides, Preset, RunConfig } from './core/config'
 import { openRun } from './core/run';
 import * as graphStage from './graph/stage';
 import * as rodsStage from './rods/stage';
+import * as pretrainStage from './coldstart/pretrain';
 
 const HELP = `fleming — the Fleming-R1 workbench
 
@@ -20,6 +21,8 @@ Commands:
   pipeline   run every stage in order on one run directory
   graph      RODS 1: build the knowledge graph (graph/ in the run directory)
   rods       RODS 2: synthesize, curate, filter, verify and grade items (rods/)
+  pretrain   knowledge pretraining on graph sentences, then direct-answer tuning: the Base model
+             (coldstart/base/: safetensors, config.json, tokenizer.json, recall.json, eval.json)
   discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
              (needs internet; cached and resumable) into <run>/graph/discovered/
   download   fetch the open knowledge-graph sources from their public origins (checksummed)
@@ -44,7 +47,7 @@ discover options:
   --rps N                       requests per second (default: the agent's polite default)
 `;
 
-export const STAGE_COMMANDS = ['graph', 'rods'] as const;
+export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain'] as const;
 
 interface ParsedArgs {
   command: string;
@@ -126,12 +129,19 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`items written to ${ctx.dir}/rods\n`);
       return 0;
     }
+    case 'pretrain': {
+      const ctx = openRun(args.config);
+      const r = await pretrainStage.run(ctx, { force: args.force });
+      process.stdout.write(`Base model written to ${r.dir}\n`);
+      return 0;
+    }
     case 'pipeline': {
       const ctx = openRun(args.config);
       ctx.log(`pipeline: run ${ctx.dir} (preset ${args.config.preset}, kg ${args.config.graph.kg}, seed ${args.config.seed})`);
       const t0 = Date.now();
       const g = await graphStage.run(ctx, { force: args.force });
-      await rodsStage.run(ctx, { force: args.force || !g.reused, graph: g.graph });
+      const r = await rodsStage.run(ctx, { force: args.force || !g.reused, graph: g.graph });
+      await pretrainStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
       ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
       process.stdout.write(`run written to ${ctx.dir}\n`);
       return 0;

@@ -132,7 +132,7 @@ export const defaults: RunConfig = {
     synonymRate: 0.25, // mentions that use a synonym
     seqLen: 128, // packed LM sequence length
     batchSize: 16, // sequences per LM step
-    steps: 300, // LM steps
+    steps: 400, // LM steps (≈ 4 passes over the seed graph's sentences)
     lr: 3e-3, // peak learning rate
     minLr: 3e-4, // cosine floor
     warmupSteps: 20, // warm-up steps per phase
@@ -140,7 +140,7 @@ export const defaults: RunConfig = {
     clipNorm: 1.0, // gradient-norm clipping
     tuneSteps: 60, // direct-answer tuning steps
     tuneBatchSize: 16, // items per tuning step
-    tuneLr: 1e-3, // tuning peak learning rate
+    tuneLr: 2e-3, // tuning peak learning rate
     checkpointEvery: 50, // steps between checkpoints
     recallEdges: 40, // edges per relation in the recall probe
     recallDistractors: 4, // distractors per edge (chance 1/5)
@@ -152,7 +152,7 @@ export const defaults: RunConfig = {
 export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
   smoke: {
     rods: { items: 600 },
-    pretrain: { model: 'smoke', vocabSize: 768, seqLen: 64, batchSize: 8, steps: 150, warmupSteps: 10, tuneSteps: 30, tuneBatchSize: 8, checkpointEvery: 50, recallEdges: 10, evalItems: 60 },
+    pretrain: { model: 'smoke', vocabSize: 768, seqLen: 64, batchSize: 8, steps: 250, warmupSteps: 10, tuneSteps: 50, tuneBatchSize: 8, checkpointEvery: 50, recallEdges: 10, evalItems: 60 },
   },
   default: {},
   full: {
