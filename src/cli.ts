@@ -37,6 +37,7 @@ Options:
   --sider                       include SIDER side effects (non-commercial licence)
   --strict                      stop at the first malformed input row instead of counting it
   --seed N                      random seed (default 1234)
+  --backend NAME                TensorFlow.js backend: tensorflow, webgpu, wasm or cpu (default: best available)
   --set key.path=value          override any config field (repeatable), e.g. --set graph.strict=true
   --force                       redo stages that already finished in this run directory
 
@@ -77,6 +78,7 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
       sider: { type: 'boolean' },
       strict: { type: 'boolean' },
       seed: { type: 'string' },
+      backend: { type: 'string' },
       set: { type: 'string', multiple: true },
       force: { type: 'boolean' },
       seeds: { type: 'string' },
@@ -96,6 +98,7 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
   if (values.strict) graph.strict = true;
   if (Object.keys(graph).length) overrides.graph = graph;
   if (values.run !== undefined) overrides.runDir = values.run;
+  if (values.backend !== undefined) overrides.backend = values.backend;
   if (values.seed !== undefined) {
     const n = Number(values.seed);
     if (!Number.isInteger(n)) throw new Error(`--seed expects an integer, got "${values.seed}"`);

@@ -129,8 +129,8 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     fs.rmSync(doneFile, { force: true });
     clearCheckpoints(dir);
   }
-  if (!tf.engine().backendName) {
-    const b = await selectBackend();
+  if (!tf.engine().backendName || (ctx.config.backend && tf.getBackend() !== ctx.config.backend)) {
+    const b = await selectBackend(ctx.config.backend || undefined);
     ctx.log(`pretrain: backend ${b.name} (${b.reason})`);
   }
   const t0 = Date.now();

@@ -103,6 +103,8 @@ export interface RunConfig {
   seed: number;
   /** Run directory; default runs/<timestamp>. */
   runDir: string;
+  /** TensorFlow.js backend for the policy: '' picks the best available (tensorflow, webgpu, wasm, cpu). */
+  backend: '' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   graph: GraphConfig;
   rods: RodsConfig;
   pretrain: PretrainConfig;
@@ -112,6 +114,7 @@ export const defaults: RunConfig = {
   preset: 'default',
   seed: 1234,
   runDir: '',
+  backend: '', // automatic; $FLEMING_BACKEND or --backend prefers one
   graph: { kg: 'seed', includeSider: false, strict: false },
   rods: {
     items: 4000, // synthetic drafts
@@ -237,6 +240,7 @@ export function resolveConfig(opts: { preset?: Preset; overrides?: unknown; now?
   cfg.preset = preset;
   if (!cfg.runDir) cfg.runDir = `runs/${defaultRunId(opts.now)}`;
   if (cfg.graph.kg !== 'seed' && cfg.graph.kg !== 'open') throw new Error(`graph.kg must be "seed" or "open", got "${cfg.graph.kg}"`);
+  if (!['', 'tensorflow', 'webgpu', 'wasm', 'cpu'].includes(cfg.backend)) throw new Error(`backend must be one of tensorflow, webgpu, wasm, cpu, got "${cfg.backend}"`);
   if (!Number.isInteger(cfg.seed)) throw new Error(`seed must be an integer, got ${cfg.seed}`);
   return cfg;
 }

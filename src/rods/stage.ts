@@ -134,20 +134,27 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
   const judge = cfg.judge ? llmDifficultyJudge(client(cfg.judge, llmCache)) : undefined;
   const signals: Record<string, (Difficulty | null)[]> = { graph: [], passRate: [], judge: [] };
   const refRng = ctx.rng('rods:reference');
+  // With an LLM validator, its k answers per item are a real reference model's empirical pass rate;
+  // offline, a simulated reference model (features.ts) answers referenceSamples times.
+  const llmPasses = new Map(cfg.validator ? verified.verdicts.map((v) => [v.id, v.passes] as const) : []);
   const labelled: Item[] = [];
   for (const item of items) {
     const synthetic = item.origin === 'synthetic';
     const features = synthetic ? itemGraphFeatures(graph, item) : undefined;
     const g = features ? graphDifficulty(features) : null;
     let passes = 0;
-    if (synthetic) for (let s = 0; s < cfg.referenceSamples; s++) if (referenceAnswer(graph, item, refRng) === item.answer) passes++;
-    const p = synthetic ? passRateDifficulty(passes, cfg.referenceSamples) : null;
+    let samples = cfg.referenceSamples;
+    if (llmPasses.has(item.id)) {
+      passes = llmPasses.get(item.id) as number;
+      samples = cfg.verifySamples;
+    } else if (synthetic) for (let s = 0; s < samples; s++) if (referenceAnswer(graph, item, refRng) === item.answer) passes++;
+    const p = synthetic || llmPasses.has(item.id) ? passRateDifficulty(passes, samples) : null;
     const j = judge ? await judge(item) : null;
     signals.graph.push(g);
     signals.passRate.push(p);
     signals.judge.push(j);
     const difficulty = combineDifficulty({ graph: g ?? undefined, passRate: p ?? undefined, judge: j ?? undefined }) ?? 'Moderate';
-    labelled.push({ ...item, difficulty, meta: { ...(item.meta ?? {}), difficultySignals: { graph: g, passRate: p, judge: j, referencePassRate: synthetic ? passes / cfg.referenceSamples : null }, graphFeatures: features } });
+    labelled.push({ ...item, difficulty, meta: { ...(item.meta ?? {}), difficultySignals: { graph: g, passRate: p, judge: j, referencePassRate: synthetic || llmPasses.has(item.id) ? passes / samples : null, reference: llmPasses.has(item.id) ? `LLM ${cfg.validator?.model}` : 'simulated' }, graphFeatures: features } });
   }
   const agreement = pairwiseAgreement(judge ? signals : { graph: signals.graph, passRate: signals.passRate });
 

@@ -100,3 +100,57 @@ describe('features', () => {
     expect(right / items.length).toBeLessThan(0.98);
   });
 });
+
+describe('rods stage with an OpenAI-compatible endpoint', () => {
+  it('run() verifies labels and judges difficulty through a chat endpoint on 127.0.0.1, keeping the key out of run files', async () => {
+    const http = await import('node:http');
+    const seen = { validator: 0, judge: 0, auth: new Set<string>() };
+    // A deterministic "model": always answers A as a validator, always "Difficult" as a judge.
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.auth.add(String(req.headers.authorization));
+        const prompt = JSON.stringify(JSON.parse(body).messages);
+        const judge = /rating the difficulty/.test(prompt);
+        judge ? seen.judge++ : seen.validator++;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: judge ? 'Difficulty: Difficult' : 'The answer is A.' } }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    process.env.FLEMING_TEST_KEY = 'sk-test-secret-123';
+    process.env.FLEMING_NO_PNG = '1';
+    try {
+      const endpoint = { baseUrl: `http://127.0.0.1:${port}/v1`, model: 'fake', apiKeyEnv: 'FLEMING_TEST_KEY', maxConcurrency: 4 };
+      const ctx = runCtx({ items: 80, verifySamples: 3, validator: endpoint, judge: endpoint });
+      const res = await rods.run(ctx, { graph: fixtureGraph() });
+      const dir = path.join(ctx.dir, 'rods');
+      const review = await readJsonlAll<{ reason: string; item: Item }>(path.join(dir, 'review.jsonl'));
+      // every item whose key is not A fails 3/3 and goes to review; the A items are kept
+      expect(review.length).toBeGreaterThan(0);
+      for (const r of review) {
+        expect(r.item.answer).not.toBe('A');
+        expect(r.reason).toBe('validator failed 3/3: answered A,A,A');
+      }
+      for (const it of res.items) expect(it.answer).toBe('A');
+      expect(seen.validator).toBe(3 * (res.items.length + review.length));
+      expect(seen.judge).toBe(res.items.length);
+      // judge says Difficult; the validator's pass rate (3/3) says Easy; graph features break the tie
+      for (const it of res.items) {
+        const s = it.meta?.difficultySignals as { judge: string; passRate: string; reference: string };
+        expect(s.judge).toBe('Difficult');
+        expect(s.passRate).toBe('Easy');
+        expect(s.reference).toBe('LLM fake');
+      }
+      expect([...seen.auth]).toEqual(['Bearer sk-test-secret-123']);
+      for (const f of fs.readdirSync(ctx.dir, { recursive: true }) as string[]) {
+        const p = path.join(ctx.dir, f);
+        if (fs.statSync(p).isFile()) expect(fs.readFileSync(p, 'utf8')).not.toContain('sk-test-secret-123');
+      }
+    } finally {
+      server.close();
+    }
+  });
+});
