@@ -24,9 +24,10 @@ interface Row {
 
 function print(rows: Row[]): void {
   const cols: (keyof Row)[] = ['bench', 'value', 'target', 'ok'];
-  const w = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c].length)));
+  const header: Row = { bench: 'bench', value: 'value', target: 'target', ok: 'met / note' };
+  const w = cols.map((c) => Math.max(c === 'ok' ? 10 : c.length, ...rows.map((r) => r[c].length)));
   const line = (r: Record<string, string>) => cols.map((c, i) => (i === 1 ? r[c].padStart(w[i]) : r[c].padEnd(w[i]))).join('  ');
-  process.stdout.write(line({ bench: 'bench', value: 'value', target: 'target', ok: 'met' }) + '\n');
+  process.stdout.write(line({ bench: 'bench', value: 'value', target: 'target', ok: 'met / note' }) + '\n');
   for (const r of rows) process.stdout.write(line(r as unknown as Record<string, string>) + '\n');
 }
 
