@@ -120,8 +120,8 @@ export function savePlot(fig: Figure, dir: string, name: string, opts: { png?: b
 
 /**
  * Shows a figure: in a tslab notebook as an inline PNG (rendered by Chromium) or, without
- * Chromium, as interactive HTML with plotly.js inlined; elsewhere it saves HTML and PNG under
- * `dir` (default runs/plots) and returns the paths.
+ * Chromium, as interactive HTML with plotly.js inlined (returns undefined); elsewhere it saves
+ * HTML and PNG under `dir` (default runs/plots) and returns the paths.
  */
 export function showPlot(fig: Figure, opts: { name?: string; dir?: string } = {}): SavedPlot | undefined {
   const name = opts.name ?? 'plot';
@@ -132,7 +132,7 @@ export function showPlot(fig: Figure, opts: { name?: string; dir?: string } = {}
       const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-plot-'));
       const saved = savePlot(fig, dir, name, { png: true });
       tslab.display.png(fs.readFileSync(saved.png as string));
-      return saved;
+      return undefined; // nothing more to print under the figure
     }
     tslab.display.html(figureHtml(fig, { inlinePlotly: true }));
     return undefined;

@@ -177,7 +177,8 @@ export function phraseFinding(finding: GraphNode, test: GraphNode | undefined, r
     }
   }
   const verb = rng.pick(['shows', 'reveals', 'demonstrates']);
-  return `${upperFirst(lowerFirst(tname))} ${verb} ${lowerFirst(finding.name)}`;
+  // the full test name here: "Genetic testing demonstrates …", not "Genetic demonstrates …"
+  return `${upperFirst(lowerFirst(test.name))} ${verb} ${lowerFirst(finding.name)}`;
 }
 
 /** "a, b and c". */
