@@ -10,7 +10,7 @@
  * (both ends are linked but the open graph lacks the edge) or 'not-covered' (an end has no link).
  * Pure: reads both graphs, changes neither.
  */
-import { KnowledgeGraph } from './graph';
+import { KnowledgeGraph, normalizeXref } from './graph';
 import { GraphEdge, GraphNode, NODE_TYPES, Relation, normalizeName } from './schema';
 
 export type AgreementStatus = 'confirmed' | 'endpoints-only' | 'not-covered';
@@ -57,14 +57,8 @@ export interface AgreementReport {
   examples: AgreementExample[];
 }
 
-/** Normalises a cross-reference value the way GraphBuilder stores it. */
-export function normalizeXref(key: string, value: string): string {
-  const t = value.trim();
-  if (key === 'doid') return t.toUpperCase().replace(/^DOID_/, 'DOID:').replace(/^(\d+)$/, 'DOID:$1');
-  if (key === 'umls' || key === 'mesh') return t.toUpperCase().replace(/^(UMLS|MESH)[:_]/, '');
-  if (key === 'wikidata') return t.replace(/^.*\/(Q\d+)$/, '$1');
-  return t;
-}
+/** Re-exported: the normaliser GraphBuilder links with. */
+export { normalizeXref };
 
 function linkKeys(n: GraphNode): string[] {
   const keys: string[] = [];

@@ -18,7 +18,8 @@ export interface NodeInput {
   source: string;
 }
 
-function cleanXrefValue(key: string, v: string): string {
+/** Normalises a cross-reference value: DOID:n, UMLS Cnnnnnnn, MeSH Dnnnnnn, Wikidata Qn. */
+export function normalizeXref(key: string, v: string): string {
   const t = v.trim();
   if (key === 'doid') return t.toUpperCase().replace(/^DOID_/, 'DOID:').replace(/^(\d+)$/, 'DOID:$1');
   if (key === 'umls' || key === 'mesh') return t.toUpperCase().replace(/^(UMLS|MESH)[:_]/, '');
@@ -57,7 +58,7 @@ export class GraphBuilder {
       for (const [k, vs] of Object.entries(input.xrefs ?? {})) {
         if (!vs) continue;
         const cur = new Set(node.xrefs[k] ?? []);
-        for (const v of vs) if (v.trim()) cur.add(cleanXrefValue(k, v));
+        for (const v of vs) if (v.trim()) cur.add(normalizeXref(k, v));
         node.xrefs[k] = [...cur].sort();
       }
       if (!node.sources.includes(input.source)) node.sources.push(input.source);
@@ -65,7 +66,7 @@ export class GraphBuilder {
       id = nodeId(input.type, name);
       const xrefs: Xrefs = {};
       for (const [k, vs] of Object.entries(input.xrefs ?? {}))
-        if (vs && vs.length) xrefs[k] = [...new Set(vs.filter((v) => v.trim()).map((v) => cleanXrefValue(k, v)))].sort();
+        if (vs && vs.length) xrefs[k] = [...new Set(vs.filter((v) => v.trim()).map((v) => normalizeXref(k, v)))].sort();
       const synonyms = [...new Set((input.synonyms ?? []).map((s) => s.trim().replace(/\s+/g, ' ')))].filter(
         (s) => s && s !== name,
       );
@@ -80,7 +81,7 @@ export class GraphBuilder {
   find(type: NodeType, by: { name?: string; xref?: [string, string] }): string | undefined {
     if (by.xref) {
       const [k, v] = by.xref;
-      const hit = this.index.get(`${type}|${k}|${cleanXrefValue(k, v)}`);
+      const hit = this.index.get(`${type}|${k}|${normalizeXref(k, v)}`);
       if (hit) return hit;
     }
     if (by.name) return this.index.get(`${type}|name|${normalizeName(by.name)}`);
@@ -113,7 +114,7 @@ export class GraphBuilder {
 
   private keysOf(type: NodeType, name: string, synonyms: string[], xrefs: Xrefs): string[] {
     const keys: string[] = [];
-    for (const [k, vs] of Object.entries(xrefs)) for (const v of vs ?? []) if (v.trim()) keys.push(`${type}|${k}|${cleanXrefValue(k, v)}`);
+    for (const [k, vs] of Object.entries(xrefs)) for (const v of vs ?? []) if (v.trim()) keys.push(`${type}|${k}|${normalizeXref(k, v)}`);
     for (const n of [name, ...synonyms]) {
       const norm = normalizeName(n);
       if (norm) keys.push(`${type}|name|${norm}`);

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import type { RunContext } from '../core/run';
 import { readJson, writeFileAtomic, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
+import { markdownTable } from '../core/markdown';
 import { KnowledgeGraph } from './graph';
 import { loadSeedGraph } from './seed';
 import { buildOpenGraph } from './open/index';
@@ -112,10 +113,6 @@ export function graphFigures(stats: GraphStats): Record<string, Figure> {
   };
 }
 
-function table(header: string[], rows: (string | number)[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 export function statsMarkdown(stats: GraphStats, kg: string, skips: unknown): string {
   const sk = skips as { skipped?: { file: string; reason: string; count: number; exampleLines: number[] }[] };
   return [
@@ -125,13 +122,13 @@ export function statsMarkdown(stats: GraphStats, kg: string, skips: unknown): st
     `Degree: mean ${stats.degree.mean.toFixed(2)}, median ${stats.degree.median}, max ${stats.degree.max}. Long tail (degree ≤ ${stats.longTail.threshold}): ${(100 * stats.longTail.share).toFixed(1)}% of entities.`,
     '',
     '## Entities per type',
-    table(['type', 'entities'], Object.entries(stats.byType)),
+    markdownTable(['type', 'entities'], Object.entries(stats.byType)),
     '',
     '## Edges per relation',
-    table(['relation', 'edges'], Object.entries(stats.byRelation)),
+    markdownTable(['relation', 'edges'], Object.entries(stats.byRelation)),
     '',
     '## Skipped input rows',
-    sk.skipped && sk.skipped.length ? table(['file', 'reason', 'rows', 'first lines'], sk.skipped.map((s) => [s.file, s.reason, s.count, s.exampleLines.join(', ')])) : 'None.',
+    sk.skipped && sk.skipped.length ? markdownTable(['file', 'reason', 'rows', 'first lines'], sk.skipped.map((s) => [s.file, s.reason, s.count, s.exampleLines.join(', ')])) : 'None.',
     '',
   ].join('\n');
 }
@@ -149,13 +146,13 @@ export function agreementMarkdown(a: AgreementReport): string {
     '',
     `Overall: ${a.overall.confirmed} of ${a.overall.total} seed facts confirmed (${pct(a.overall.confirmedShare)}).`,
     '',
-    table(['relation', 'seed facts', 'confirmed', 'endpoints only', 'not covered', 'confirmed share'], rel.map(([r, x]) => [r, x.total, x.confirmed, x.endpointsOnly, x.notCovered, pct(x.confirmedShare)])),
+    markdownTable(['relation', 'seed facts', 'confirmed', 'endpoints only', 'not covered', 'confirmed share'], rel.map(([r, x]) => [r, x.total, x.confirmed, x.endpointsOnly, x.notCovered, pct(x.confirmedShare)])),
     '',
     '## Seed entities found in the open graph',
-    table(['type', 'seed', 'linked', 'share'], Object.entries(a.nodeLinkage).map(([t, l]) => [t, (l as NodeLinkage).seed, (l as NodeLinkage).linked, pct((l as NodeLinkage).share)])),
+    markdownTable(['type', 'seed', 'linked', 'share'], Object.entries(a.nodeLinkage).map(([t, l]) => [t, (l as NodeLinkage).seed, (l as NodeLinkage).linked, pct((l as NodeLinkage).share)])),
     '',
     '## Examples of seed facts the open sources do not state',
-    table(['relation', 'status', 'source', 'target'], a.examples.map((e) => [e.relation, e.status, e.source, e.target])),
+    markdownTable(['relation', 'status', 'source', 'target'], a.examples.map((e) => [e.relation, e.status, e.source, e.target])),
     '',
   ].join('\n');
 }

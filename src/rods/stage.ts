@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import type { RunContext } from '../core/run';
 import { readJson, readJsonlAll, writeFileAtomic, writeJson, writeJsonl, SkipReport } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
+import { markdownTable } from '../core/markdown';
 import { LlmClient } from '../core/llm';
 import type { EndpointConfig } from '../core/config';
 import type { KnowledgeGraph } from '../graph/graph';
@@ -214,10 +215,6 @@ export function rodsFigures(stats: RodsStats): Record<string, Figure> {
   };
 }
 
-function table(header: string[], rows: (string | number)[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
 export function rodsMarkdown(s: RodsStats): string {
   return [
     '# RODS items',
@@ -227,16 +224,16 @@ export function rodsMarkdown(s: RodsStats): string {
     `Rare-entity sampling (alpha ${s.longTailCoverage.alpha}) reaches ${(100 * s.longTailCoverage.biased).toFixed(1)}% of long-tail anchors (degree ≤ ${s.longTailCoverage.threshold}) against ${(100 * s.longTailCoverage.uniform).toFixed(1)}% for uniform sampling: ×${s.longTailCoverage.ratio.toFixed(2)}.`,
     '',
     '## Items by type and difficulty',
-    table(['type', ...DIFFICULTIES, 'total'], Object.entries(s.difficultyByType).map(([t, d]) => [t, ...DIFFICULTIES.map((x) => d[x] ?? 0), s.byType[t]])),
+    markdownTable(['type', ...DIFFICULTIES, 'total'], Object.entries(s.difficultyByType).map(([t, d]) => [t, ...DIFFICULTIES.map((x) => d[x] ?? 0), s.byType[t]])),
     '',
     '## Answer letters',
-    table(Object.keys(s.letters), [Object.values(s.letters)]),
+    markdownTable(Object.keys(s.letters), [Object.values(s.letters)]),
     '',
     '## Rejected, by stage and reason',
-    table(['stage: reason', 'count'], Object.entries(s.rejectedByReason)),
+    markdownTable(['stage: reason', 'count'], Object.entries(s.rejectedByReason)),
     '',
     '## Agreement between difficulty signals',
-    table(['a', 'b', 'n', 'agreement', "Cohen's kappa"], s.agreement.map((a) => [a.a, a.b, a.n, a.agreement === null ? 'n/a' : a.agreement.toFixed(3), a.kappa === null ? 'n/a' : a.kappa.toFixed(3)])),
+    markdownTable(['a', 'b', 'n', 'agreement', "Cohen's kappa"], s.agreement.map((a) => [a.a, a.b, a.n, a.agreement === null ? 'n/a' : a.agreement.toFixed(3), a.kappa === null ? 'n/a' : a.kappa.toFixed(3)])),
     '',
   ].join('\n');
 }
