@@ -97,6 +97,33 @@ export interface PretrainConfig {
   evalItems: number;
 }
 
+/** SFT of the Base on verified teacher traces → the "+CoT" policy (src/coldstart/sft.ts). */
+export interface SftConfig {
+  /** Optimiser steps. */
+  steps: number;
+  /** Traces per step. */
+  batchSize: number;
+  /** Peak learning rate (warm-up + cosine). */
+  lr: number;
+  /** Cosine floor. */
+  minLr: number;
+  /** Linear warm-up steps. */
+  warmupSteps: number;
+  weightDecay: number;
+  /** Global gradient-norm clipping. */
+  clipNorm: number;
+  /** Steps between checkpoints (a killed run resumes from the last one). */
+  checkpointEvery: number;
+  /** RODS test items Base and +CoT are evaluated on (0 = all). */
+  evalItems: number;
+  /** Tokens generated per test item (room for a short trace and the answer). */
+  evalMaxNewTokens: number;
+  /** Prompts decoded together. */
+  evalBatchSize: number;
+  /** Base vs +CoT completions written to examples.jsonl. */
+  examples: number;
+}
+
 export interface RunConfig {
   preset: Preset;
   /** Seed for every random choice in the run. */
@@ -108,6 +135,7 @@ export interface RunConfig {
   graph: GraphConfig;
   rods: RodsConfig;
   pretrain: PretrainConfig;
+  sft: SftConfig;
 }
 
 export const defaults: RunConfig = {
@@ -149,6 +177,20 @@ export const defaults: RunConfig = {
     recallDistractors: 4, // distractors per edge (chance 1/5)
     evalItems: 300, // RODS test items for the Base's accuracy
   },
+  sft: {
+    steps: 200, // SFT steps on verified traces (≈ 1 epoch of the default run's traces)
+    batchSize: 16, // traces per step
+    lr: 1e-3, // peak learning rate (below pretraining's: the Base is already trained)
+    minLr: 1e-4, // cosine floor
+    warmupSteps: 10, // warm-up steps
+    weightDecay: 0.1, // AdamW decoupled decay
+    clipNorm: 1.0, // gradient-norm clipping
+    checkpointEvery: 50, // steps between checkpoints
+    evalItems: 200, // RODS test items for Base vs +CoT
+    evalMaxNewTokens: 128, // room for a short <think> trace and the answer
+    evalBatchSize: 16, // prompts per generate() call
+    examples: 8, // Base vs +CoT completions in examples.jsonl
+  },
 };
 
 /** What each preset changes relative to the defaults. */
@@ -156,12 +198,14 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
   smoke: {
     rods: { items: 600 },
     pretrain: { model: 'smoke', vocabSize: 768, seqLen: 64, batchSize: 8, steps: 250, warmupSteps: 10, tuneSteps: 50, tuneBatchSize: 8, checkpointEvery: 50, recallEdges: 10, evalItems: 60 },
+    sft: { steps: 100, batchSize: 8, lr: 3e-3, minLr: 3e-4, warmupSteps: 5, checkpointEvery: 50, evalItems: 40, evalMaxNewTokens: 96, examples: 4 },
   },
   default: {},
   full: {
     graph: { kg: 'open' },
     rods: { items: 20000 },
     pretrain: { model: 'full', vocabSize: 4096, seqLen: 256, batchSize: 8, phrasingsPerEdge: 3, steps: 6000, warmupSteps: 100, tuneSteps: 600, checkpointEvery: 250, recallEdges: 100, evalItems: 0 },
+    sft: { steps: 1000, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmupSteps: 50, checkpointEvery: 200, evalItems: 0, evalMaxNewTokens: 192 },
   },
 };
 

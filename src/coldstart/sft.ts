@@ -1,0 +1,209 @@
+/**
+ * SFT on teacher traces → the "+CoT" policy.   Library: `runSft(ctx, { cot })`.
+ *
+ * Verified cot rows (coldstart/cot.jsonl) joined to their RODS train items → chat prompt
+ * (itemPrompt) + trace `<think>…</think>\n<answer>X</answer><|eos|>`, loss on the completion
+ * only → AdamW with warm-up + cosine and clipping from the Base weights (resumable from sft/last/,
+ * bitwise; a non-finite loss keeps the last good checkpoint) → Base and +CoT evaluated on the
+ * RODS test split with one protocol (greedy, room for a short trace, answer = last
+ * `<answer>X</answer>`).
+ * Writes coldstart/sft/: model.safetensors, config.json, tokenizer.json, tokenizer_config.json,
+ * trainer_state.json, metrics.jsonl, plots/loss.*, data.json (which rows were used, which not and
+ * why), eval.json ({base, cot}), examples.jsonl (Base vs +CoT on the same test items), done.json.
+ * A finished stage is reused unless its inputs (config, Base, items, traces) changed or force is set.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { SkipReport, readJson, readJsonl, readJsonlAll, writeJson, writeJsonlSync } from '../core/io';
+import { savePlot } from '../core/plot';
+import { hashString } from '../core/rng';
+import type { RunContext } from '../core/run';
+import { selectBackend } from '../model/backend';
+import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
+import type { Llama } from '../model/llama';
+import { CHAT, Tokenizer, loadTokenizer } from '../model/tokenizer';
+import type { Item } from '../rods/item';
+import { lossFigure } from './pretrain';
+import { TuneBatches } from './pretrain/data';
+import { StepRecord, clearCheckpoints, trainPhases } from './pretrain/loop';
+import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples } from './sft/data';
+import { EvalRow, PolicyEvalReport, evalPolicy } from './sft/evaluate';
+
+export { isWellFormedCot, sftExamples } from './sft/data';
+export type { CotRow, SftDataReport, SftExample, SourcedCotRow } from './sft/data';
+export { evalItemsFitting, evalPolicy, policyEvalDefaults, summarizeEval } from './sft/evaluate';
+export type { EvalProtocol, EvalRow, PolicyEvalOptions, PolicyEvalReport } from './sft/evaluate';
+
+/** eval.json: Base and +CoT under one protocol. */
+export interface SftEval {
+  split: 'test';
+  base: PolicyEvalReport;
+  cot: PolicyEvalReport;
+}
+
+/** One line of examples.jsonl: Base and +CoT on the same test item. */
+export interface SftExampleRow {
+  id: string;
+  type: string;
+  difficulty: string;
+  answer: string;
+  base: Pick<EvalRow, 'reply' | 'letter' | 'ok' | 'wellFormed'>;
+  cot: Pick<EvalRow, 'reply' | 'letter' | 'ok' | 'wellFormed'>;
+}
+
+/** What the stage returns. */
+export interface SftResult {
+  /** coldstart/sft. */
+  dir: string;
+  data: SftDataReport;
+  eval: SftEval;
+  /** Whether a finished stage was reused. */
+  reused: boolean;
+  /** Step training resumed from (null: fresh or reused). */
+  resumedFrom: number | null;
+  seconds: number;
+}
+
+/** Options for runSft(). */
+export interface SftRunOptions {
+  /** Teacher traces: rows, or a cot.jsonl path (default: the run's coldstart/cot.jsonl). */
+  cot?: readonly CotRow[] | string;
+  /** Redo a finished stage and ignore its checkpoint. */
+  force?: boolean;
+  /** Called after every training update (notebooks: live plots; tests: interruptions). */
+  onStep?: (record: StepRecord, model: Llama) => void;
+}
+
+/** Cot rows with their file and line (a path is read as JSON Lines; invalid JSON is an InputError naming file:line). */
+export async function loadCotRows(cot: readonly CotRow[] | string): Promise<SourcedCotRow[]> {
+  if (typeof cot !== 'string') return cot.map((row, i) => ({ row, file: '<cot rows>', line: i + 1 }));
+  if (!fs.existsSync(cot)) throw new Error(`${cot}: no teacher traces; run the CoT distillation stage first`);
+  const out: SourcedCotRow[] = [];
+  for await (const { value, line } of readJsonl<CotRow>(cot)) out.push({ row: value, file: cot, line });
+  return out;
+}
+
+/** Base vs +CoT rows of the same items (the first `n` items both decoded, in eval order). */
+export function pairExamples(base: readonly EvalRow[], cot: readonly EvalRow[], n: number): SftExampleRow[] {
+  const byId = new Map(cot.map((r) => [r.id, r]));
+  const pick = (r: EvalRow) => ({ reply: r.reply, letter: r.letter, ok: r.ok, wellFormed: r.wellFormed });
+  const out: SftExampleRow[] = [];
+  for (const b of base) {
+    const c = byId.get(b.id);
+    if (!c) continue;
+    if (out.length >= n) break;
+    out.push({ id: b.id, type: b.type, difficulty: b.difficulty, answer: b.answer, base: pick(b), cot: pick(c) });
+  }
+  return out;
+}
+
+function fileHash(file: string): string {
+  return hashString(fs.readFileSync(file, 'utf8')).toString(16);
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+/**
+ * The stage (see the file comment). Needs coldstart/base (a finished Base), rods/items.jsonl
+ * and the traces.
+ */
+export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise<SftResult> {
+  const cfg = ctx.config.sft;
+  const baseDir = path.join(ctx.dir, 'coldstart', 'base');
+  const dir = path.join(ctx.stageDir('coldstart'), 'sft');
+  const itemsFile = path.join(ctx.dir, 'rods', 'items.jsonl');
+  if (!fs.existsSync(path.join(baseDir, 'done.json'))) throw new Error(`${baseDir}: no finished Base model; run \`fleming pretrain --run ${ctx.dir}\` first`);
+  if (!fs.existsSync(itemsFile)) throw new Error(`${itemsFile}: no RODS items; run \`fleming rods --run ${ctx.dir}\` first`);
+  const cotRows = await loadCotRows(opts.cot ?? path.join(ctx.dir, 'coldstart', 'cot.jsonl'));
+  const fingerprint = {
+    sft: cfg,
+    seed: ctx.config.seed,
+    base: fileHash(path.join(baseDir, 'done.json')),
+    items: fileHash(itemsFile),
+    cot: hashString(JSON.stringify(cotRows.map((r) => r.row))).toString(16),
+  };
+  const doneFile = path.join(dir, 'done.json');
+  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+    ctx.log(`sft: reusing ${dir} (already trained with these settings; force retrains)`);
+    return { dir, data: readJson<{ report: SftDataReport }>(path.join(dir, 'data.json')).report, eval: readJson(path.join(dir, 'eval.json')), reused: true, resumedFrom: null, seconds: 0 };
+  }
+  if (opts.force || fs.existsSync(doneFile)) {
+    fs.rmSync(doneFile, { force: true });
+    clearCheckpoints(dir);
+  }
+  if (!tf.engine().backendName || (ctx.config.backend && tf.getBackend() !== ctx.config.backend)) {
+    const b = await selectBackend(ctx.config.backend || undefined);
+    ctx.log(`sft: backend ${b.name} (${b.reason})`);
+  }
+  const t0 = Date.now();
+  const items = await readJsonlAll<Item>(itemsFile);
+  const byId = new Map(items.map((it) => [it.id, it]));
+  const test = items.filter((it) => it.split === 'test');
+  const tok: Tokenizer = loadTokenizer(baseDir);
+  const base = loadCheckpoint(baseDir).model;
+  let cot: Llama | undefined;
+  try {
+    const ctxLen = base.config.max_position_embeddings;
+
+    // 1. Examples: verified traces of train items that fit the context.
+    const skips = new SkipReport();
+    const { examples, report: data } = sftExamples(tok, cotRows, byId, ctxLen, skips);
+    fs.mkdirSync(dir, { recursive: true });
+    writeJson(path.join(dir, 'data.json'), { report: data, ...skips.toJSON() });
+    ctx.log(
+      `sft: ${data.rows} trace rows → ${data.used} examples on ${data.items} train items (not verified ${data.notVerified}, test split ${data.testSplit}, ` +
+        `item missing ${data.missingItem}, malformed ${data.malformed}, wrong answer ${data.wrongAnswer}, longer than the context ${data.tooLong}); ` +
+        `${data.meanTokens.toFixed(0)} tokens per example on average (max ${data.maxTokens}, completion ${data.meanCompletionTokens.toFixed(0)})`,
+    );
+    if (examples.length === 0) throw new Error(`sft: none of the ${data.rows} trace rows is usable (see ${path.join(dir, 'data.json')})`);
+
+    // 2. Training from the Base weights.
+    const batches = new TuneBatches(examples, { batchSize: cfg.batchSize, seed: `${ctx.config.seed}:sft`, padId: tok.specialId(CHAT.pad) });
+    ctx.log(`sft: ${cfg.steps} steps × ${cfg.batchSize} traces (≈ ${((cfg.steps * cfg.batchSize) / examples.length).toFixed(1)} epochs), lr ${cfg.lr}`);
+    const loop = trainPhases(
+      () => loadCheckpoint(baseDir).model,
+      [
+        {
+          name: 'sft',
+          steps: cfg.steps,
+          optimizer: { lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.steps)), weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm },
+          batch: (s) => batches.batch(s),
+        },
+      ],
+      { dir, checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
+    );
+    cot = loop.model;
+    saveCheckpoint(dir, cot, { step: loop.steps, extra: { stage: 'cot', from: 'coldstart/base', steps: cfg.steps } });
+    for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(baseDir, f), path.join(dir, f));
+    const fig = lossFigure(loop.metrics);
+    fig.layout = { ...fig.layout, title: { text: 'SFT on teacher traces → +CoT: training loss' } };
+    const plot = savePlot(fig, path.join(dir, 'plots'), 'loss');
+    if (plot.pngSkipped) ctx.log(`sft: loss.png not written: ${plot.pngSkipped}`);
+
+    // 3. Base and +CoT on the test split, one protocol.
+    const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
+    const evalOne = (label: string, model: Llama) => {
+      const bar = ctx.progress(`sft: eval ${label}`, evalItems.length);
+      const r = evalPolicy(model, tok, evalItems, { batchSize: cfg.evalBatchSize, maxNewTokens: cfg.evalMaxNewTokens, onBatch: (d) => bar.update(d) });
+      bar.done(`${pct(r.report.accuracy)}`);
+      return r;
+    };
+    const b = evalOne('Base', base);
+    const c = evalOne('+CoT', cot);
+    const evaluation: SftEval = { split: 'test', base: b.report, cot: c.report };
+    writeJson(path.join(dir, 'eval.json'), evaluation);
+    writeJsonlSync(path.join(dir, 'examples.jsonl'), pairExamples(b.rows, c.rows, cfg.examples));
+    const seconds = (Date.now() - t0) / 1000;
+    writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString(), seconds: Math.round(seconds * 10) / 10 });
+    clearCheckpoints(dir);
+    const line = (r: PolicyEvalReport) => `${pct(r.accuracy)} (well-formed ${pct(r.wellFormedRate)}, answer tag ${pct(r.answerTagRate)}, ${r.meanCompletionTokens.toFixed(1)} tokens)`;
+    ctx.log(`sft: on ${b.report.n} test items (chance ${pct(b.report.chance)}): Base ${line(b.report)}; +CoT ${line(c.report)}; ${seconds.toFixed(1)} s`);
+    return { dir, data, eval: evaluation, reused: false, resumedFrom: loop.resumedFrom, seconds };
+  } finally {
+    base.dispose();
+    cot?.dispose();
+  }
+}
