@@ -173,7 +173,7 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
           batch: (s) => batches.batch(s),
         },
       ],
-      { dir, checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
+      { dir, label: 'coldstart', checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
     );
     cot = loop.model;
     saveCheckpoint(dir, cot, { step: loop.steps, extra: { stage: 'cot', from: 'coldstart/base', steps: cfg.steps } });

@@ -42,6 +42,8 @@ export interface StepRecord {
 export interface LoopOptions {
   /** Directory for `last/` (the resume checkpoint) and metrics.jsonl. */
   dir: string;
+  /** Stage name in progress labels (default 'pretrain'). */
+  label?: string;
   /** Updates between checkpoints (the last update of each phase is always checkpointed). */
   checkpointEvery: number;
   /** Resume only from a checkpoint written with an equal fingerprint (JSON-compared). */
@@ -179,7 +181,7 @@ export function trainPhases(init: () => Llama, phases: readonly Phase[], o: Loop
         opt = new AdamW({ totalSteps: ph.steps, ...ph.optimizer });
         optPhase = p;
       }
-      const bar = o.progress?.(`pretrain: ${ph.name}`, ph.steps);
+      const bar = o.progress?.(`${o.label ?? 'pretrain'}: ${ph.name}`, ph.steps);
       bar?.update(step - starts[p]);
       while (step < end) {
         const local = step - starts[p];
