@@ -1,0 +1,30 @@
+/**
+ * CoT cold start, table of contents: teacher traces for the SFT of the "+CoT" policy.
+ *   trace         Trace, Claim, Teacher, strategies, claim truth on the graph
+ *   graphTeacher  the offline teacher: short traces from an item's graph evidence (fallible drafts)
+ *   llmTeacher    any OpenAI-compatible endpoint as teacher (draft and revision prompts, robust parsing)
+ *   filters       verifiable filters: format, answer, claims, evidence, length
+ *   refine        the refinement loop (backtracking, path exploration, self-correction) with pass@k
+ */
+export * from './trace';
+export { GraphTeacher, hardness, defaults as graphTeacherDefaults } from './graphTeacher';
+export type { GraphTeacherOptions } from './graphTeacher';
+export { LlmTeacher, DRAFT_PROMPT, REVISION_PROMPTS, parseTeacherReply, renderTeacherPrompt, defaults as llmTeacherDefaults } from './llmTeacher';
+export type { LlmTeacherOptions } from './llmTeacher';
+export {
+  FILTER_NAMES,
+  answerLetter,
+  approxTokens,
+  checkAnswer,
+  checkClaims,
+  checkEvidence,
+  checkFormat,
+  checkLength,
+  checkTrace,
+  completionProblem,
+  lastAnswerTag,
+  defaults as filterDefaults,
+} from './filters';
+export type { FilterName, FilterOptions, FilterResult, TraceCheck } from './filters';
+export { chooseStrategy, refineAll, refineItem, rowDifficulty, defaults as refineDefaults } from './refine';
+export type { CotFailure, CotOutRow, RefineContext, RefineOptions, RefineResult, RefineStats } from './refine';
