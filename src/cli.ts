@@ -12,6 +12,7 @@ import { openRun } from './core/run';
 import * as graphStage from './graph/stage';
 import * as rodsStage from './rods/stage';
 import * as pretrainStage from './coldstart/pretrain';
+import * as coldstartStage from './coldstart/stage';
 
 const HELP = `fleming — the Fleming-R1 workbench
 
@@ -23,6 +24,8 @@ Commands:
   rods       RODS 2: synthesize, curate, filter, verify and grade items (rods/)
   pretrain   knowledge pretraining on graph sentences, then direct-answer tuning: the Base model
              (coldstart/base/: safetensors, config.json, tokenizer.json, recall.json, eval.json)
+  coldstart  CoT cold start: teacher traces, refinement loop, filters, SFT of Base → +CoT
+             (coldstart/cot.jsonl, coldstart/sft/)
   discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
              (needs internet; cached and resumable) into <run>/graph/discovered/
   download   fetch the open knowledge-graph sources from their public origins (checksummed)
@@ -48,7 +51,7 @@ discover options:
   --rps N                       requests per second (default: the agent's polite default)
 `;
 
-export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain'] as const;
+export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain', 'coldstart'] as const;
 
 interface ParsedArgs {
   command: string;
@@ -138,6 +141,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Base model written to ${r.dir}\n`);
       return 0;
     }
+    case 'coldstart': {
+      const ctx = openRun(args.config);
+      const r = await coldstartStage.run(ctx, { force: args.force });
+      process.stdout.write(`+CoT model written to ${r.sft.dir}\n`);
+      return 0;
+    }
     case 'pipeline': {
       const ctx = openRun(args.config);
       ctx.log(`pipeline: run ${ctx.dir} (preset ${args.config.preset}, kg ${args.config.graph.kg}, seed ${args.config.seed})`);
@@ -145,6 +154,7 @@ export async function main(argv: string[]): Promise<number> {
       const g = await graphStage.run(ctx, { force: args.force });
       const r = await rodsStage.run(ctx, { force: args.force || !g.reused, graph: g.graph });
       await pretrainStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
+      await coldstartStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
       ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
       process.stdout.write(`run written to ${ctx.dir}\n`);
       return 0;

@@ -124,6 +124,18 @@ export interface SftConfig {
   examples: number;
 }
 
+/** CoT cold start: teachers and the refinement loop (src/coldstart/stage.ts). */
+export interface ColdstartConfig {
+  /** LLM teacher (any OpenAI-compatible endpoint; the paper used GPT-OSS-120B); absent = the graph-grounded teacher. */
+  teacher?: EndpointConfig;
+  /** Drafts per item (pass@k). */
+  k: number;
+  /** Most revisions per draft. */
+  depth: number;
+  /** Longest trace kept, in characters. */
+  maxChars: number;
+}
+
 export interface RunConfig {
   preset: Preset;
   /** Seed for every random choice in the run. */
@@ -134,6 +146,7 @@ export interface RunConfig {
   backend: '' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   graph: GraphConfig;
   rods: RodsConfig;
+  coldstart: ColdstartConfig;
   pretrain: PretrainConfig;
   sft: SftConfig;
 }
@@ -144,6 +157,7 @@ export const defaults: RunConfig = {
   runDir: '',
   backend: '', // automatic; $FLEMING_BACKEND or --backend prefers one
   graph: { kg: 'seed', includeSider: false, strict: false },
+  coldstart: { k: 4, depth: 3, maxChars: 1200 },
   rods: {
     items: 4000, // synthetic drafts
     options: 4, // options per item
@@ -267,7 +281,7 @@ function checkKeys(base: unknown, over: unknown, prefix = ''): void {
   }
 }
 
-const OPTIONAL_KEYS = new Set(['graph.sourcesDir', 'rods.benchmarksDir', 'rods.validator', 'rods.judge']);
+const OPTIONAL_KEYS = new Set(['graph.sourcesDir', 'rods.benchmarksDir', 'rods.validator', 'rods.judge', 'coldstart.teacher']);
 
 /** The timestamp-based default run id, e.g. 2026-11-23T10-15-00. */
 export function defaultRunId(now = new Date()): string {
