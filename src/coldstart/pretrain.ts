@@ -18,7 +18,7 @@ import type { PretrainConfig } from '../core/config';
 import { readJson, readJsonlAll, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { hashString } from '../core/rng';
-import type { RunContext } from '../core/run';
+import { type RunContext, stageDone, markStageDone, fileHash } from '../core/run';
 import { KnowledgeGraph } from '../graph/graph';
 import { selectBackend } from '../model/backend';
 import { MODEL_PRESETS } from '../model/bench';
@@ -88,9 +88,6 @@ export function lossFigure(metrics: readonly StepRecord[]): Figure {
   };
 }
 
-function fileHash(file: string): string {
-  return hashString(fs.readFileSync(file, 'utf8')).toString(16);
-}
 
 /** Options for run(). */
 export interface PretrainRunOptions {
@@ -121,7 +118,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     graph: opts.graph ? hashString(JSON.stringify(opts.graph.edges) + JSON.stringify(opts.graph.nodes)).toString(16) : fileHash(path.join(graphDir, 'edges.jsonl')) + fileHash(path.join(graphDir, 'nodes.jsonl')),
   };
   const doneFile = path.join(dir, 'done.json');
-  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+  if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`pretrain: reusing ${dir} (already trained with these settings; --force retrains)`);
     return { dir, recall: readJson(path.join(dir, 'recall.json')), eval: readJson(path.join(dir, 'eval.json')), reused: true, resumedFrom: null, seconds: 0 };
   }
@@ -192,7 +189,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     const evaluation = evalDirectAnswer(model, tok, evalItems);
     writeJson(path.join(dir, 'eval.json'), { split: 'test', ...evaluation });
     const seconds = (Date.now() - t0) / 1000;
-    writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString(), seconds: Math.round(seconds * 10) / 10 });
+    markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });
     clearCheckpoints(dir);
     const o = recall.heldOut.overall;
     ctx.log(

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SkipReport, readJson, readJsonl, readJsonlAll, writeJson, writeJsonlSync } from '../core/io';
 import { savePlot } from '../core/plot';
 import { hashString } from '../core/rng';
-import type { RunContext } from '../core/run';
+import { type RunContext, stageDone, markStageDone, fileHash } from '../core/run';
 import { selectBackend } from '../model/backend';
 import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
@@ -98,9 +98,6 @@ export function pairExamples(base: readonly EvalRow[], cot: readonly EvalRow[], 
   return out;
 }
 
-function fileHash(file: string): string {
-  return hashString(fs.readFileSync(file, 'utf8')).toString(16);
-}
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
@@ -126,7 +123,7 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     cot: hashString(JSON.stringify(cotRows.map((r) => r.row))).toString(16),
   };
   const doneFile = path.join(dir, 'done.json');
-  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+  if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`sft: reusing ${dir} (already trained with these settings; force retrains)`);
     return { dir, data: readJson<{ report: SftDataReport }>(path.join(dir, 'data.json')).report, eval: readJson(path.join(dir, 'eval.json')), reused: true, resumedFrom: null, seconds: 0 };
   }
@@ -197,7 +194,7 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     writeJson(path.join(dir, 'eval.json'), evaluation);
     writeJsonlSync(path.join(dir, 'examples.jsonl'), pairExamples(b.rows, c.rows, cfg.examples));
     const seconds = (Date.now() - t0) / 1000;
-    writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString(), seconds: Math.round(seconds * 10) / 10 });
+    markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });
     clearCheckpoints(dir);
     const line = (r: PolicyEvalReport) => `${pct(r.accuracy)} (well-formed ${pct(r.wellFormedRate)}, answer tag ${pct(r.answerTagRate)}, ${r.meanCompletionTokens.toFixed(1)} tokens)`;
     ctx.log(`sft: on ${b.report.n} test items (chance ${pct(b.report.chance)}): Base ${line(b.report)}; +CoT ${line(c.report)}; ${seconds.toFixed(1)} s`);

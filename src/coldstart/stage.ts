@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunContext } from '../core/run';
+import { type RunContext, stageDone, markStageDone, fileHash } from '../core/run';
 import { readJson, readJsonlAll, writeJson, writeJsonl } from '../core/io';
 import { LlmClient } from '../core/llm';
 import type { KnowledgeGraph } from '../graph/graph';
@@ -32,10 +32,10 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
   const cotFile = path.join(dir, 'cot.jsonl');
   const statsFile = path.join(dir, 'cot-stats.json');
   const doneFile = path.join(dir, 'cot-done.json');
-  const fingerprint = { coldstart: cfg, seed: ctx.config.seed, train: fs.statSync(trainFile).size };
+  const fingerprint = { coldstart: cfg, seed: ctx.config.seed, train: fileHash(trainFile) };
   let stats: RefineStats;
   let reused = false;
-  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+  if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`coldstart: reusing ${cotFile} (same settings; --force redoes it)`);
     stats = readJson<RefineStats>(statsFile);
     reused = true;
@@ -50,7 +50,7 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
     await writeJsonl(cotFile, res.rows);
     await writeJsonl(path.join(dir, 'cot-failures.jsonl'), res.failures);
     writeJson(statsFile, stats);
-    writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString() });
+    markStageDone(doneFile, fingerprint);
     ctx.log(
       `coldstart: teacher ${teacher.name}: ${stats.verified}/${stats.items} items verified; first drafts right ${stats.firstDraftCorrect}, passing ${stats.firstDraftPassed}; kept strategies ${JSON.stringify(stats.strategies)}`,
     );

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { RunConfig } from './config';
 import { writeJson, readJson } from './io';
 import { progress, Progress, ProgressMode } from './progress';
-import { Rng } from './rng';
+import { Rng, hashString } from './rng';
 
 export const STAGES = ['graph', 'rods', 'coldstart', 'rlvr', 'eval'] as const;
 export type StageName = (typeof STAGES)[number];
@@ -73,4 +73,22 @@ export function openRun(config: RunConfig, opts: { root?: string; progressMode?:
       return progress(label, total, { mode: opts.progressMode });
     },
   };
+}
+
+/** A short content hash of a file, for stage fingerprints. */
+export function fileHash(file: string): string {
+  return hashString(fs.readFileSync(file, 'utf8')).toString(16);
+}
+
+/**
+ * Whether a stage already finished with exactly these inputs: its done file exists and records the
+ * same fingerprint. Stages skip their work then (unless --force).
+ */
+export function stageDone(doneFile: string, fingerprint: unknown): boolean {
+  return fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint);
+}
+
+/** Records that a stage finished with these inputs (written last, atomically). */
+export function markStageDone(doneFile: string, fingerprint: unknown, extra: Record<string, unknown> = {}): void {
+  writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString(), ...extra });
 }

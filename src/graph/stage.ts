@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunContext } from '../core/run';
+import { type RunContext, stageDone, markStageDone } from '../core/run';
 import { readJson, writeFileAtomic, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { markdownTable } from '../core/markdown';
@@ -38,7 +38,7 @@ export async function run(ctx: RunContext, opts: { force?: boolean } = {}): Prom
   const dir = ctx.stageDir('graph');
   const fingerprint = { kg: cfg.kg, includeSider: cfg.includeSider, strict: cfg.strict, sourcesDir: cfg.kg === 'open' ? resolveSourcesDir(cfg.sourcesDir) : undefined };
   const doneFile = path.join(dir, 'done.json');
-  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+  if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`graph: reusing ${dir} (already built with these settings; --force rebuilds)`);
     const graph = await KnowledgeGraph.load(dir);
     return { graph, stats: graphStats(graph), skipped: 0, reused: true };
@@ -94,7 +94,7 @@ export async function run(ctx: RunContext, opts: { force?: boolean } = {}): Prom
     const saved = savePlot(fig, path.join(dir, 'plots'), name);
     if (saved.pngSkipped) ctx.log(`graph: ${name}.png not written: ${saved.pngSkipped}`);
   }
-  writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString() });
+  markStageDone(doneFile, fingerprint);
   ctx.log(`graph: ${stats.nodes} nodes, ${stats.edges} edges (${cfg.kg}) in ${seconds.toFixed(1)} s; ${skippedCount} rows skipped (see graph/skipped.json)`);
   return { graph, stats, skipped: skippedCount, reused: false };
 }

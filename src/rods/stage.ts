@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunContext } from '../core/run';
+import { type RunContext, stageDone, markStageDone } from '../core/run';
 import { readJson, readJsonlAll, writeFileAtomic, writeJson, writeJsonl, SkipReport } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { markdownTable } from '../core/markdown';
@@ -84,7 +84,7 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
   const dir = ctx.stageDir('rods');
   const doneFile = path.join(dir, 'done.json');
   const fingerprint = { rods: cfg, seed: ctx.config.seed, graph: ctx.config.graph.kg };
-  if (!opts.force && fs.existsSync(doneFile) && JSON.stringify(readJson<{ fingerprint: unknown }>(doneFile).fingerprint) === JSON.stringify(fingerprint)) {
+  if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`rods: reusing ${dir} (already built with these settings; --force rebuilds)`);
     return { items: await readJsonlAll<Item>(path.join(dir, 'items.jsonl')), stats: readJson<RodsStats>(path.join(dir, 'stats.json')), reused: true };
   }
@@ -195,7 +195,7 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
     const saved = savePlot(fig, path.join(dir, 'plots'), name);
     if (saved.pngSkipped) ctx.log(`rods: ${name}.png not written: ${saved.pngSkipped}`);
   }
-  writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString() });
+  markStageDone(doneFile, fingerprint);
   ctx.log(`rods: ${final.length} items (${train.length} train, ${test.length} test of which ${stats.testLongTail} long-tail); difficulty ${JSON.stringify(stats.byDifficulty)}`);
   return { items: final, stats, reused: false };
 }

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deepMerge, defaultRunId, parseOverrides, resolveConfig } from '../../src/core/config';
-import { openRun, redactSecrets } from '../../src/core/run';
+import { fileHash, markStageDone, openRun, redactSecrets, stageDone } from '../../src/core/run';
 import { parseCli } from '../../src/cli';
 import { progress } from '../../src/core/progress';
 
@@ -64,6 +64,24 @@ describe('run directory', () => {
     expect(fs.readFileSync(path.join(root, 'r1', 'log.txt'), 'utf8')).toMatch(/hello/);
     expect(ctx.rng('x').next()).toBe(openRun(cfg, { root, quiet: true }).rng('x').next());
     expect(() => openRun({ ...cfg, seed: cfg.seed + 1 }, { root, quiet: true })).toThrow(/made with seed=/);
+  });
+
+  it('stageDone() is true only for the fingerprint markStageDone() recorded', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-done-'));
+    const done = path.join(dir, 'done.json');
+    expect(stageDone(done, { a: 1 })).toBe(false);
+    markStageDone(done, { a: 1 }, { seconds: 2 });
+    expect(stageDone(done, { a: 1 })).toBe(true);
+    expect(stageDone(done, { a: 2 })).toBe(false);
+    expect(JSON.parse(fs.readFileSync(done, 'utf8')).seconds).toBe(2);
+  });
+
+  it('fileHash() changes when a file changes at the same size', () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-hash-')), 'x.jsonl');
+    fs.writeFileSync(f, '{"a":1}\n');
+    const h = fileHash(f);
+    fs.writeFileSync(f, '{"a":2}\n');
+    expect(fileHash(f)).not.toBe(h);
   });
 
   it('redactSecrets() hides API keys and tokens', () => {
