@@ -4,9 +4,11 @@
  * the `webgpu` package with @tensorflow/tfjs-backend-webgpu), wasm (SIMD, the default here), cpu.
  * Every attempt is recorded with the reason it was or was not used, so a notebook or log can say
  * which backend runs and why. FLEMING_BACKEND or the `prefer` argument overrides the order.
+ * A software WebGPU adapter (Mesa llvmpipe) is skipped unless webgpu is asked for by name.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernels } from './kernels';
+import { describeAdapter, registerWebGPU } from './webgpu';
 
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
@@ -33,25 +35,32 @@ function tryRequire(id: string): { ok: boolean; mod?: unknown; error?: string } 
   }
 }
 
-async function tryBackend(name: BackendName): Promise<BackendAttempt> {
+/** @param requested the caller asked for this backend (a software WebGPU adapter is used only then) */
+async function tryBackend(name: BackendName, requested: boolean): Promise<BackendAttempt> {
   switch (name) {
     case 'tensorflow': {
+      const why: string[] = [];
       for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
         const r = tryRequire(pkg);
         if (r.ok && (await tf.setBackend('tensorflow'))) return { name, ok: true, reason: `${pkg} loaded (native libtensorflow)` };
+        why.push(`${pkg}: ${r.ok ? 'loaded, but the tensorflow backend did not start' : /Cannot find module/.test(r.error ?? '') ? 'not installed' : r.error}`);
       }
-      return { name, ok: false, reason: 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed (optional: needs libtensorflow, see environment.md)' };
+      return { name, ok: false, reason: `${why.join('; ')} (optional: needs libtensorflow, see environment.md)` };
     }
     case 'webgpu': {
       const gpu = tryRequire('webgpu');
-      if (!gpu.ok) return { name, ok: false, reason: 'the `webgpu` (Dawn) package is not installed' };
+      if (!gpu.ok) return { name, ok: false, reason: `the \`webgpu\` (Dawn) package failed to load: ${gpu.error}` };
       const be = tryRequire('@tensorflow/tfjs-backend-webgpu');
-      if (!be.ok) return { name, ok: false, reason: '@tensorflow/tfjs-backend-webgpu is not installed' };
+      if (!be.ok) return { name, ok: false, reason: `@tensorflow/tfjs-backend-webgpu failed to load: ${be.error}` };
       try {
+        const adapter = await registerWebGPU();
+        if (adapter.software && !requested)
+          return { name, ok: false, reason: `only a software adapter: ${describeAdapter(adapter)}; used when requested (FLEMING_BACKEND=webgpu)` };
         const ok = await tf.setBackend('webgpu');
-        return ok ? { name, ok: true, reason: 'WebGPU adapter found through Dawn' } : { name, ok: false, reason: 'no WebGPU adapter' };
+        if (!ok || tf.getBackend() !== 'webgpu') return { name, ok: false, reason: `the webgpu backend failed to start on ${describeAdapter(adapter)}` };
+        return { name, ok: true, reason: `WebGPU through Dawn on ${describeAdapter(adapter)}; reads are asynchronous` };
       } catch (e) {
-        return { name, ok: false, reason: `WebGPU failed to initialise: ${(e as Error).message}` };
+        return { name, ok: false, reason: `WebGPU failed to initialise: ${(e as Error).message.split('\n')[0]}` };
       }
     }
     case 'wasm': {
@@ -88,7 +97,7 @@ export async function selectBackend(prefer?: BackendName | string): Promise<Back
   const order: BackendName[] = wanted ? [wanted, ...BACKEND_ORDER.filter((b) => b !== wanted)] : [...BACKEND_ORDER];
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
-    const a = await tryBackend(name);
+    const a = await tryBackend(name, name === wanted);
     attempts.push(a);
     if (a.ok) {
       await tf.ready();
@@ -97,4 +106,12 @@ export async function selectBackend(prefer?: BackendName | string): Promise<Back
     }
   }
   throw new Error(`no TensorFlow.js backend could start: ${attempts.map((a) => `${a.name}: ${a.reason}`).join('; ')}`);
+}
+
+/**
+ * Whether the active backend can read tensors synchronously (dataSync/arraySync). Not on webgpu
+ * in Node: there, use the async forms (trainStepAsync, generateAsync, …).
+ */
+export function syncReadsAvailable(): boolean {
+  return tf.getBackend() !== 'webgpu';
 }

@@ -2,10 +2,13 @@
  * Batched generation from the policy with a KV cache: left-padded prompts, temperature, top-k,
  * top-p, stop tokens, greedy decoding. All randomness comes from the Rng (one draw per live row
  * per step, in row order), so a seed reproduces a rollout. Logits are read back once per step,
- * for the last position only ([batch, vocab]).
+ * for the last position only ([batch, vocab]): synchronously in `generate`, with `await data()`
+ * in `generateAsync` (webgpu, where synchronous reads are unavailable); one decoding loop serves
+ * both, so they give the same tokens.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng';
+import { syncReadsAvailable } from './backend';
 import { KVCache, Llama, linear, positionIds } from './llama';
 
 export interface SampleOptions {
@@ -105,20 +108,27 @@ export function leftPad(prompts: number[][], pad: number): { ids: number[][]; ma
   };
 }
 
-/** Last-position logits [batch·vocab] read back once. */
-function readLogits(model: Llama, h: tf.Tensor2D): Float32Array {
+/** Last-position logits [batch, vocab] on the backend; frees `h`. The caller reads and disposes them. */
+function lastLogits(model: Llama, h: tf.Tensor2D): tf.Tensor2D {
   const logits = tf.tidy(() => linear(h, model.lmHead()));
-  const out = logits.dataSync() as Float32Array;
-  logits.dispose();
   h.dispose();
-  return out;
+  return logits;
+}
+
+/** Yields a tensor to be read back, receives its values, frees it. */
+function* readBack(t: tf.Tensor): Generator<tf.Tensor, Float32Array, Float32Array> {
+  try {
+    return yield t;
+  } finally {
+    t.dispose();
+  }
 }
 
 /**
- * Generates continuations for a batch of prompts (token ids, no padding needed).
- * @param prompts [batch][promptLen] non-empty
+ * The decoding loop, written once: it yields each step's logits [batch, vocab] and is resumed
+ * with their values, read back synchronously (generate) or asynchronously (generateAsync).
  */
-export function generate(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Generation {
+function* decode(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions>): Generator<tf.Tensor, Generation, Float32Array> {
   const o: SampleOptions = { ...defaults, ...options };
   if (prompts.length === 0) return { tokens: [], logprobs: [], finishReasons: [] };
   if (prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token');
@@ -137,8 +147,8 @@ export function generate(model: Llama, prompts: number[][], rng: Rng, options: P
   let cache: KVCache | undefined;
   const first = model.hidden(ids, mask, positionIds(mask), { lastOnly: true, wantCache: o.useCache });
   if (o.useCache) cache = { k: first.k, v: first.v, mask: mask.map((r) => r.slice()), nextPos: positionIds(mask).map((r) => r[r.length - 1] + 1) };
-  let logits = readLogits(model, first.h);
   try {
+    let logits = yield* readBack(lastLogits(model, first.h));
     for (let step = 0; step < o.maxNewTokens; step++) {
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
@@ -170,13 +180,56 @@ export function generate(model: Llama, prompts: number[][], rng: Rng, options: P
         );
         tf.dispose([...cache.k, ...cache.v]);
         cache = { k: r.k, v: r.v, mask: mask.map((row) => row.slice()), nextPos: cache.nextPos.map((p) => p + 1) };
-        logits = readLogits(model, r.h);
+        logits = yield* readBack(lastLogits(model, r.h));
       } else {
-        logits = readLogits(model, model.hidden(ids, mask, positionIds(mask), { lastOnly: true }).h);
+        logits = yield* readBack(lastLogits(model, model.hidden(ids, mask, positionIds(mask), { lastOnly: true }).h));
       }
     }
   } finally {
     if (cache) tf.dispose([...cache.k, ...cache.v]);
   }
   return { tokens, logprobs, finishReasons: finish };
+}
+
+/**
+ * Generates continuations for a batch of prompts (token ids, no padding needed), reading logits
+ * back synchronously (wasm, cpu, tensorflow; on webgpu use generateAsync).
+ * @param prompts [batch][promptLen] non-empty
+ */
+export function generate(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Generation {
+  if (!syncReadsAvailable()) throw new Error(`generate: synchronous reads are unavailable on the ${tf.getBackend()} backend; use generateAsync`);
+  const it = decode(model, prompts, rng, options);
+  let r = it.next();
+  while (!r.done) {
+    let values: Float32Array;
+    try {
+      values = r.value.dataSync() as Float32Array;
+    } catch (e) {
+      it.throw(e); // frees the logits and the cache, then rethrows
+      throw e;
+    }
+    r = it.next(values);
+  }
+  return r.value;
+}
+
+/**
+ * generate with each step's logits read back by `await data()`: the form for the webgpu backend.
+ * Same tokens and log-probabilities as generate for the same rng.
+ * @param prompts [batch][promptLen] non-empty
+ */
+export async function generateAsync(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Promise<Generation> {
+  const it = decode(model, prompts, rng, options);
+  let r = it.next();
+  while (!r.done) {
+    let values: Float32Array;
+    try {
+      values = (await r.value.data()) as Float32Array;
+    } catch (e) {
+      it.throw(e);
+      throw e;
+    }
+    r = it.next(values);
+  }
+  return r.value;
 }

@@ -3,8 +3,13 @@
  * clipping, AdamW (decoupled weight decay, bias-corrected moments) on a linear warm-up + cosine
  * schedule. A non-finite loss or gradient norm throws NonFiniteLossError before any weight is
  * touched, so the caller can keep its last good checkpoint.
+ *
+ * Each step reads back one number pair (loss, gradient norm): synchronously in trainStep /
+ * lossStep, with `await data()` in trainStepAsync / lossStepAsync (webgpu). Both share every
+ * line of tensor code, so they give the same numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { syncReadsAvailable } from './backend';
 import { Batch, Llama, lossWeights } from './llama';
 
 /** AdamW and schedule settings. */
@@ -136,20 +141,44 @@ export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
   return tf.tidy(() => tf.sqrt(tf.addN([...grads].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
 }
 
-/**
- * One optimiser update from one batch or a list of micro-batches (gradient accumulation).
- * Throws NonFiniteLossError (weights untouched) when the loss or gradient norm is not finite.
- */
-export function trainStep(model: Llama, opt: AdamW, batch: Batch | Batch[]): StepResult {
+/** A step whose gradients are computed and whose [loss, gradNorm] still sit on the backend. */
+interface PendingStep {
+  grads: Map<string, tf.Tensor>;
+  tokens: number;
+  /** [loss, gradNorm], to read back (sync or async); the caller disposes it. */
+  signal: tf.Tensor1D;
+}
+
+function beginStep(model: Llama, opt: AdamW, batch: Batch | Batch[]): PendingStep {
   const micro = Array.isArray(batch) ? batch : [batch];
   if (micro.length === 0) throw new Error('trainStep: no micro-batches');
   opt.init(model);
-  const c = opt.config;
   const { loss, grads, tokens } = accumulateGradients(model, micro);
+  return pendingFrom(loss, grads, tokens);
+}
+
+/** Gradients of an arbitrary scalar loss over every parameter (a policy-gradient loss, say). */
+function beginLossStep(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens: number): PendingStep {
+  opt.init(model);
+  const names = [...model.params.keys()];
+  const vars = names.map((n) => model.param(n));
+  const r = tf.variableGrads(lossFn, vars);
+  const grads = new Map<string, tf.Tensor>();
+  names.forEach((n, i) => grads.set(n, r.grads[vars[i].name]));
+  return pendingFrom(r.value, grads, tokens);
+}
+
+function pendingFrom(loss: tf.Scalar, grads: Map<string, tf.Tensor>, tokens: number): PendingStep {
   const norm = globalNorm(grads.values());
-  const both = tf.stack([loss, norm]);
-  const [lossV, normV] = both.dataSync();
-  tf.dispose([loss, norm, both]);
+  const signal = tf.stack([loss, norm]) as tf.Tensor1D;
+  tf.dispose([loss, norm]);
+  return { grads, tokens, signal };
+}
+
+/** Checks the read-back loss and norm, then applies AdamW; frees the gradients either way. */
+function finishStep(model: Llama, opt: AdamW, pending: PendingStep, lossV: number, normV: number): StepResult {
+  const { grads, tokens } = pending;
+  const c = opt.config;
   if (!Number.isFinite(lossV) || !Number.isFinite(normV)) {
     tf.dispose([...grads.values()]);
     throw new NonFiniteLossError(opt.step, lossV, normV);
@@ -183,4 +212,72 @@ export function trainStep(model: Llama, opt: AdamW, batch: Batch | Batch[]): Ste
   tf.dispose([...grads.values()]);
   opt.step = t;
   return { loss: lossV, gradNorm: normV, lr, tokens };
+}
+
+/** [loss, gradNorm] read back synchronously; frees the signal, and the gradients on failure. */
+function readSync(pending: PendingStep, what: string): [number, number] {
+  try {
+    if (!syncReadsAvailable()) throw new Error(`${what}: synchronous reads are unavailable on the ${tf.getBackend()} backend; use ${what}Async`);
+    const [l, n] = pending.signal.dataSync();
+    return [l, n];
+  } catch (e) {
+    tf.dispose([...pending.grads.values()]);
+    throw e;
+  } finally {
+    pending.signal.dispose();
+  }
+}
+
+/** [loss, gradNorm] read back with `await data()`; frees the signal, and the gradients on failure. */
+async function readAsync(pending: PendingStep): Promise<[number, number]> {
+  try {
+    const [l, n] = await pending.signal.data();
+    return [l, n];
+  } catch (e) {
+    tf.dispose([...pending.grads.values()]);
+    throw e;
+  } finally {
+    pending.signal.dispose();
+  }
+}
+
+/**
+ * One optimiser update from one batch or a list of micro-batches (gradient accumulation).
+ * Reads the loss and gradient norm back synchronously (wasm, cpu, tensorflow); on webgpu use
+ * trainStepAsync. Throws NonFiniteLossError (weights untouched) when the loss or gradient norm is
+ * not finite.
+ */
+export function trainStep(model: Llama, opt: AdamW, batch: Batch | Batch[]): StepResult {
+  const pending = beginStep(model, opt, batch);
+  const [lossV, normV] = readSync(pending, 'trainStep');
+  return finishStep(model, opt, pending, lossV, normV);
+}
+
+/**
+ * trainStep with the loss and gradient norm read back asynchronously (`await data()`): the form
+ * for the webgpu backend, where synchronous reads are unavailable. Same numbers as trainStep.
+ */
+export async function trainStepAsync(model: Llama, opt: AdamW, batch: Batch | Batch[]): Promise<StepResult> {
+  const pending = beginStep(model, opt, batch);
+  const [lossV, normV] = await readAsync(pending);
+  return finishStep(model, opt, pending, lossV, normV);
+}
+
+/**
+ * One AdamW update (clipping, schedule, non-finite check as in trainStep) on the gradient of
+ * any scalar loss over the policy's parameters, e.g. a policy-gradient loss.
+ * @param lossFn builds the scalar loss from model ops (run under tf.variableGrads)
+ * @param tokens reported in StepResult.tokens
+ */
+export function lossStep(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): StepResult {
+  const pending = beginLossStep(model, opt, lossFn, tokens);
+  const [lossV, normV] = readSync(pending, 'lossStep');
+  return finishStep(model, opt, pending, lossV, normV);
+}
+
+/** lossStep with asynchronous reads (webgpu). */
+export async function lossStepAsync(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): Promise<StepResult> {
+  const pending = beginLossStep(model, opt, lossFn, tokens);
+  const [lossV, normV] = await readAsync(pending);
+  return finishStep(model, opt, pending, lossV, normV);
 }
