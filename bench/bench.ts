@@ -4,6 +4,8 @@
  * graph. Model figures are measured per preset on the backend selectBackend() picks.
  *   npm run bench                      everything
  *   FLEMING_BENCH_ONLY=graph,rods npm run bench
+ *   FLEMING_BENCH_ONLY=model FLEMING_BENCH_BACKENDS=wasm,webgpu npm run bench    backends side by side
+ *   FLEMING_BACKEND=webgpu FLEMING_BENCH_PRESETS=smoke,gpu npm run bench          one backend, some presets
  */
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -65,17 +67,38 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
   }
 
   if (only.includes('model')) {
-    const { selectBackend } = (require('../src/model/backend') as typeof import('../src/model/backend'));
-    const { benchModel, MODEL_PRESETS } = (require('../src/model/bench') as typeof import('../src/model/bench'));
-    const backend = await selectBackend();
-    for (const preset of Object.keys(MODEL_PRESETS) as (keyof typeof MODEL_PRESETS)[]) {
-      const r = await benchModel(preset);
-      const p = `model ${preset} (${fmt(r.params)} params, ${backend.name})`;
-      rows.push({ bench: `${p}: FLOPs/token (train)`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
-      rows.push({ bench: `${p}: training`, value: `${fmt(r.trainTokensPerSec)} tok/s`, target: '-', ok: `${fmt(r.trainGflops, 1)} GFLOP/s` });
-      rows.push({ bench: `${p}: sampling with KV cache`, value: `${fmt(r.sampleTokensPerSecCached)} tok/s`, target: '-', ok: '' });
-      rows.push({ bench: `${p}: sampling without cache`, value: `${fmt(r.sampleTokensPerSecUncached)} tok/s`, target: '-', ok: '' });
-      rows.push({ bench: `${p}: memory`, value: `${fmt(r.wasmHeapMiB ?? r.peakBytes / 2 ** 20)} MiB`, target: '-', ok: r.wasmHeapMiB !== undefined ? 'wasm heap' : 'peak tensor bytes' });
+    const { selectBackend } = require('../src/model/backend') as typeof import('../src/model/backend');
+    const { webgpuAdapter } = require('../src/model/webgpu') as typeof import('../src/model/webgpu');
+    const { benchModel, MODEL_PRESETS } = require('../src/model/bench') as typeof import('../src/model/bench');
+    // FLEMING_BENCH_BACKENDS=wasm,webgpu compares backends; default: the one selectBackend() picks.
+    const wanted = (process.env.FLEMING_BENCH_BACKENDS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+    const presetsWanted = (process.env.FLEMING_BENCH_PRESETS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+    for (const want of wanted.length ? wanted : [undefined]) {
+      const backend = await selectBackend(want);
+      if (want && backend.name !== want) {
+        rows.push({ bench: `model on ${want}`, value: 'not run', target: '-', ok: backend.attempts.find((a) => a.name === want)?.reason ?? 'unavailable' });
+        continue;
+      }
+      const software = backend.name === 'webgpu' && Boolean(webgpuAdapter()?.software);
+      const gpu = backend.name === 'tensorflow' || (backend.name === 'webgpu' && !software);
+      rows.push({ bench: `backend ${backend.name}`, value: '-', target: '-', ok: backend.reason });
+      for (const preset of Object.keys(MODEL_PRESETS) as (keyof typeof MODEL_PRESETS)[]) {
+        if (presetsWanted.length && !presetsWanted.includes(preset)) continue;
+        const p = `model ${preset} (${backend.name})`;
+        // Sizes a backend cannot finish in reasonable time are listed, not run.
+        const skip = preset === 'gpu' && !gpu ? 'not run: sized for a GPU' : software && preset !== 'smoke' ? 'not run: software adapter (llvmpipe), smoke only' : '';
+        if (skip) {
+          rows.push({ bench: `${p}: training`, value: 'not run', target: '-', ok: skip });
+          continue;
+        }
+        const note = software ? 'software adapter: not GPU speed' : '';
+        const r = await benchModel(preset);
+        rows.push({ bench: `${p}: FLOPs/token (train), ${fmt(r.params)} params`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
+        rows.push({ bench: `${p}: training`, value: `${fmt(r.trainTokensPerSec)} tok/s`, target: '-', ok: [`${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, note].filter(Boolean).join('; ') });
+        rows.push({ bench: `${p}: sampling with KV cache`, value: `${fmt(r.sampleTokensPerSecCached)} tok/s`, target: '-', ok: note });
+        rows.push({ bench: `${p}: sampling without cache`, value: `${fmt(r.sampleTokensPerSecUncached)} tok/s`, target: '-', ok: note });
+        rows.push({ bench: `${p}: memory`, value: `${fmt(r.wasmHeapMiB ?? r.peakBytes / 2 ** 20)} MiB`, target: '-', ok: r.wasmHeapMiB !== undefined ? 'wasm heap' : 'peak tensor bytes' });
+      }
     }
   }
   print(rows);

@@ -1,7 +1,7 @@
 /**
  * The `fleming` command line: one subcommand per stage, and `pipeline` for all of them.
  *
- *   fleming pipeline [--preset smoke|default|full] [--run DIR] [--kg seed|open] [--sources DIR]
+ *   fleming pipeline [--preset smoke|default|full|gpu] [--run DIR] [--kg seed|open] [--sources DIR]
  *   fleming graph    [same options]
  *   fleming download [--sources DIR]       fetch the open sources from their public origins
  *   fleming bench                          speed and memory figures
@@ -33,7 +33,7 @@ Commands:
   help       show this help
 
 Options:
-  --preset smoke|default|full   size of the run (default: default)
+  --preset NAME                 size of the run: smoke, default, full, gpu (a datacenter GPU); default: default
   --run DIR                     run directory (default: runs/<timestamp>)
   --kg seed|open                seed: the embedded hand-written graph (default); open: built from open sources
   --sources DIR                 where the open sources live (default: $FLEMING_SOURCES or .cache/kg-sources)

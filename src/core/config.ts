@@ -1,11 +1,11 @@
 /**
  * Run configuration: one object for the whole pipeline, built from the defaults, a preset
- * (smoke | default | full) and explicit overrides, in that order. It is written to
+ * (smoke | default | full | gpu) and explicit overrides, in that order. It is written to
  * runs/<id>/config.json, so every run records exactly what it ran with. Secrets (API keys) are
  * never part of it: they come from the environment at the moment of use.
  */
-export type Preset = 'smoke' | 'default' | 'full';
-export const PRESETS: readonly Preset[] = ['smoke', 'default', 'full'];
+export type Preset = 'smoke' | 'default' | 'full' | 'gpu';
+export const PRESETS: readonly Preset[] = ['smoke', 'default', 'full', 'gpu'];
 
 export interface GraphConfig {
   /** 'seed': the hand-written graph in data/seed (embedded default); 'open': built from the open sources. */
@@ -59,7 +59,7 @@ export interface RodsConfig {
 /** Knowledge pretraining of the policy and its direct-answer "Base" (src/coldstart/pretrain.ts). */
 export interface PretrainConfig {
   /** MODEL_PRESETS entry giving the architecture (layers, widths, heads, context); the tokenizer sets vocab_size. */
-  model: 'smoke' | 'default' | 'full';
+  model: 'smoke' | 'default' | 'full' | 'gpu';
   /** Tokenizer vocabulary: 9 specials + 256 bytes + merges. */
   vocabSize: number;
   /** Training phrasings rendered per edge in each pass over the graph (of the 4 training families). */
@@ -220,6 +220,15 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     rods: { items: 20000 },
     pretrain: { model: 'full', vocabSize: 4096, seqLen: 256, batchSize: 8, phrasingsPerEdge: 3, steps: 6000, warmupSteps: 100, tuneSteps: 600, checkpointEvery: 250, recallEdges: 100, evalItems: 0 },
     sft: { steps: 1000, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmupSteps: 50, checkpointEvery: 200, evalItems: 0, evalMaxNewTokens: 192 },
+  },
+  // A datacenter GPU (tensorflow or webgpu backend; see environment.md): the full data with an
+  // 8 × 512 policy (≈ 28M parameters), 4× the tokens per step, longer completions.
+  gpu: {
+    backend: '', // best available: tensorflow (tfjs-node-gpu) or webgpu on a hardware adapter
+    graph: { kg: 'open' },
+    rods: { items: 20000 },
+    pretrain: { model: 'gpu', vocabSize: 8192, seqLen: 512, batchSize: 32, phrasingsPerEdge: 3, steps: 6000, lr: 1e-3, minLr: 1e-4, warmupSteps: 200, tuneSteps: 600, tuneBatchSize: 64, tuneLr: 5e-4, checkpointEvery: 500, recallEdges: 100, evalItems: 0 },
+    sft: { steps: 1000, batchSize: 64, lr: 3e-4, minLr: 3e-5, warmupSteps: 50, checkpointEvery: 200, evalItems: 0, evalMaxNewTokens: 384, evalBatchSize: 64 },
   },
 };
 

@@ -1,13 +1,15 @@
 /**
  * Model presets and a speed/memory benchmark of the active backend: parameters, FLOPs per
  * token, training tokens/s and GFLOP/s, sampling tokens/s with and without the KV cache, and
- * peak tensor memory. `npm run bench` or `benchModel('default')` in a notebook.
+ * peak tensor memory. `npm run bench` or `benchModel('default')` in a notebook. On webgpu the
+ * async forms (trainStepAsync, generateAsync) run, and the clock stops after the GPU finished.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng';
 import { Llama, LlamaConfig, defaults as llamaDefaults } from './llama';
-import { generate } from './sample';
-import { AdamW, trainStep } from './train';
+import { syncReadsAvailable } from './backend';
+import { generate, generateAsync } from './sample';
+import { AdamW, trainStep, trainStepAsync } from './train';
 
 /** A model size with the batch shape it trains on. */
 export interface ModelPreset {
@@ -25,9 +27,10 @@ const base = { ...llamaDefaults, rope_theta: 10000, rms_norm_eps: 1e-5, tie_word
 /**
  * smoke: seconds, for CI and notebooks. default: the largest that trains ≈ 1–2 M tokens in ≈ 5
  * minutes on this machine's wasm backend (one thread, SIMD). full: a larger policy for a faster
- * backend or a longer run. vocab_size is a placeholder; the run's tokenizer sets it.
+ * backend or a longer run. gpu: sized for a datacenter GPU (16k tokens per step). vocab_size is
+ * a placeholder; the run's tokenizer sets it.
  */
-export const MODEL_PRESETS: Record<'smoke' | 'default' | 'full', ModelPreset> = {
+export const MODEL_PRESETS: Record<'smoke' | 'default' | 'full' | 'gpu', ModelPreset> = {
   smoke: {
     config: { ...base, vocab_size: 512, hidden_size: 64, intermediate_size: 176, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 256 },
     batchSize: 8,
@@ -45,6 +48,12 @@ export const MODEL_PRESETS: Record<'smoke' | 'default' | 'full', ModelPreset> = 
     batchSize: 8,
     seqLen: 256,
     note: 'for tensorflow/webgpu backends or long runs',
+  },
+  gpu: {
+    config: { ...base, vocab_size: 8192, hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 8, num_attention_heads: 8, num_key_value_heads: 4, max_position_embeddings: 1024 },
+    batchSize: 32,
+    seqLen: 512,
+    note: 'datacenter GPU (tensorflow or webgpu on a hardware adapter)',
   },
 };
 
@@ -104,26 +113,33 @@ export async function benchModel(preset: keyof typeof MODEL_PRESETS | ModelPrese
   const opt = new AdamW({ lr: 1e-3, warmupSteps: 1, totalSteps: 1000 });
   try {
     const batch = () => ({ inputIds: randomBatch(rng, c.vocab_size, p.batchSize, p.seqLen) });
-    const prof = await tf.profile(() => {
-      trainStep(model, opt, batch());
+    const sync = syncReadsAvailable();
+    const step = async () => (sync ? trainStep(model, opt, batch()) : await trainStepAsync(model, opt, batch()));
+    // A weight read waits for the queued update (webgpu runs asynchronously).
+    const settle = async () => void (await tf.tidy(() => tf.sum(model.param('model.norm.weight'))).data());
+    const prof = await tf.profile(async () => {
+      await step();
+      await settle();
     });
     const t0 = performance.now();
-    for (let i = 0; i < o.trainSteps; i++) trainStep(model, opt, batch());
+    for (let i = 0; i < o.trainSteps; i++) await step();
+    await settle();
     const trainMs = (performance.now() - t0) / o.trainSteps;
     const tokensPerStep = p.batchSize * p.seqLen;
     const fpt = flopsPerToken(c, p.seqLen);
     const trainTokensPerSec = (tokensPerStep * 1000) / trainMs;
 
     const prompts = randomBatch(rng, c.vocab_size, o.sampleBatch, o.promptLen);
-    const time = (useCache: boolean) => {
-      generate(model, prompts, new Rng(1), { maxNewTokens: 2, useCache }); // warm-up
+    const gen = (n: number, useCache: boolean) => (sync ? generate(model, prompts, new Rng(1), { maxNewTokens: n, useCache }) : generateAsync(model, prompts, new Rng(1), { maxNewTokens: n, useCache }));
+    const time = async (useCache: boolean) => {
+      await gen(2, useCache); // warm-up
       const s = performance.now();
-      const g = generate(model, prompts, new Rng(1), { maxNewTokens: o.newTokens, useCache });
+      const g = await gen(o.newTokens, useCache);
       const n = g.tokens.reduce((a, t) => a + t.length, 0);
       return (n * 1000) / (performance.now() - s);
     };
-    const cached = time(true);
-    const uncached = time(false);
+    const cached = await time(true);
+    const uncached = await time(false);
     return {
       preset: name,
       backend: tf.getBackend(),

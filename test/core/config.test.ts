@@ -6,6 +6,7 @@ import { deepMerge, defaultRunId, parseOverrides, resolveConfig } from '../../sr
 import { fileHash, markStageDone, openRun, redactSecrets, stageDone } from '../../src/core/run';
 import { parseCli } from '../../src/cli';
 import { progress } from '../../src/core/progress';
+import { MODEL_PRESETS, flopsPerToken } from '../../src/model/bench';
 
 describe('config', () => {
   it('resolveConfig() applies defaults, then the preset, then overrides', () => {
@@ -15,6 +16,17 @@ describe('config', () => {
     expect(c.graph.includeSider).toBe(true);
     expect(c.seed).toBe(9);
     expect(c.runDir).toBe('runs/2026-01-02T03-04-05');
+  });
+
+  it("resolveConfig({ preset: 'gpu' }) sizes the policy, batches and completions beyond full, on the best available backend", () => {
+    const [g, f] = [resolveConfig({ preset: 'gpu' }), resolveConfig({ preset: 'full' })];
+    expect(g.backend).toBe('');
+    expect(g.pretrain.model).toBe('gpu');
+    expect(flopsPerToken(MODEL_PRESETS.gpu.config, 512).train).toBeGreaterThan(4 * flopsPerToken(MODEL_PRESETS.full.config, 512).train);
+    expect(g.pretrain.seqLen * g.pretrain.batchSize).toBeGreaterThan(f.pretrain.seqLen * f.pretrain.batchSize);
+    expect(g.pretrain.seqLen).toBeLessThanOrEqual(MODEL_PRESETS.gpu.config.max_position_embeddings);
+    expect(g.sft.evalMaxNewTokens).toBeGreaterThan(f.sft.evalMaxNewTokens);
+    expect(g.sft.batchSize).toBeGreaterThan(f.sft.batchSize);
   });
 
   it('resolveConfig() rejects unknown keys, presets and kg values', () => {

@@ -19,11 +19,12 @@ describe('bench', () => {
     m.dispose();
   });
 
-  it('MODEL_PRESETS grow from smoke to default to full', () => {
+  it('MODEL_PRESETS grow from smoke to default to full to gpu', () => {
     const size = (k: keyof typeof MODEL_PRESETS) => new Llama(MODEL_PRESETS[k].config, 0);
     const [s, d] = [size('smoke'), size('default')];
     expect(s.numParams()).toBeLessThan(d.numParams());
     expect(flopsPerToken(MODEL_PRESETS.default.config, 128).train).toBeLessThan(flopsPerToken(MODEL_PRESETS.full.config, 128).train);
+    expect(flopsPerToken(MODEL_PRESETS.full.config, 128).train).toBeLessThan(flopsPerToken(MODEL_PRESETS.gpu.config, 128).train);
     [s, d].forEach((m) => m.dispose());
   });
 
