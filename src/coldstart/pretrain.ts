@@ -22,14 +22,15 @@ import { type RunContext, stageDone, markStageDone, fileHash } from '../core/run
 import { KnowledgeGraph } from '../graph/graph';
 import { selectBackend } from '../model/backend';
 import { MODEL_PRESETS } from '../model/bench';
-import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
+import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import { Llama, LlamaConfig } from '../model/llama';
+import { runReads } from '../model/reads';
 import { CHAT, Tokenizer, loadTokenizer, saveTokenizer, trainBpe } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import { LmBatches, TuneBatches, directAnswerExample, itemPrompt, passSentences } from './pretrain/data';
-import { DirectAnswerReport, evalDirectAnswer } from './pretrain/evaluate';
-import { StepRecord, clearCheckpoints, trainPhases } from './pretrain/loop';
-import { RecallReport, factRecall } from './pretrain/recall';
+import { DirectAnswerReport, evalDirectAnswerReads } from './pretrain/evaluate';
+import { StepRecord, clearCheckpoints, trainPhasesReads } from './pretrain/loop';
+import { RecallReport, factRecallReads } from './pretrain/recall';
 
 export { PHRASINGS, fillTemplate, heldOutPrompt, mentionName, recallPrompt, renderCorpus } from './pretrain/sentences';
 export { LmBatches, TuneBatches, directAnswerExample, itemPrompt, packSentences, padBatch, passSentences } from './pretrain/data';
@@ -167,26 +168,27 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     `pretrain: ${graph.edges.length} edges → ${lm.passTokens(0)} tokens per pass; model ${cfg.model} (${mc.num_hidden_layers}×${mc.hidden_size}, vocab ${mc.vocab_size}); ` +
       `${cfg.steps} LM steps × ${cfg.batchSize}×${cfg.seqLen} tokens, then ${cfg.tuneSteps} tuning steps × ${cfg.tuneBatchSize} of ${fitting.length} train items`,
   );
-  const loop = trainPhases(
+  // Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
+  const loop = await runReads(trainPhasesReads(
     () => new Llama(mc, ctx.rng('pretrain:init')),
     [
       { name: 'lm', steps: cfg.steps, optimizer: { ...common, lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr) }, batch: (s) => lm.batch(s) },
       { name: 'tune', steps: cfg.tuneSteps, optimizer: { ...common, lr: cfg.tuneLr, minLr: Math.min(cfg.minLr, cfg.tuneLr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.tuneSteps)) }, batch: (s) => tune.batch(s) },
     ],
     { dir, checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`pretrain: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
-  );
+  ), 'trainPhases');
   const model = loop.model;
   try {
-    saveCheckpoint(dir, model, { step: loop.steps, extra: { phases: { lm: cfg.steps, tune: cfg.tuneSteps }, stage: 'base' } });
+    await runReads(saveCheckpointReads(dir, model, { step: loop.steps, extra: { phases: { lm: cfg.steps, tune: cfg.tuneSteps }, stage: 'base' } }), 'saveCheckpoint');
     const plot = savePlot(lossFigure(loop.metrics), path.join(dir, 'plots'), 'loss');
     if (plot.pngSkipped) ctx.log(`pretrain: loss.png not written: ${plot.pngSkipped}`);
 
     // 3. Held-out fact recall and the Base's accuracy on the test split.
-    const probe = (phrasing: 'heldOut' | number) => factRecall(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing });
-    const recall = { heldOut: probe('heldOut'), seen: probe(0) };
+    const probe = (phrasing: 'heldOut' | number) => runReads(factRecallReads(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing }), 'factRecall');
+    const recall = { heldOut: await probe('heldOut'), seen: await probe(0) };
     writeJson(path.join(dir, 'recall.json'), recall);
     const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
-    const evaluation = evalDirectAnswer(model, tok, evalItems);
+    const evaluation = await runReads(evalDirectAnswerReads(model, tok, evalItems), 'evalDirectAnswer');
     writeJson(path.join(dir, 'eval.json'), { split: 'test', ...evaluation });
     const seconds = (Date.now() - t0) / 1000;
     markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });

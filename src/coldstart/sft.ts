@@ -20,15 +20,16 @@ import { savePlot } from '../core/plot';
 import { hashString } from '../core/rng';
 import { type RunContext, stageDone, markStageDone, fileHash } from '../core/run';
 import { selectBackend } from '../model/backend';
-import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
+import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
+import { runReads } from '../model/reads';
 import { CHAT, Tokenizer, loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import { lossFigure } from './pretrain';
 import { TuneBatches } from './pretrain/data';
-import { StepRecord, clearCheckpoints, trainPhases } from './pretrain/loop';
+import { StepRecord, clearCheckpoints, trainPhasesReads } from './pretrain/loop';
 import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples } from './sft/data';
-import { EvalRow, PolicyEvalReport, evalPolicy } from './sft/evaluate';
+import { EvalRow, PolicyEvalReport, evalPolicyReads } from './sft/evaluate';
 
 export { isWellFormedCot, sftExamples } from './sft/data';
 export type { CotRow, SftDataReport, SftExample, SourcedCotRow } from './sft/data';
@@ -160,7 +161,8 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     // 2. Training from the Base weights.
     const batches = new TuneBatches(examples, { batchSize: cfg.batchSize, seed: `${ctx.config.seed}:sft`, padId: tok.specialId(CHAT.pad) });
     ctx.log(`sft: ${cfg.steps} steps × ${cfg.batchSize} traces (≈ ${((cfg.steps * cfg.batchSize) / examples.length).toFixed(1)} epochs), lr ${cfg.lr}`);
-    const loop = trainPhases(
+    // Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
+    const loop = await runReads(trainPhasesReads(
       () => loadCheckpoint(baseDir).model,
       [
         {
@@ -171,9 +173,9 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
         },
       ],
       { dir, label: 'coldstart', checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
-    );
+    ), 'trainPhases');
     cot = loop.model;
-    saveCheckpoint(dir, cot, { step: loop.steps, extra: { stage: 'cot', from: 'coldstart/base', steps: cfg.steps } });
+    await runReads(saveCheckpointReads(dir, cot, { step: loop.steps, extra: { stage: 'cot', from: 'coldstart/base', steps: cfg.steps } }), 'saveCheckpoint');
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(baseDir, f), path.join(dir, f));
     const fig = lossFigure(loop.metrics);
     fig.layout = { ...fig.layout, title: { text: 'SFT on teacher traces → +CoT: training loss' } };
@@ -182,14 +184,14 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
 
     // 3. Base and +CoT on the test split, one protocol.
     const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
-    const evalOne = (label: string, model: Llama) => {
+    const evalOne = async (label: string, model: Llama) => {
       const bar = ctx.progress(`sft: eval ${label}`, evalItems.length);
-      const r = evalPolicy(model, tok, evalItems, { batchSize: cfg.evalBatchSize, maxNewTokens: cfg.evalMaxNewTokens, onBatch: (d) => bar.update(d) });
+      const r = await runReads(evalPolicyReads(model, tok, evalItems, { batchSize: cfg.evalBatchSize, maxNewTokens: cfg.evalMaxNewTokens, onBatch: (d) => bar.update(d) }), 'evalPolicy');
       bar.done(`${pct(r.report.accuracy)}`);
       return r;
     };
-    const b = evalOne('Base', base);
-    const c = evalOne('+CoT', cot);
+    const b = await evalOne('Base', base);
+    const c = await evalOne('+CoT', cot);
     const evaluation: SftEval = { split: 'test', base: b.report, cot: c.report };
     writeJson(path.join(dir, 'eval.json'), evaluation);
     writeJsonlSync(path.join(dir, 'examples.jsonl'), pairExamples(b.rows, c.rows, cfg.examples));

@@ -15,6 +15,7 @@ import { readJson, writeFileAtomic, writeJson } from '../core/io';
 import { Rng } from '../core/rng';
 import { Llama, LlamaConfig, defaults as llamaDefaults, parameterShapes, validateConfig } from './llama';
 import { AdamW, AdamWConfig } from './train';
+import { Reads, peek, runAsync, runSync } from './reads';
 
 /** One tensor of a safetensors file (always decoded to float32 here). */
 export interface NamedArray {
@@ -180,9 +181,9 @@ export function configFromHf(j: Record<string, unknown>, file = 'config.json'): 
 }
 
 /** Reads the values of tensors keyed by name. */
-function snapshot(vars: Map<string, tf.Tensor>, rename: (n: string) => string = (n) => n): Map<string, NamedArray> {
+function* snapshot(vars: Map<string, tf.Tensor>, rename: (n: string) => string = (n) => n): Reads<Map<string, NamedArray>> {
   const out = new Map<string, NamedArray>();
-  for (const [n, v] of vars) out.set(rename(n), { shape: v.shape.slice(), data: v.dataSync() as Float32Array });
+  for (const [n, v] of vars) out.set(rename(n), { shape: v.shape.slice(), data: (yield* peek(v)) as Float32Array });
   return out;
 }
 
@@ -219,16 +220,28 @@ export interface TrainerState {
   extra?: Record<string, unknown>;
 }
 
+export type SaveOptions = { optimizer?: AdamW; rng?: Rng; step?: number; extra?: Record<string, unknown> };
+
 /** Saves weights, config.json and (with an optimiser) optimizer.safetensors + trainer_state.json. */
-export function saveCheckpoint(dir: string, model: Llama, opts: { optimizer?: AdamW; rng?: Rng; step?: number; extra?: Record<string, unknown> } = {}): void {
+export function saveCheckpoint(dir: string, model: Llama, opts: SaveOptions = {}): void {
+  runSync(saveCheckpointReads(dir, model, opts), 'saveCheckpoint');
+}
+
+/** saveCheckpoint reading the weights with `await data()` (webgpu). */
+export function saveCheckpointAsync(dir: string, model: Llama, opts: SaveOptions = {}): Promise<void> {
+  return runAsync(saveCheckpointReads(dir, model, opts));
+}
+
+/** saveCheckpoint as a Reads computation (src/model/reads.ts). */
+export function* saveCheckpointReads(dir: string, model: Llama, opts: SaveOptions = {}): Reads<void> {
   fs.mkdirSync(dir, { recursive: true });
-  writeSafetensors(path.join(dir, 'model.safetensors'), snapshot(model.params), { format: 'pt' });
+  writeSafetensors(path.join(dir, 'model.safetensors'), yield* snapshot(model.params), { format: 'pt' });
   writeJson(path.join(dir, 'config.json'), hfConfig(model.config));
   const state: TrainerState = { step: opts.step ?? opts.optimizer?.step ?? 0 };
   if (opts.optimizer) {
     const moments = new Map<string, NamedArray>();
-    for (const [n, a] of snapshot(opts.optimizer.m)) moments.set(`${n}.exp_avg`, a);
-    for (const [n, a] of snapshot(opts.optimizer.v)) moments.set(`${n}.exp_avg_sq`, a);
+    for (const [n, a] of yield* snapshot(opts.optimizer.m)) moments.set(`${n}.exp_avg`, a);
+    for (const [n, a] of yield* snapshot(opts.optimizer.v)) moments.set(`${n}.exp_avg_sq`, a);
     writeSafetensors(path.join(dir, 'optimizer.safetensors'), moments, { format: 'workbench-adamw' });
     state.optimizer = { config: opts.optimizer.config, step: opts.optimizer.step };
   }

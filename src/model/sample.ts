@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng';
-import { syncReadsAvailable } from './backend';
 import { KVCache, Llama, linear, positionIds } from './llama';
+import { Reads, runAsync, runSync, take } from './reads';
 
 export interface SampleOptions {
   maxNewTokens: number;
@@ -115,20 +115,12 @@ function lastLogits(model: Llama, h: tf.Tensor2D): tf.Tensor2D {
   return logits;
 }
 
-/** Yields a tensor to be read back, receives its values, frees it. */
-function* readBack(t: tf.Tensor): Generator<tf.Tensor, Float32Array, Float32Array> {
-  try {
-    return yield t;
-  } finally {
-    t.dispose();
-  }
-}
-
 /**
- * The decoding loop, written once: it yields each step's logits [batch, vocab] and is resumed
- * with their values, read back synchronously (generate) or asynchronously (generateAsync).
+ * The decoding loop as a Reads computation (src/model/reads.ts): it yields each step's logits
+ * [batch, vocab] and is resumed with their values, read synchronously (generate) or
+ * asynchronously (generateAsync); compose it with `yield*`.
  */
-function* decode(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions>): Generator<tf.Tensor, Generation, Float32Array> {
+export function* generateReads(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Reads<Generation> {
   const o: SampleOptions = { ...defaults, ...options };
   if (prompts.length === 0) return { tokens: [], logprobs: [], finishReasons: [] };
   if (prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token');
@@ -148,7 +140,7 @@ function* decode(model: Llama, prompts: number[][], rng: Rng, options: Partial<S
   const first = model.hidden(ids, mask, positionIds(mask), { lastOnly: true, wantCache: o.useCache });
   if (o.useCache) cache = { k: first.k, v: first.v, mask: mask.map((r) => r.slice()), nextPos: positionIds(mask).map((r) => r[r.length - 1] + 1) };
   try {
-    let logits = yield* readBack(lastLogits(model, first.h));
+    let logits = (yield* take(lastLogits(model, first.h))) as Float32Array;
     for (let step = 0; step < o.maxNewTokens; step++) {
       const next: number[] = [];
       for (let b = 0; b < B; b++) {
@@ -180,9 +172,9 @@ function* decode(model: Llama, prompts: number[][], rng: Rng, options: Partial<S
         );
         tf.dispose([...cache.k, ...cache.v]);
         cache = { k: r.k, v: r.v, mask: mask.map((row) => row.slice()), nextPos: cache.nextPos.map((p) => p + 1) };
-        logits = yield* readBack(lastLogits(model, r.h));
+        logits = (yield* take(lastLogits(model, r.h))) as Float32Array;
       } else {
-        logits = yield* readBack(lastLogits(model, model.hidden(ids, mask, positionIds(mask), { lastOnly: true }).h));
+        logits = (yield* take(lastLogits(model, model.hidden(ids, mask, positionIds(mask), { lastOnly: true }).h))) as Float32Array;
       }
     }
   } finally {
@@ -197,20 +189,7 @@ function* decode(model: Llama, prompts: number[][], rng: Rng, options: Partial<S
  * @param prompts [batch][promptLen] non-empty
  */
 export function generate(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Generation {
-  if (!syncReadsAvailable()) throw new Error(`generate: synchronous reads are unavailable on the ${tf.getBackend()} backend; use generateAsync`);
-  const it = decode(model, prompts, rng, options);
-  let r = it.next();
-  while (!r.done) {
-    let values: Float32Array;
-    try {
-      values = r.value.dataSync() as Float32Array;
-    } catch (e) {
-      it.throw(e); // frees the logits and the cache, then rethrows
-      throw e;
-    }
-    r = it.next(values);
-  }
-  return r.value;
+  return runSync(generateReads(model, prompts, rng, options), 'generate');
 }
 
 /**
@@ -218,18 +197,6 @@ export function generate(model: Llama, prompts: number[][], rng: Rng, options: P
  * Same tokens and log-probabilities as generate for the same rng.
  * @param prompts [batch][promptLen] non-empty
  */
-export async function generateAsync(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Promise<Generation> {
-  const it = decode(model, prompts, rng, options);
-  let r = it.next();
-  while (!r.done) {
-    let values: Float32Array;
-    try {
-      values = (await r.value.data()) as Float32Array;
-    } catch (e) {
-      it.throw(e);
-      throw e;
-    }
-    r = it.next(values);
-  }
-  return r.value;
+export function generateAsync(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Promise<Generation> {
+  return runAsync(generateReads(model, prompts, rng, options));
 }

@@ -5,12 +5,12 @@
  * touched, so the caller can keep its last good checkpoint.
  *
  * Each step reads back one number pair (loss, gradient norm): synchronously in trainStep /
- * lossStep, with `await data()` in trainStepAsync / lossStepAsync (webgpu). Both share every
- * line of tensor code, so they give the same numbers.
+ * lossStep, with `await data()` in trainStepAsync / lossStepAsync (webgpu). All are one Reads
+ * computation (src/model/reads.ts), so they give the same numbers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { syncReadsAvailable } from './backend';
 import { Batch, Llama, lossWeights } from './llama';
+import { Reads, Values, runAsync, runSync, take } from './reads';
 
 /** AdamW and schedule settings. */
 export interface AdamWConfig {
@@ -214,31 +214,26 @@ function finishStep(model: Llama, opt: AdamW, pending: PendingStep, lossV: numbe
   return { loss: lossV, gradNorm: normV, lr, tokens };
 }
 
-/** [loss, gradNorm] read back synchronously; frees the signal, and the gradients on failure. */
-function readSync(pending: PendingStep, what: string): [number, number] {
+/** Reads [loss, gradNorm], then applies the update; frees the gradients when reading fails. */
+function* finishReads(model: Llama, opt: AdamW, pending: PendingStep): Reads<StepResult> {
+  let v: Values;
   try {
-    if (!syncReadsAvailable()) throw new Error(`${what}: synchronous reads are unavailable on the ${tf.getBackend()} backend; use ${what}Async`);
-    const [l, n] = pending.signal.dataSync();
-    return [l, n];
+    v = yield* take(pending.signal);
   } catch (e) {
     tf.dispose([...pending.grads.values()]);
     throw e;
-  } finally {
-    pending.signal.dispose();
   }
+  return finishStep(model, opt, pending, v[0], v[1]);
 }
 
-/** [loss, gradNorm] read back with `await data()`; frees the signal, and the gradients on failure. */
-async function readAsync(pending: PendingStep): Promise<[number, number]> {
-  try {
-    const [l, n] = await pending.signal.data();
-    return [l, n];
-  } catch (e) {
-    tf.dispose([...pending.grads.values()]);
-    throw e;
-  } finally {
-    pending.signal.dispose();
-  }
+/** trainStep as a Reads computation (compose with `yield*`; drive with runSync/runAsync). */
+export function* trainStepReads(model: Llama, opt: AdamW, batch: Batch | Batch[]): Reads<StepResult> {
+  return yield* finishReads(model, opt, beginStep(model, opt, batch));
+}
+
+/** lossStep as a Reads computation. */
+export function* lossStepReads(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): Reads<StepResult> {
+  return yield* finishReads(model, opt, beginLossStep(model, opt, lossFn, tokens));
 }
 
 /**
@@ -248,19 +243,15 @@ async function readAsync(pending: PendingStep): Promise<[number, number]> {
  * not finite.
  */
 export function trainStep(model: Llama, opt: AdamW, batch: Batch | Batch[]): StepResult {
-  const pending = beginStep(model, opt, batch);
-  const [lossV, normV] = readSync(pending, 'trainStep');
-  return finishStep(model, opt, pending, lossV, normV);
+  return runSync(trainStepReads(model, opt, batch), 'trainStep');
 }
 
 /**
  * trainStep with the loss and gradient norm read back asynchronously (`await data()`): the form
  * for the webgpu backend, where synchronous reads are unavailable. Same numbers as trainStep.
  */
-export async function trainStepAsync(model: Llama, opt: AdamW, batch: Batch | Batch[]): Promise<StepResult> {
-  const pending = beginStep(model, opt, batch);
-  const [lossV, normV] = await readAsync(pending);
-  return finishStep(model, opt, pending, lossV, normV);
+export function trainStepAsync(model: Llama, opt: AdamW, batch: Batch | Batch[]): Promise<StepResult> {
+  return runAsync(trainStepReads(model, opt, batch));
 }
 
 /**
@@ -270,14 +261,10 @@ export async function trainStepAsync(model: Llama, opt: AdamW, batch: Batch | Ba
  * @param tokens reported in StepResult.tokens
  */
 export function lossStep(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): StepResult {
-  const pending = beginLossStep(model, opt, lossFn, tokens);
-  const [lossV, normV] = readSync(pending, 'lossStep');
-  return finishStep(model, opt, pending, lossV, normV);
+  return runSync(lossStepReads(model, opt, lossFn, tokens), 'lossStep');
 }
 
 /** lossStep with asynchronous reads (webgpu). */
-export async function lossStepAsync(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): Promise<StepResult> {
-  const pending = beginLossStep(model, opt, lossFn, tokens);
-  const [lossV, normV] = await readAsync(pending);
-  return finishStep(model, opt, pending, lossV, normV);
+export function lossStepAsync(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): Promise<StepResult> {
+  return runAsync(lossStepReads(model, opt, lossFn, tokens));
 }

@@ -4,7 +4,8 @@
  */
 import { Rng } from '../../core/rng';
 import type { Llama } from '../../model/llama';
-import { generate } from '../../model/sample';
+import { Reads, runAsync, runSync } from '../../model/reads';
+import { generateReads } from '../../model/sample';
 import { CHAT, Tokenizer, chatPrompt } from '../../model/tokenizer';
 import type { Item } from '../../rods/item';
 import { itemPrompt } from './data';
@@ -61,6 +62,16 @@ function groupCells<T extends { ok: boolean }>(rows: T[], key: (r: T) => string)
 
 /** Greedy direct-answer accuracy of `model` on `items` (input order; no randomness). */
 export function evalDirectAnswer(model: Llama, tok: Tokenizer, items: readonly Item[], options: Partial<EvalOptions> = {}): DirectAnswerReport {
+  return runSync(evalDirectAnswerReads(model, tok, items, options), 'evalDirectAnswer');
+}
+
+/** evalDirectAnswer with asynchronous reads (webgpu). */
+export function evalDirectAnswerAsync(model: Llama, tok: Tokenizer, items: readonly Item[], options: Partial<EvalOptions> = {}): Promise<DirectAnswerReport> {
+  return runAsync(evalDirectAnswerReads(model, tok, items, options));
+}
+
+/** evalDirectAnswer as a Reads computation (src/model/reads.ts). */
+export function* evalDirectAnswerReads(model: Llama, tok: Tokenizer, items: readonly Item[], options: Partial<EvalOptions> = {}): Reads<DirectAnswerReport> {
   const o = { ...evalDefaults, ...options };
   const max = model.config.max_position_embeddings;
   const prompts = items.map((it) => chatPrompt(tok, itemPrompt(it)));
@@ -71,7 +82,7 @@ export function evalDirectAnswer(model: Llama, tok: Tokenizer, items: readonly I
   const pad = tok.specialId(CHAT.pad);
   const rows: { item: Item; reply: string; letter: string | null; ok: boolean }[] = [];
   for (let i = 0; i < kept.length; i += o.batchSize) {
-    const g = generate(model, keptPrompts.slice(i, i + o.batchSize), new Rng(0), { greedy: true, maxNewTokens: o.maxNewTokens, stopTokenIds: [eos], padTokenId: pad });
+    const g = yield* generateReads(model, keptPrompts.slice(i, i + o.batchSize), new Rng(0), { greedy: true, maxNewTokens: o.maxNewTokens, stopTokenIds: [eos], padTokenId: pad });
     g.tokens.forEach((t, b) => {
       const item = kept[i + b];
       const reply = tok.decode(t);

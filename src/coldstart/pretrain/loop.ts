@@ -10,9 +10,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError, appendJsonl, writeJsonlSync } from '../../core/io';
 import type { Progress } from '../../core/progress';
-import { loadCheckpoint, saveCheckpoint } from '../../model/checkpoint';
+import { loadCheckpoint, saveCheckpointReads } from '../../model/checkpoint';
 import type { Batch, Llama } from '../../model/llama';
-import { AdamW, AdamWConfig, NonFiniteLossError, trainStep } from '../../model/train';
+import { Reads, runAsync, runSync } from '../../model/reads';
+import { AdamW, AdamWConfig, NonFiniteLossError, trainStepReads } from '../../model/train';
 
 /** One phase: `steps` updates on batch(0) … batch(steps − 1) with a fresh AdamW. */
 export interface Phase {
@@ -92,12 +93,12 @@ export function lastCheckpointDir(dir: string): string | undefined {
   return undefined;
 }
 
-function swapIn(dir: string, model: Llama, opt: AdamW, step: number, extra: LoopExtra): void {
+function* swapIn(dir: string, model: Llama, opt: AdamW, step: number, extra: LoopExtra): Reads<void> {
   const tmp = path.join(dir, 'last.tmp');
   const last = path.join(dir, 'last');
   const old = path.join(dir, 'last.old');
   fs.rmSync(tmp, { recursive: true, force: true });
-  saveCheckpoint(tmp, model, { optimizer: opt, step, extra: extra as unknown as Record<string, unknown> });
+  yield* saveCheckpointReads(tmp, model, { optimizer: opt, step, extra: extra as unknown as Record<string, unknown> });
   fs.rmSync(old, { recursive: true, force: true });
   if (fs.existsSync(last)) fs.renameSync(last, old);
   fs.renameSync(tmp, last);
@@ -126,10 +127,21 @@ export function readMetrics(file: string): StepRecord[] {
 }
 
 /**
- * Runs the phases in order from a fresh model (`init`) or from the last checkpoint.
+ * Runs the phases in order from a fresh model (`init`) or from the last checkpoint, reading
+ * synchronously (wasm, cpu, tensorflow; trainPhasesAsync on webgpu).
  * @throws TrainingStopped on a non-finite loss (weights of the last checkpoint kept)
  */
 export function trainPhases(init: () => Llama, phases: readonly Phase[], o: LoopOptions): LoopResult {
+  return runSync(trainPhasesReads(init, phases, o), 'trainPhases');
+}
+
+/** trainPhases with asynchronous reads (webgpu). */
+export function trainPhasesAsync(init: () => Llama, phases: readonly Phase[], o: LoopOptions): Promise<LoopResult> {
+  return runAsync(trainPhasesReads(init, phases, o));
+}
+
+/** trainPhases as a Reads computation (src/model/reads.ts). */
+export function* trainPhasesReads(init: () => Llama, phases: readonly Phase[], o: LoopOptions): Reads<LoopResult> {
   const log = o.log ?? (() => undefined);
   const metricsFile = path.join(o.dir, 'metrics.jsonl');
   const starts: number[] = [];
@@ -187,7 +199,7 @@ export function trainPhases(init: () => Llama, phases: readonly Phase[], o: Loop
         const local = step - starts[p];
         let r;
         try {
-          r = trainStep(model, opt, ph.batch(local));
+          r = yield* trainStepReads(model, opt, ph.batch(local));
         } catch (e) {
           if (!(e instanceof NonFiniteLossError)) throw e;
           bar?.done('stopped');
@@ -204,7 +216,7 @@ export function trainPhases(init: () => Llama, phases: readonly Phase[], o: Loop
         metrics.push(rec);
         appendJsonl(metricsFile, rec);
         if (step === end || step % o.checkpointEvery === 0) {
-          swapIn(o.dir, model, opt, step, { fingerprint: o.fingerprint, phase: p });
+          yield* swapIn(o.dir, model, opt, step, { fingerprint: o.fingerprint, phase: p });
           lastCk = step;
         }
         bar?.tick();

@@ -8,6 +8,7 @@ import type { Rng } from '../../core/rng';
 import type { KnowledgeGraph } from '../../graph/graph';
 import { RELATION_NAMES, type GraphEdge, type Relation } from '../../graph/schema';
 import type { Llama } from '../../model/llama';
+import { Reads, runAsync, runSync, take } from '../../model/reads';
 import { CHAT, Tokenizer } from '../../model/tokenizer';
 import { recallPrompt } from './sentences';
 
@@ -22,6 +23,11 @@ export interface ScoredPair {
  * `batchSize` right-padded rows (one forward pass each; no tensors outlive a batch).
  */
 export function scoreCompletions(model: Llama, pairs: readonly ScoredPair[], opts: { batchSize?: number; padId?: number } = {}): { logp: number; tokens: number }[] {
+  return runSync(scoreCompletionsReads(model, pairs, opts), 'scoreCompletions');
+}
+
+/** scoreCompletions as a Reads computation (src/model/reads.ts). */
+export function* scoreCompletionsReads(model: Llama, pairs: readonly ScoredPair[], opts: { batchSize?: number; padId?: number } = {}): Reads<{ logp: number; tokens: number }[]> {
   const bs = opts.batchSize ?? 32;
   const pad = opts.padId ?? 0;
   const out: { logp: number; tokens: number }[] = [];
@@ -31,9 +37,7 @@ export function scoreCompletions(model: Llama, pairs: readonly ScoredPair[], opt
     const T = Math.max(...rows.map((r) => r.length));
     const ids = rows.map((r) => [...r, ...new Array<number>(T - r.length).fill(pad)]);
     const mask = rows.map((r) => [...r.map(() => 1), ...new Array<number>(T - r.length).fill(0)]);
-    const nllT = model.tokenNll(ids, mask); // [B, T−1]
-    const nll = nllT.dataSync();
-    nllT.dispose();
+    const nll = yield* take(model.tokenNll(ids, mask)); // [B, T−1]
     chunk.forEach((p, b) => {
       let s = 0;
       for (let t = p.prompt.length; t < p.prompt.length + p.completion.length; t++) s -= nll[b * (T - 1) + t - 1];
@@ -118,6 +122,16 @@ function rankOfTruth(scores: readonly number[]): number {
  * distractors are drawn with `rng`; edges without any possible distractor are skipped.
  */
 export function factRecall(model: Llama, tok: Tokenizer, graph: KnowledgeGraph, rng: Rng, options: Partial<RecallOptions> = {}): RecallReport {
+  return runSync(factRecallReads(model, tok, graph, rng, options), 'factRecall');
+}
+
+/** factRecall with asynchronous reads (webgpu). */
+export function factRecallAsync(model: Llama, tok: Tokenizer, graph: KnowledgeGraph, rng: Rng, options: Partial<RecallOptions> = {}): Promise<RecallReport> {
+  return runAsync(factRecallReads(model, tok, graph, rng, options));
+}
+
+/** factRecall as a Reads computation (src/model/reads.ts). */
+export function* factRecallReads(model: Llama, tok: Tokenizer, graph: KnowledgeGraph, rng: Rng, options: Partial<RecallOptions> = {}): Reads<RecallReport> {
   const o = { ...recallDefaults, ...options };
   const bos = tok.specialId(CHAT.bos);
   const cases: Case[] = [];
@@ -137,7 +151,7 @@ export function factRecall(model: Llama, tok: Tokenizer, graph: KnowledgeGraph, 
       cases.push({ relation, prefix, candidates, pairs });
     }
   }
-  const scores = scoreCompletions(model, cases.flatMap((c) => c.pairs), { batchSize: o.batchSize, padId: tok.specialId(CHAT.pad) });
+  const scores = yield* scoreCompletionsReads(model, cases.flatMap((c) => c.pairs), { batchSize: o.batchSize, padId: tok.specialId(CHAT.pad) });
   const byRel = new Map<Relation, { rank: number; rankPerToken: number; n: number }[]>();
   const examples: RecallReport['examples'] = [];
   let k = 0;

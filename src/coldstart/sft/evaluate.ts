@@ -7,7 +7,8 @@
  */
 import { Rng, hashString } from '../../core/rng';
 import type { Llama } from '../../model/llama';
-import { generate } from '../../model/sample';
+import { Reads, runAsync, runSync } from '../../model/reads';
+import { generateReads } from '../../model/sample';
 import { CHAT, Tokenizer, chatPrompt } from '../../model/tokenizer';
 import type { Item } from '../../rods/item';
 import { itemPrompt } from '../pretrain/data';
@@ -123,6 +124,16 @@ export function summarizeEval(rows: readonly EvalRow[], items: readonly Item[], 
  * Items whose prompt + maxNewTokens exceed the context are counted in `tooLong`, not decoded.
  */
 export function evalPolicy(model: Llama, tok: Tokenizer, items: readonly Item[], options: Partial<PolicyEvalOptions> = {}): { report: PolicyEvalReport; rows: EvalRow[] } {
+  return runSync(evalPolicyReads(model, tok, items, options), 'evalPolicy');
+}
+
+/** evalPolicy with asynchronous reads (webgpu). */
+export function evalPolicyAsync(model: Llama, tok: Tokenizer, items: readonly Item[], options: Partial<PolicyEvalOptions> = {}): Promise<{ report: PolicyEvalReport; rows: EvalRow[] }> {
+  return runAsync(evalPolicyReads(model, tok, items, options));
+}
+
+/** evalPolicy as a Reads computation (src/model/reads.ts). */
+export function* evalPolicyReads(model: Llama, tok: Tokenizer, items: readonly Item[], options: Partial<PolicyEvalOptions> = {}): Reads<{ report: PolicyEvalReport; rows: EvalRow[] }> {
   const o = { ...policyEvalDefaults, ...options };
   const kept = evalItemsFitting(tok, items, o.maxNewTokens, model.config.max_position_embeddings);
   const eos = tok.specialId(CHAT.eos);
@@ -130,7 +141,7 @@ export function evalPolicy(model: Llama, tok: Tokenizer, items: readonly Item[],
   const rows: EvalRow[] = [];
   for (let i = 0; i < kept.length; i += o.batchSize) {
     const batch = kept.slice(i, i + o.batchSize);
-    const g = generate(
+    const g = yield* generateReads(
       model,
       batch.map((it) => chatPrompt(tok, itemPrompt(it))),
       new Rng(0),
