@@ -225,6 +225,7 @@ describe('webgpu', async () => {
       grpoLoss: Math.abs(gpu.grpo.loss - cpu.grpo.loss) / Math.abs(cpu.grpo.loss),
       grpoGradNorm: Math.abs(gpu.grpo.gradNorm - cpu.grpo.gradNorm) / cpu.grpo.gradNorm,
       grpoWeights: maxAbs(gpu.grpoWeights, cpu.grpoWeights),
+      greedyLogprobs: maxAbs(gpu.greedy.logprobs.map((r) => Float32Array.from(r)), cpu.greedy.logprobs.map((r) => Float32Array.from(r))),
     };
     process.stdout.write(`webgpu vs cpu on ${webgpuAdapter()?.device}: ${JSON.stringify(d)}\n`);
   }
