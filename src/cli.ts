@@ -4,6 +4,7 @@
  *   fleming pipeline [--preset smoke|default|full|gpu] [--run DIR] [--kg seed|open] [--sources DIR]
  *   fleming graph    [same options]
  *   fleming download [--sources DIR]       fetch the open sources from their public origins
+ *   fleming eval     [--run DIR] [--models base,cot | --checkpoint DIR ...] [--endpoint URL --model NAME]
  *   fleming bench                          speed and memory figures
  */
 import { parseArgs } from 'node:util';
@@ -13,6 +14,7 @@ import * as graphStage from './graph/stage';
 import * as rodsStage from './rods/stage';
 import * as pretrainStage from './coldstart/pretrain';
 import * as coldstartStage from './coldstart/stage';
+import * as evalStage from './eval/stage';
 
 const HELP = `fleming — the Fleming-R1 workbench
 
@@ -26,6 +28,8 @@ Commands:
              (coldstart/base/: safetensors, config.json, tokenizer.json, recall.json, eval.json)
   coldstart  CoT cold start: teacher traces, refinement loop, filters, SFT of Base → +CoT
              (coldstart/cot.jsonl, coldstart/sft/)
+  eval       benchmarks: Base/+CoT/+RL1/+RL2 (or --checkpoint DIR, --endpoint URL) on the held-out synthetic
+             split and the public benchmarks; Table 3, Table 4, verifiability, plots (eval/report.md)
   discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
              (needs internet; cached and resumable) into <run>/graph/discovered/
   download   fetch the open knowledge-graph sources from their public origins (checksummed)
@@ -49,6 +53,14 @@ discover options:
   --max-entities N              stop after N entities (default 2000)
   --max-depth N                 link/claim hops from the seeds (default 2)
   --rps N                       requests per second (default: the agent's polite default)
+
+eval options (benchmarks directory: $FLEMING_BENCHMARKS or --set rods.benchmarksDir=DIR):
+  --models base,cot,rl1,rl2     policy stages to evaluate (default: all; a stage without a checkpoint: "not run")
+  --checkpoint DIR              evaluate another checkpoint directory (repeatable)
+  --endpoint URL --model NAME   evaluate a model behind an OpenAI-compatible endpoint (e.g. http://127.0.0.1:8000/v1)
+  --api-key-env VAR             environment variable holding its API key (default OPENAI_API_KEY)
+  --benchmarks a,b              benchmark names (default: every file present), e.g. medqa,medxpertqa
+  --samples K                   K samples per item at eval.temperature (mean accuracy, pass@K); default 1 = greedy
 `;
 
 export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain', 'coldstart'] as const;
@@ -59,6 +71,7 @@ interface ParsedArgs {
   force: boolean;
   sources?: string;
   discover: { seeds?: string[]; maxEntities?: number; maxDepth?: number; rps?: number };
+  eval: evalStage.EvalRunOptions;
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -88,6 +101,13 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
       'max-entities': { type: 'string' },
       'max-depth': { type: 'string' },
       rps: { type: 'string' },
+      models: { type: 'string' },
+      checkpoint: { type: 'string', multiple: true },
+      endpoint: { type: 'string' },
+      model: { type: 'string' },
+      'api-key-env': { type: 'string' },
+      benchmarks: { type: 'string' },
+      samples: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -107,14 +127,26 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
     if (!Number.isInteger(n)) throw new Error(`--seed expects an integer, got "${values.seed}"`);
     overrides.seed = n;
   }
-  const config = resolveConfig({ preset: values.preset as Preset | undefined, overrides, now });
+  // eval reads an existing run: without --preset, it keeps the preset the run was made with
+  const runCfg = command === 'eval' && !values.preset && values.run ? require('node:path').join(values.run, 'config.json') : '';
+  const preset = values.preset ?? (runCfg && require('node:fs').existsSync(runCfg) ? (JSON.parse(require('node:fs').readFileSync(runCfg, 'utf8')) as RunConfig).preset : undefined);
+  const config = resolveConfig({ preset: preset as Preset | undefined, overrides, now });
   const discover = {
     seeds: values.seeds?.split(',').map((t) => t.trim()).filter(Boolean),
     maxEntities: positiveInt('max-entities', values['max-entities']),
     maxDepth: positiveInt('max-depth', values['max-depth']),
     rps: positiveInt('rps', values.rps),
   };
-  return { command, config, force: Boolean(values.force), sources: values.sources, discover };
+  const list = (v: string | undefined) => v?.split(',').map((t) => t.trim()).filter(Boolean);
+  if (values.endpoint !== undefined && !values.model) throw new Error('--endpoint needs --model NAME');
+  const evalOpts: evalStage.EvalRunOptions = {
+    models: list(values.models),
+    checkpoints: values.checkpoint,
+    endpoint: values.endpoint ? { baseUrl: values.endpoint, model: values.model as string, apiKeyEnv: values['api-key-env'] ?? 'OPENAI_API_KEY', maxConcurrency: 8 } : undefined,
+    benchmarks: list(values.benchmarks),
+    samples: positiveInt('samples', values.samples),
+  };
+  return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -155,8 +187,15 @@ export async function main(argv: string[]): Promise<number> {
       const r = await rodsStage.run(ctx, { force: args.force || !g.reused, graph: g.graph });
       await pretrainStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
       await coldstartStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
+      await evalStage.run(ctx, { graph: g.graph }); // the checkpoints that exist; results cached per item
       ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
       process.stdout.write(`run written to ${ctx.dir}\n`);
+      return 0;
+    }
+    case 'eval': {
+      const ctx = openRun(args.config);
+      const r = await evalStage.run(ctx, args.eval);
+      process.stdout.write(`evaluation written to ${r.dir} (report.md, table3.md, table4.md)\n`);
       return 0;
     }
     case 'discover': {

@@ -136,6 +136,34 @@ export interface ColdstartConfig {
   maxChars: number;
 }
 
+/** Benchmarks, Table 3 / Table 4, verifiability (src/eval/). */
+export interface EvalConfig {
+  /** Policy stages evaluated: base, cot, rl1, rl2 (a stage without a checkpoint is reported as not run). */
+  models: string[];
+  /** Benchmark names (CURATED_BENCHMARKS); [] = every one whose file is in the benchmarks directory. */
+  benchmarks: string[];
+  /** Held-out synthetic test items evaluated (0 = all). */
+  testItems: number;
+  /** Items drawn (seeded) per public benchmark, to bound CPU time (0 = all). */
+  benchmarkItems: number;
+  /** Samples per item: 1 = greedy; k > 1 = temperature sampling (mean accuracy, pass@k). */
+  samples: number;
+  /** Sampling temperature when samples > 1. */
+  temperature: number;
+  /** Tokens generated per completion at most (checkpoints; endpoints get endpointMaxTokens). */
+  maxNewTokens: number;
+  /** Completion budget of an endpoint model. */
+  endpointMaxTokens: number;
+  /** Prompts decoded together. */
+  batchSize: number;
+  /** Bootstrap resamples per confidence interval. */
+  bootstrap: number;
+  /** Confidence level of the intervals. */
+  ciLevel: number;
+  /** Completions with their claims shown in report.md and examples.jsonl, per model. */
+  examples: number;
+}
+
 export interface RunConfig {
   preset: Preset;
   /** Seed for every random choice in the run. */
@@ -149,6 +177,7 @@ export interface RunConfig {
   coldstart: ColdstartConfig;
   pretrain: PretrainConfig;
   sft: SftConfig;
+  eval: EvalConfig;
 }
 
 export const defaults: RunConfig = {
@@ -205,6 +234,20 @@ export const defaults: RunConfig = {
     evalBatchSize: 16, // prompts per generate() call
     examples: 8, // Base vs +CoT completions in examples.jsonl
   },
+  eval: {
+    models: ['base', 'cot', 'rl1', 'rl2'], // policy stages (missing ones: "not run")
+    benchmarks: [], // [] = every benchmark file present
+    testItems: 300, // held-out synthetic items (0 = all)
+    benchmarkItems: 40, // seeded draw per public benchmark (0 = all)
+    samples: 1, // 1 = greedy
+    temperature: 0.7, // when samples > 1
+    maxNewTokens: 128, // room for a short <think> trace and the answer
+    endpointMaxTokens: 1024, // completion budget of an endpoint model
+    batchSize: 16, // prompts per generate() call
+    bootstrap: 1000, // resamples per confidence interval
+    ciLevel: 0.95, // interval coverage
+    examples: 4, // completions with their claims in the report
+  },
 };
 
 /** What each preset changes relative to the defaults. */
@@ -213,6 +256,7 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     rods: { items: 600 },
     pretrain: { model: 'smoke', vocabSize: 768, seqLen: 64, batchSize: 8, steps: 250, warmupSteps: 10, tuneSteps: 50, tuneBatchSize: 8, checkpointEvery: 50, recallEdges: 10, evalItems: 60 },
     sft: { steps: 100, batchSize: 8, lr: 3e-3, minLr: 3e-4, warmupSteps: 5, checkpointEvery: 50, evalItems: 40, evalMaxNewTokens: 96, examples: 4 },
+    eval: { testItems: 60, benchmarkItems: 20, maxNewTokens: 96, bootstrap: 500 },
   },
   default: {},
   full: {
@@ -220,6 +264,7 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     rods: { items: 20000 },
     pretrain: { model: 'full', vocabSize: 4096, seqLen: 256, batchSize: 8, phrasingsPerEdge: 3, steps: 6000, warmupSteps: 100, tuneSteps: 600, checkpointEvery: 250, recallEdges: 100, evalItems: 0 },
     sft: { steps: 1000, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmupSteps: 50, checkpointEvery: 200, evalItems: 0, evalMaxNewTokens: 192 },
+    eval: { testItems: 0, benchmarkItems: 0, maxNewTokens: 192 },
   },
   // A datacenter GPU (tensorflow or webgpu backend; see environment.md): the full data with an
   // 8 × 512 policy (≈ 28M parameters), 4× the tokens per step, longer completions.

@@ -93,9 +93,9 @@ const ASK_RELATION: Record<Exclude<SynthQuery['ask'], 'disease'>, Relation> = {
   contraindicated: 'contraindicated_in',
 };
 
-type Phrase = (s: string, t: string) => string;
-/** Sentence templates per relation: positive, then negative. */
-const PHRASES: Record<string, [Phrase[], Phrase[]]> = {
+export type Phrase = (s: string, t: string) => string;
+/** Sentence templates per relation: positive, then negative (also read by the evaluation's claim matcher, src/eval/claims.ts). */
+export const PHRASES: Record<string, [Phrase[], Phrase[]]> = {
   has_symptom: [
     [(s, t) => `${s} presents with ${t}`, (s, t) => `${s} typically causes ${t}`, (s, t) => `${s} explains ${t}`],
     [(s, t) => `${s} lacks ${t}`, (s, t) => `${s} does not cause ${t}`, (s, t) => `${t} is not a feature of ${s}`],

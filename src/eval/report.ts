@@ -1,0 +1,100 @@
+/** eval/report.md: the report card (tables, fit counts, verifiability, plots, examples, config). */
+import * as path from 'node:path';
+import { markdownTable } from '../core/markdown';
+import type { SavedPlot } from '../core/plot';
+import type { Decoding } from './generators';
+import type { BenchmarkSet, ModelEntry } from './stage';
+import { type ModelSummary, SYNTHETIC, type Table } from './summary';
+
+export interface ReportExample {
+  model: string;
+  itemId: string;
+  answer: string;
+  difficulty: string;
+  completion: string;
+  strict: string | null;
+  lenient: string | null;
+  claims: { text: string; supported: boolean; sentence: string }[];
+}
+
+export interface ReportInput {
+  runDir: string;
+  models: readonly ModelEntry[];
+  summaries: readonly ModelSummary[];
+  columns: readonly string[];
+  sets: readonly BenchmarkSet[];
+  note: string | null;
+  t3: Table;
+  t4: Table;
+  /** Markdown of the plots (image links relative to eval/). */
+  plots: string;
+  examples: readonly ReportExample[];
+  decoding: Decoding;
+  seconds: number;
+  generated: number;
+  reused: number;
+  rewardSeries: number;
+  config: unknown;
+}
+
+/** Image links (PNG when rendered, else the HTML), relative to the eval directory. */
+export function plotsSection(plots: Record<string, SavedPlot>, evalDir: string): string {
+  return Object.entries(plots)
+    .map(([name, p]) => (p.png ? `![${name}](${path.relative(evalDir, p.png)})` : `- ${name}: [${path.relative(evalDir, p.html)}](${path.relative(evalDir, p.html)}) (no PNG: ${p.pngSkipped})`))
+    .join('\n\n');
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
+
+export function renderReport(r: ReportInput): string {
+  const notRun = r.models.filter((m) => m.notRun);
+  const fitHeader = ['model', ...r.columns.map((c) => `${c} (fit / drawn)`)];
+  const fitRows = r.summaries.map((s) => [s.label, ...r.columns.map((c) => `${s.benchmarks[c].n} / ${s.benchmarks[c].total}`)]);
+  const verRows = r.summaries.map((s) => {
+    const c = s.benchmarks[SYNTHETIC];
+    return c ? [s.label, pct(c.strict.mean), pct(c.lenient.mean), pct(c.n ? c.parseFailure : null), c.claims.total, pct(c.claims.share), c.meanTokens.toFixed(1)] : [s.label, '—', '—', '—', 0, '—', '—'];
+  });
+  const decoding = r.decoding.samples > 1 ? `${r.decoding.samples} samples per item at temperature ${r.decoding.temperature} (mean accuracy; pass@k in summary.json)` : 'greedy';
+  const ex = r.examples
+    .map((e) => [
+      `**${e.model}** on \`${e.itemId}\` (${e.difficulty}; answer ${e.answer}; strict ${e.strict ?? 'none'}, lenient ${e.lenient ?? 'none'})`,
+      '```',
+      e.completion.trim(),
+      '```',
+      e.claims.length ? e.claims.map((c) => `- ${c.supported ? '✓ supported' : '✗ unsupported'}: ${c.text}`).join('\n') : '- no claim read',
+    ].join('\n'))
+    .join('\n\n');
+  return `# Evaluation report
+
+Run: \`${r.runDir}\`. Decoding: ${decoding}, at most ${r.decoding.maxNewTokens} new tokens (checkpoints). Answer: the letter in the last \`<answer>X</answer>\` (strict, as the paper); lenient: the MMLU-Pro cascade.
+${r.generated} completions generated and ${r.reused} reused from results.jsonl in ${r.seconds.toFixed(1)} s.
+${notRun.length ? `\nNot run: ${notRun.map((m) => `${m.label} — ${m.notRun}`).join('; ')}.\n` : ''}${r.note ? `\nBenchmarks: ${r.note}.\n` : ''}
+## Table 3: models × benchmarks
+${r.t3.markdown}
+## Table 4: the stages on held-out synthetic items
+${r.t4.markdown}
+## What fit the context
+Items whose prompt plus the generation budget exceed a model's context are not decoded; they are counted here and left out of the accuracy.
+${markdownTable(fitHeader, fitRows)}
+
+${r.sets.length ? markdownTable(['benchmark', 'items loaded', 'rows skipped by the loader', 'in the training mix', 'drawn'], r.sets.map((s) => [s.name, s.loaded, s.skipped, s.inTraining, s.drawn])) : ''}
+
+## Reasoning verifiability (held-out synthetic items)
+Relations stated inside \`<think>\`, read by the template matcher (src/eval/claims.ts: the teacher's and the pretraining phrasings over node names; paraphrases are not read) and checked on the graph.
+${markdownTable(['model', 'strict', 'lenient', 'parse failure', 'claims read', 'supported', 'tokens per completion'], verRows)}
+
+## Plots
+${r.plots}
+${r.rewardSeries ? '' : '\nReward curves: no rlvr/stage*/metrics.jsonl in this run yet.\n'}
+## Examples
+${ex || 'none'}
+
+## Configuration
+<details><summary>config.json of the run</summary>
+
+\`\`\`json
+${JSON.stringify(r.config, null, 2)}
+\`\`\`
+</details>
+`;
+}

@@ -1,0 +1,77 @@
+/**
+ * Per-item results, saved as they are made (eval/results.jsonl, one row per model × benchmark ×
+ * item × protocol), so a rerun or an interrupted run recomputes nothing already done. The key
+ * holds the model's content fingerprint, the decoding protocol and the item's content: change any
+ * of them and the item is evaluated again; the old row stays in the file, unused.
+ */
+import * as fs from 'node:fs';
+import { appendJsonl, readJsonlSync } from '../core/io';
+import { hashString } from '../core/rng';
+import type { Item } from '../rods/item';
+import type { Decoding, Sample } from './generators';
+
+/** Verdict of the claims in one sample's reasoning. */
+export interface ClaimCount {
+  total: number;
+  supported: number;
+}
+
+/** One evaluated item. */
+export interface ResultRow {
+  key: string;
+  /** Model id (base, cot, rl1, rl2, a checkpoint's name, api:<model>). */
+  model: string;
+  /** 'rods-test' (held-out synthetic items) or a benchmark name. */
+  benchmark: string;
+  itemId: string;
+  type: string;
+  difficulty: string;
+  longTail: boolean;
+  answer: string;
+  options: number;
+  /** Prompt tokens (null for endpoints). */
+  promptTokens: number | null;
+  /** The prompt + maxNewTokens exceed the model's context: not decoded, counted apart. */
+  tooLong: boolean;
+  /** k samples (one when greedy); empty when tooLong. */
+  samples: (Sample & { claims: ClaimCount })[];
+}
+
+/** The protocol part of a key: what changes the completions. */
+export function protocolKey(d: Pick<Decoding, 'samples' | 'temperature' | 'maxNewTokens' | 'seed'>): string {
+  const p = d.samples <= 1 ? { greedy: true, maxNewTokens: d.maxNewTokens } : { samples: d.samples, temperature: d.temperature, maxNewTokens: d.maxNewTokens, seed: d.seed };
+  return hashString(JSON.stringify(p)).toString(16);
+}
+
+/** The key of one item's result. */
+export function resultKey(fingerprint: string, protocol: string, benchmark: string, item: Item): string {
+  const content = hashString(JSON.stringify([item.question, item.options, item.answer])).toString(16);
+  return `${fingerprint}|${protocol}|${benchmark}|${item.id}|${content}`;
+}
+
+/** results.jsonl, loaded once and appended to. */
+export class ResultStore {
+  private readonly rows = new Map<string, ResultRow>();
+
+  constructor(readonly file: string) {
+    if (fs.existsSync(file))
+      for (const { value, line } of readJsonlSync<ResultRow>(file)) {
+        if (!value || typeof value.key !== 'string' || !Array.isArray(value.samples)) throw new Error(`${file}:${line}: not a result row (no key or samples)`);
+        this.rows.set(value.key, value);
+      }
+  }
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  get(key: string): ResultRow | undefined {
+    return this.rows.get(key);
+  }
+
+  /** Records a row (appended to the file at once). */
+  put(row: ResultRow): void {
+    this.rows.set(row.key, row);
+    appendJsonl(this.file, row);
+  }
+}
