@@ -13,7 +13,7 @@ import { selectBackend } from '../../src/model/backend';
 import { Batch, Llama, LlamaConfig } from '../../src/model/llama';
 import { Generation, generate, generateAsync } from '../../src/model/sample';
 import { AdamW, StepResult, lossStep, lossStepAsync, trainStep, trainStepAsync } from '../../src/model/train';
-import { dawnOptionSets, registerWebGPUKernels, webgpuAdapter } from '../../src/model/webgpu';
+import { dawnOptionSets, registerWebGPUKernels, webgpuAdapter } from '../../src/model/dawn';
 import { maxRelDiff } from './helpers';
 
 /** Tolerances, webgpu vs cpu (float32 on both; reductions run in another order on the GPU). */
