@@ -182,6 +182,21 @@ describe('webgpu', async () => {
     expect(registerWebGPUKernels()).toEqual(['AddN']);
   });
 
+  it.skipIf(!probe.ok)(`selectBackend() without a preference passes over a software adapter, naming it${notRun}`, async () => {
+    const saved = process.env.FLEMING_BACKEND;
+    delete process.env.FLEMING_BACKEND;
+    try {
+      const c = await selectBackend();
+      const a = c.attempts.find((x) => x.name === 'webgpu');
+      if (webgpuAdapter()?.software) {
+        expect(c.name).not.toBe('webgpu');
+        expect(a?.reason).toMatch(/only a software adapter: .*used when requested \(FLEMING_BACKEND=webgpu\)/);
+      } else expect(c.name === 'webgpu' || c.name === 'tensorflow').toBe(true);
+    } finally {
+      if (saved !== undefined) process.env.FLEMING_BACKEND = saved;
+    }
+  });
+
   it.skipIf(!probe.ok)(`trainStepAsync (SFT, completion-only loss mask) on webgpu matches cpu: loss, grad norm, updated weights${notRun}`, () => {
     const g = gpu as Run;
     expect(maxRelDiff([g.sft.loss], [cpu.sft.loss], 0)).toBeLessThan(TOL.loss);
