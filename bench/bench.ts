@@ -68,7 +68,7 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
 
   if (only.includes('model')) {
     const { selectBackend } = require('../src/model/backend') as typeof import('../src/model/backend');
-    const { webgpuAdapter } = require('../src/model/webgpu') as typeof import('../src/model/webgpu');
+    const { webgpuAdapter } = require('../src/model/dawn') as typeof import('../src/model/dawn');
     const { benchModel, MODEL_PRESETS } = require('../src/model/bench') as typeof import('../src/model/bench');
     // FLEMING_BENCH_BACKENDS=wasm,webgpu compares backends; default: the one selectBackend() picks.
     const wanted = (process.env.FLEMING_BENCH_BACKENDS ?? '').split(',').map((b) => b.trim()).filter(Boolean);

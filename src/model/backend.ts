@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernels } from './kernels';
-import { describeAdapter, registerWebGPU } from './webgpu';
+import { describeAdapter, registerWebGPU } from './dawn';
 
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];

@@ -13,7 +13,7 @@ import { selectBackend } from '../../src/model/backend';
 import { Batch, Llama, LlamaConfig } from '../../src/model/llama';
 import { Generation, generate, generateAsync } from '../../src/model/sample';
 import { AdamW, StepResult, lossStep, lossStepAsync, trainStep, trainStepAsync } from '../../src/model/train';
-import { dawnOptionSets, registerWebGPUKernels, webgpuAdapter } from '../../src/model/webgpu';
+import { dawnOptionSets, registerWebGPUKernels, webgpuAdapter } from '../../src/model/dawn';
 import { maxRelDiff } from './helpers';
 
 /** Tolerances, webgpu vs cpu (float32 on both; reductions run in another order on the GPU). */
@@ -180,6 +180,21 @@ describe('webgpu', async () => {
     expect(probe.reason).toMatch(/WebGPU through Dawn on .+ feature level/);
     expect(webgpuAdapter()).toBeDefined();
     expect(registerWebGPUKernels()).toEqual(['AddN']);
+  });
+
+  it.skipIf(!probe.ok)(`selectBackend() without a preference passes over a software adapter, naming it${notRun}`, async () => {
+    const saved = process.env.FLEMING_BACKEND;
+    delete process.env.FLEMING_BACKEND;
+    try {
+      const c = await selectBackend();
+      const a = c.attempts.find((x) => x.name === 'webgpu');
+      if (webgpuAdapter()?.software) {
+        expect(c.name).not.toBe('webgpu');
+        expect(a?.reason).toMatch(/only a software adapter: .*used when requested \(FLEMING_BACKEND=webgpu\)/);
+      } else expect(c.name === 'webgpu' || c.name === 'tensorflow').toBe(true);
+    } finally {
+      if (saved !== undefined) process.env.FLEMING_BACKEND = saved;
+    }
   });
 
   it.skipIf(!probe.ok)(`trainStepAsync (SFT, completion-only loss mask) on webgpu matches cpu: loss, grad norm, updated weights${notRun}`, () => {

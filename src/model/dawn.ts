@@ -102,9 +102,19 @@ export function webgpuAdapter(): WebGPUAdapter | undefined {
   return active?.adapter;
 }
 
-async function loadDawn(): Promise<{ create: (o: string[]) => GpuLike; globals: Record<string, unknown> }> {
-  // An ES module: import() from CommonJS (tsx, tslab) and ESM alike.
-  return (await import('webgpu' as string)) as { create: (o: string[]) => GpuLike; globals: Record<string, unknown> };
+type Dawn = { create: (o: string[]) => GpuLike; globals: Record<string, unknown> };
+
+async function loadDawn(): Promise<Dawn> {
+  // An ES module: require() loads it on Node ≥ 20.19 (also inside tslab, whose compiled
+  // import() does not); import() is the fallback for older Node.
+  try {
+    const m = require('webgpu') as Dawn;
+    if (typeof m.create === 'function') return m;
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw e;
+  }
+  const m = (await import('webgpu' as string)) as Dawn & { default?: Dawn };
+  return typeof m.create === 'function' ? m : (m.default as Dawn);
 }
 
 /**
