@@ -108,12 +108,21 @@ export interface StepResult {
 export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor>; tokens: number } {
   const tokens = micro.reduce((n, b) => n + lossWeights(b).count, 0);
   const normalizer = Math.max(1, tokens);
+  return { ...accumulateLossGradients(model, micro.map((mb) => () => model.loss(mb, { normalizer }))), tokens };
+}
+
+/**
+ * Gradients of Σ_i losses[i]() (each a scalar function of the model's variables, e.g. one
+ * micro-batch of a loss already normalised to the whole batch), summed into one map keyed by HF
+ * name. Caller disposes the loss and the grads.
+ */
+export function accumulateLossGradients(model: Llama, losses: readonly (() => tf.Scalar)[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const names = [...model.params.keys()];
   const vars = names.map((n) => model.param(n));
   const grads = new Map<string, tf.Tensor>();
   let loss: tf.Scalar = tf.scalar(0);
-  for (const mb of micro) {
-    const r = tf.variableGrads(() => model.loss(mb, { normalizer }), vars);
+  for (const f of losses) {
+    const r = tf.variableGrads(f, vars);
     const l = tf.add(loss, r.value) as tf.Scalar;
     loss.dispose();
     r.value.dispose();
@@ -128,7 +137,7 @@ export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Sc
       } else grads.set(n, g);
     });
   }
-  return { loss, grads, tokens };
+  return { loss, grads };
 }
 
 /** √(Σ‖g‖²) over all gradients. @returns scalar tensor */
@@ -144,8 +153,26 @@ export function trainStep(model: Llama, opt: AdamW, batch: Batch | Batch[]): Ste
   const micro = Array.isArray(batch) ? batch : [batch];
   if (micro.length === 0) throw new Error('trainStep: no micro-batches');
   opt.init(model);
-  const c = opt.config;
   const { loss, grads, tokens } = accumulateGradients(model, micro);
+  return applyUpdate(model, opt, loss, grads, tokens);
+}
+
+/**
+ * One optimiser update on an arbitrary scalar loss: the sum of `losses` (micro-batches, each
+ * normalised to the whole batch by the caller), with the same clipping, schedule and AdamW as
+ * trainStep. `tokens` is only reported. Throws NonFiniteLossError (weights untouched) when the
+ * loss or gradient norm is not finite.
+ */
+export function lossStep(model: Llama, opt: AdamW, losses: readonly (() => tf.Scalar)[], tokens = 0): StepResult {
+  if (losses.length === 0) throw new Error('lossStep: no loss functions');
+  opt.init(model);
+  const { loss, grads } = accumulateLossGradients(model, losses);
+  return applyUpdate(model, opt, loss, grads, tokens);
+}
+
+/** Clipping + AdamW from accumulated gradients; disposes `loss` and `grads`. */
+function applyUpdate(model: Llama, opt: AdamW, loss: tf.Scalar, grads: Map<string, tf.Tensor>, tokens: number): StepResult {
+  const c = opt.config;
   const norm = globalNorm(grads.values());
   const both = tf.stack([loss, norm]);
   const [lossV, normV] = both.dataSync();
