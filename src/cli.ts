@@ -153,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
     case 'rlvr': {
       const ctx = openRun(args.config);
       const r = await rlvrStage.run(ctx, { force: args.force });
-      process.stdout.write(`+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2.dir}\n`);
+      process.stdout.write(`+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2?.dir}\n`);
       return 0;
     }
     case 'pipeline': {

@@ -118,6 +118,8 @@ export interface GrpoLoopOptions<S> {
   plan: (state: S | undefined) => Plan<S>;
   /** Most steps (the plan may stop earlier); the lr schedule spans them. */
   maxSteps: number;
+  /** The stop rule's name when maxSteps is reached (default 'max steps'). */
+  maxStepsRule?: string;
   checkpointEvery: number;
   /** Every N-th step's rollouts go to rollouts.jsonl (1 = all). */
   rolloutsEvery: number;
@@ -251,7 +253,7 @@ export function runGrpoLoop<S>(o: GrpoLoopOptions<S>): GrpoLoopResult<S> {
   try {
     while (!stop) {
       if (step >= o.maxSteps) {
-        stop = { rule: 'max steps', step };
+        stop = { rule: o.maxStepsRule ?? 'max steps', step };
         break;
       }
       const d = plan.next(model, rng, step);

@@ -70,7 +70,8 @@ export interface StageResult {
 
 export interface RlvrResult {
   stage1: StageResult;
-  stage2: StageResult;
+  /** Absent with `stage1Only`. */
+  stage2?: StageResult;
   eval: RlvrEval;
 }
 
@@ -78,6 +79,8 @@ export interface RlvrRunOptions {
   force?: boolean;
   /** After every GRPO step (notebooks: live views; tests: interruptions). */
   onStep?: (stage: 1 | 2, record: GrpoRecord, model: Llama, rollouts: readonly Rollout[]) => void;
+  /** Stop after stage 1 (notebook 06). */
+  stage1Only?: boolean;
 }
 
 /** The loop settings from the config (stage 2 changes prompts and k only). */
@@ -122,9 +125,9 @@ export function sparsityFigure(metrics: readonly GrpoRecord[], title: string, ma
   const x = metrics.map((m) => m.step);
   return {
     data: [
-      { type: 'scatter', mode: 'lines', name: 'zero spread', x, y: metrics.map((m) => m.zeroSpread) },
-      { type: 'scatter', mode: 'lines', name: 'all right', x, y: metrics.map((m) => m.allRight) },
-      { type: 'scatter', mode: 'lines', name: 'all wrong', x, y: metrics.map((m) => m.allWrong) },
+      { type: 'scatter', mode: 'lines', name: 'zero spread (all)', x, y: metrics.map((m) => m.zeroSpread), line: { width: 4 } },
+      { type: 'scatter', mode: 'lines', name: 'all right', x, y: metrics.map((m) => m.allRight), line: { dash: 'dash' } },
+      { type: 'scatter', mode: 'lines', name: 'all wrong', x, y: metrics.map((m) => m.allWrong), line: { dash: 'dot' } },
     ],
     layout: {
       title: { text: title },
@@ -204,6 +207,7 @@ function runStage<S>(
       settings: grpoSettings(c, maxSteps),
       plan: (st) => plan(st, dir),
       maxSteps,
+      maxStepsRule: stage === 1 ? 'max steps' : 'rounds done',
       checkpointEvery: c.checkpointEvery,
       rolloutsEvery: c.rolloutsEvery,
       seed: `${ctx.config.seed}:rlvr:stage${stage}`,
@@ -216,7 +220,7 @@ function runStage<S>(
     saveCheckpoint(dir, model, { step: loop.steps, extra: { stage: stage === 1 ? 'rl1' : 'rl2', from: path.relative(ctx.dir, fromDir), stop: loop.stop } });
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(fromDir, f), path.join(dir, f));
     const label = stage === 1 ? '+RL1' : '+RL2';
-    const marks = loop.stop.rule === 'max steps' || loop.stop.step === 0 ? [] : [{ step: loop.stop.step, label: `stop: ${loop.stop.rule}` }];
+    const marks = stage === 2 || loop.stop.step === 0 ? [] : [{ step: loop.stop.step, label: `stop: ${loop.stop.rule}` }];
     savePlots(ctx, dir, [
       ['reward', rewardFigure(loop.metrics, `GRPO stage ${stage} → ${label}: reward per step`, stage === 1 ? marks : [])],
       ['sparsity', sparsityFigure(loop.metrics, `GRPO stage ${stage}: groups with zero reward spread`, stage === 1 ? marks : [])],
@@ -303,6 +307,11 @@ export async function run(ctx: RunContext, opts: RlvrRunOptions = {}): Promise<R
       m.dispose();
     }
     writeJson(cotFile, { ...cot, sft: fileHash(path.join(sftDir, 'done.json')) });
+  }
+
+  if (opts.stage1Only) {
+    ctx.log(`rlvr: test accuracy on ${cot.n} items: +CoT ${pct(cot.accuracy)}, +RL1 ${pct(stage1.eval.accuracy)}`);
+    return { stage1, eval: { split: 'test', cot, rl1: stage1.eval } };
   }
 
   // Stage 2: hard-sample mining over the training set.

@@ -138,7 +138,7 @@ describe('rlvr stage', () => {
     const m2 = lines<GrpoRecord>(path.join(d2, 'metrics.jsonl'));
     expect(m2.map((r) => r.phase)).toEqual(['round 1', 'round 1', 'round 2', 'round 2'].slice(0, m2.length));
     expect(m2[0].k).toBe(6);
-    expect(res.stage2.summary.mining).toEqual(mining);
+    expect(res.stage2!.summary.mining).toEqual(mining);
 
     // checkpoints load; both stages and +CoT were evaluated with one protocol
     const tok = loadTokenizer(d2);
@@ -150,7 +150,7 @@ describe('rlvr stage', () => {
 
     const again = await rlvr(ctx);
     expect(again.stage1.reused).toBe(true);
-    expect(again.stage2.reused).toBe(true);
+    expect(again.stage2!.reused).toBe(true);
     expect(again.eval).toEqual(res.eval);
   }, 120_000);
 
@@ -163,7 +163,7 @@ describe('rlvr stage', () => {
     await expect(rlvr(b, { onStep: (stage, r) => { if (stage === 2 && r.step === 3) throw kill; } })).rejects.toBe(kill);
     const resumed = await rlvr(b);
     expect(resumed.stage1.reused).toBe(true);
-    expect(resumed.stage2.resumedFrom).toBe(2);
+    expect(resumed.stage2!.resumedFrom).toBe(2);
     const file = (c: RunContext, f: string) => fs.readFileSync(path.join(c.dir, 'rlvr', f));
     for (const f of ['stage1/model.safetensors', 'stage2/model.safetensors']) expect(Buffer.compare(file(a, f), file(b, f)), f).toBe(0);
     // the same rows, apart from timings
