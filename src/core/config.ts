@@ -250,7 +250,7 @@ export const defaults: RunConfig = {
   },
   rlvr: {
     k: 8, // rollouts per prompt (the group of Eq. 1–2)
-    promptsPerStep: 8, // prompts per GRPO step (batch = promptsPerStep × k completions)
+    promptsPerStep: 6, // prompts per GRPO step (batch = promptsPerStep × k completions)
     maxNewTokens: 128, // tokens per completion at most (a cut completion gets no format reward)
     temperature: 1.0, // sampling temperature of the rollouts
     rewards: { correctness: 1, format: 0.25 }, // reward name → weight (src/rlvr/rewards.ts); nothing else, as in the paper
@@ -270,20 +270,20 @@ export const defaults: RunConfig = {
     microBatch: 16, // completions per forward/backward pass
     checkpointEvery: 10, // steps between resume checkpoints
     rolloutsEvery: 1, // every N-th step's rollouts go to rollouts.jsonl
-    stage1MaxSteps: 60, // stage 1 ends here at the latest
-    stage1MinSteps: 10, // no stop rule fires before this
+    stage1MaxSteps: 24, // stage 1 ends here at the latest
+    stage1MinSteps: 8, // no stop rule fires before this
     stage1SparsityThreshold: 0.7, // zero-spread fraction (moving average) that ends stage 1
-    stage1SparsityWindow: 5, // steps in that moving average
-    stage1PlateauWindow: 10, // reward plateau: last window vs the window before
+    stage1SparsityWindow: 4, // steps in that moving average
+    stage1PlateauWindow: 8, // reward plateau: last window vs the window before
     stage1PlateauDelta: 0, // the last window must beat the one before by more than this
     stage2Rounds: 2, // mining rounds
-    stage2StepsPerRound: 10, // GRPO steps per round on the mined set
-    stage2PromptsPerStep: 4, // prompts per stage-2 step
+    stage2StepsPerRound: 6, // GRPO steps per round on the mined set
+    stage2PromptsPerStep: 3, // prompts per stage-2 step
     stage2K: 16, // rollouts per prompt in stage 2 (more: a hard item needs more tries to show spread)
     stage2Samples: 4, // n samples per item when mining
     stage2MinFailures: 3, // failures (of n) that make an item "repeatedly failed"
-    stage2MaxMined: 128, // mined set cap (Difficult first)
-    stage2MinePool: 0, // train items evaluated per round: 0 = the whole training set
+    stage2MaxMined: 64, // mined set cap (Difficult first)
+    stage2MinePool: 96, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
     evalItems: 200, // RODS test items for +CoT / +RL1 / +RL2 (greedy, evalPolicy)
     evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
     evalBatchSize: 32, // prompts per generate() call
@@ -304,7 +304,7 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     rods: { items: 20000 },
     pretrain: { model: 'full', vocabSize: 4096, seqLen: 256, batchSize: 8, phrasingsPerEdge: 3, steps: 6000, warmupSteps: 100, tuneSteps: 600, checkpointEvery: 250, recallEdges: 100, evalItems: 0 },
     sft: { steps: 1000, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmupSteps: 50, checkpointEvery: 200, evalItems: 0, evalMaxNewTokens: 192 },
-    rlvr: { k: 16, promptsPerStep: 16, maxNewTokens: 192, lr: 1e-4, minLr: 1e-4, warmupSteps: 10, stage1MaxSteps: 500, stage1MinSteps: 50, stage1SparsityWindow: 20, stage1PlateauWindow: 50, stage2Rounds: 4, stage2StepsPerRound: 100, stage2PromptsPerStep: 16, stage2K: 32, stage2Samples: 8, stage2MinFailures: 6, stage2MaxMined: 2048, checkpointEvery: 25, rolloutsEvery: 5, evalItems: 0, evalMaxNewTokens: 192 },
+    rlvr: { k: 16, promptsPerStep: 16, maxNewTokens: 192, lr: 1e-4, minLr: 1e-4, warmupSteps: 10, stage1MaxSteps: 500, stage1MinSteps: 50, stage1SparsityWindow: 20, stage1PlateauWindow: 50, stage2Rounds: 4, stage2StepsPerRound: 100, stage2PromptsPerStep: 16, stage2K: 32, stage2Samples: 8, stage2MinFailures: 6, stage2MaxMined: 2048, stage2MinePool: 0, checkpointEvery: 25, rolloutsEvery: 5, evalItems: 0, evalMaxNewTokens: 192 },
   },
 };
 
