@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
 import { readJson, writeJsonlSync } from '../../src/core/io';
 import { Rng } from '../../src/core/rng';
@@ -68,7 +68,14 @@ describe('rlvr stage', () => {
   /** The uninterrupted run of the second test, the reference for the resume test. */
   let full: RunContext | undefined;
 
+  const png = process.env.FLEMING_NO_PNG;
+  afterAll(() => {
+    if (png === undefined) delete process.env.FLEMING_NO_PNG;
+    else process.env.FLEMING_NO_PNG = png;
+  });
+
   beforeAll(async () => {
+    process.env.FLEMING_NO_PNG = '1'; // HTML plots only: Chromium renders would dominate the test's time
     await useBackend('wasm');
     // A tiny +CoT: fixture graph, 48 items, a few pretraining steps, SFT on one-sentence traces.
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-base-'));
@@ -173,8 +180,10 @@ describe('rlvr stage', () => {
   }, 180_000);
 
   it('stage 1 ends on the sparsity rule when the threshold is reachable, and says so in metrics and summary.json', async () => {
-    const ctx = cloneRun(template, { stage1MinSteps: 2, stage1SparsityThreshold: 0, stage1SparsityWindow: 1, stage2Rounds: 1, stage2StepsPerRound: 1 });
-    const res = await rlvr(ctx);
+    const ctx = cloneRun(template, { stage1MinSteps: 2, stage1SparsityThreshold: 0, stage1SparsityWindow: 1 });
+    const res = await rlvr(ctx, { stage1Only: true });
+    expect(res.stage2).toBeUndefined();
+    expect(fs.existsSync(path.join(ctx.dir, 'rlvr', 'stage2'))).toBe(false);
     expect(res.stage1.summary.stop).toMatchObject({ rule: 'sparsity', step: 2 });
     expect(res.stage1.summary.stop.detail).toMatch(/zero-spread fraction averaged/);
     const m = lines<GrpoRecord>(path.join(ctx.dir, 'rlvr', 'stage1', 'metrics.jsonl'));
