@@ -35,7 +35,7 @@ function print(rows: Row[]): void {
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-export async function runBench(config: RunConfig, only: string[] = ['graph', 'rods', 'model']): Promise<void> {
+export async function runBench(config: RunConfig, only: string[] = ['graph', 'rods', 'model', 'rlvr']): Promise<void> {
   const rows: Row[] = [];
   const t0 = performance.now();
   const { graph: seed } = loadSeedGraph();
@@ -100,6 +100,16 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
         rows.push({ bench: `${p}: memory`, value: `${fmt(r.wasmHeapMiB ?? r.peakBytes / 2 ** 20)} MiB`, target: '-', ok: r.wasmHeapMiB !== undefined ? 'wasm heap' : 'peak tensor bytes' });
       }
     }
+  }
+  if (only.includes('rlvr')) {
+    // One GRPO step of the default preset's shape on the default model (random weights, fixed lengths).
+    const { selectBackend } = (require('../src/model/backend') as typeof import('../src/model/backend'));
+    const { benchGrpo } = (require('../src/rlvr/bench') as typeof import('../src/rlvr/bench'));
+    const backend = await selectBackend();
+    const r = benchGrpo(config.rlvr);
+    const p = `GRPO step, default model (${backend.name}), ${r.completions} completions × ${r.tokens} tokens after ${r.promptTokens}-token prompts`;
+    rows.push({ bench: `${p}: rollouts`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, target: '-', ok: `${fmt(r.sampleSeconds, 1)} s` });
+    rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, target: '-', ok: `${fmt(r.trainSeconds, 1)} s` });
   }
   print(rows);
 }

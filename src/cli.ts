@@ -15,6 +15,7 @@ import * as rodsStage from './rods/stage';
 import * as pretrainStage from './coldstart/pretrain';
 import * as coldstartStage from './coldstart/stage';
 import * as evalStage from './eval/stage';
+import * as rlvrStage from './rlvr/stage';
 
 const HELP = `fleming — the Fleming-R1 workbench
 
@@ -28,6 +29,8 @@ Commands:
              (coldstart/base/: safetensors, config.json, tokenizer.json, recall.json, eval.json)
   coldstart  CoT cold start: teacher traces, refinement loop, filters, SFT of Base → +CoT
              (coldstart/cot.jsonl, coldstart/sft/)
+  rlvr       RLVR: GRPO stage 1 on Easy + Moderate items (→ +RL1), stage 2 on mined hard samples
+             (→ +RL2); rewards = correctness + format (rlvr/stage1/, rlvr/stage2/, rlvr/eval.json)
   eval       benchmarks: Base/+CoT/+RL1/+RL2 (or --checkpoint DIR, --endpoint URL) on the held-out synthetic
              split and the public benchmarks; Table 3, Table 4, verifiability, plots (eval/report.md)
   discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
@@ -63,7 +66,7 @@ eval options (benchmarks directory: $FLEMING_BENCHMARKS or --set rods.benchmarks
   --samples K                   K samples per item at eval.temperature (mean accuracy, pass@K); default 1 = greedy
 `;
 
-export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain', 'coldstart'] as const;
+export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain', 'coldstart', 'rlvr'] as const;
 
 interface ParsedArgs {
   command: string;
@@ -179,6 +182,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`+CoT model written to ${r.sft.dir}\n`);
       return 0;
     }
+    case 'rlvr': {
+      const ctx = openRun(args.config);
+      const r = await rlvrStage.run(ctx, { force: args.force });
+      process.stdout.write(`+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2?.dir}\n`);
+      return 0;
+    }
     case 'pipeline': {
       const ctx = openRun(args.config);
       ctx.log(`pipeline: run ${ctx.dir} (preset ${args.config.preset}, kg ${args.config.graph.kg}, seed ${args.config.seed})`);
@@ -186,7 +195,8 @@ export async function main(argv: string[]): Promise<number> {
       const g = await graphStage.run(ctx, { force: args.force });
       const r = await rodsStage.run(ctx, { force: args.force || !g.reused, graph: g.graph });
       await pretrainStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
-      await coldstartStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
+      const c = await coldstartStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
+      await rlvrStage.run(ctx, { force: args.force || !c.sft.reused }); // also retrains when +CoT changed (its done.json is in the fingerprint)
       await evalStage.run(ctx, { graph: g.graph }); // the checkpoints that exist; results cached per item
       ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
       process.stdout.write(`run written to ${ctx.dir}\n`);

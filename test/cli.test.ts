@@ -21,7 +21,7 @@ async function fleming(args: string[], env: Record<string, string> = {}) {
 describe('fleming command', () => {
   it('fleming help lists every command', async () => {
     const { stdout } = await fleming(['help']);
-    for (const c of ['pipeline', 'graph', 'rods', 'eval', 'discover', 'download', 'bench']) expect(stdout).toContain(c);
+    for (const c of ['pipeline', 'graph', 'rods', 'pretrain', 'coldstart', 'rlvr', 'eval', 'discover', 'download', 'bench']) expect(stdout).toContain(c);
   });
 
   it('fleming with a bad option exits 1 with a message naming it', async () => {

@@ -164,6 +164,48 @@ export interface EvalConfig {
   examples: number;
 }
 
+/** RLVR: two-stage GRPO with verifiable rewards (src/rlvr/stage.ts). Flat on purpose; see `defaults.rlvr`. */
+export interface RlvrConfig {
+  k: number;
+  promptsPerStep: number;
+  maxNewTokens: number;
+  temperature: number;
+  rewards: Record<string, number>;
+  advantage: 'none' | 'std';
+  advantageEps: number;
+  lossNorm: 'sequence' | 'sequence-mean' | 'token' | 'constant';
+  updatesPerBatch: number;
+  clipLow: number;
+  clipHigh: number;
+  klCoef: number;
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipNorm: number;
+  rolloutBatch: number;
+  microBatch: number;
+  checkpointEvery: number;
+  rolloutsEvery: number;
+  stage1MaxSteps: number;
+  stage1MinSteps: number;
+  stage1SparsityThreshold: number;
+  stage1SparsityWindow: number;
+  stage1PlateauWindow: number;
+  stage1PlateauDelta: number;
+  stage2Rounds: number;
+  stage2StepsPerRound: number;
+  stage2PromptsPerStep: number;
+  stage2K: number;
+  stage2Samples: number;
+  stage2MinFailures: number;
+  stage2MaxMined: number;
+  stage2MinePool: number;
+  evalItems: number;
+  evalMaxNewTokens: number;
+  evalBatchSize: number;
+}
+
 export interface RunConfig {
   preset: Preset;
   /** Seed for every random choice in the run. */
@@ -178,6 +220,7 @@ export interface RunConfig {
   pretrain: PretrainConfig;
   sft: SftConfig;
   eval: EvalConfig;
+  rlvr: RlvrConfig;
 }
 
 export const defaults: RunConfig = {
@@ -248,6 +291,46 @@ export const defaults: RunConfig = {
     ciLevel: 0.95, // interval coverage
     examples: 4, // completions with their claims in the report
   },
+  rlvr: {
+    k: 8, // rollouts per prompt (the group of Eq. 1–2)
+    promptsPerStep: 6, // prompts per GRPO step (batch = promptsPerStep × k completions)
+    maxNewTokens: 128, // tokens per completion at most (a cut completion gets no format reward)
+    temperature: 1.0, // sampling temperature of the rollouts
+    rewards: { correctness: 1, format: 0.25 }, // reward name → weight (src/rlvr/rewards.ts); nothing else, as in the paper
+    advantage: 'none', // 'none': A = r − group mean (Eq. 2); 'std': also divide by the group std (+ advantageEps)
+    advantageEps: 1e-4, // added to the group std when advantage = 'std'
+    lossNorm: 'sequence', // 'sequence' (Eq. 3: Σ_t log π, mean over completions) | 'sequence-mean' (GRPO) | 'token' (DAPO) | 'constant' (Dr. GRPO)
+    updatesPerBatch: 1, // μ: updates per batch of rollouts; > 1 uses PPO ratio clipping against the sampler's logprobs
+    clipLow: 0.2, // ratio clip 1 − clipLow (only when updatesPerBatch > 1)
+    clipHigh: 0.2, // ratio clip 1 + clipHigh (DAPO's clip-higher: larger)
+    klCoef: 0, // β of the k3 KL penalty to the frozen start policy (0 as in the paper)
+    lr: 2e-4, // peak learning rate (AdamW)
+    minLr: 2e-4, // cosine floor (= lr: constant after warm-up)
+    warmupSteps: 3, // linear warm-up steps (each stage)
+    weightDecay: 0, // AdamW decoupled decay
+    clipNorm: 1.0, // global gradient-norm clipping
+    rolloutBatch: 64, // completions decoded together
+    microBatch: 16, // completions per forward/backward pass
+    checkpointEvery: 10, // steps between resume checkpoints
+    rolloutsEvery: 1, // every N-th step's rollouts go to rollouts.jsonl
+    stage1MaxSteps: 24, // stage 1 ends here at the latest
+    stage1MinSteps: 8, // no stop rule fires before this
+    stage1SparsityThreshold: 0.7, // zero-spread fraction (moving average) that ends stage 1
+    stage1SparsityWindow: 4, // steps in that moving average
+    stage1PlateauWindow: 8, // reward plateau: last window vs the window before
+    stage1PlateauDelta: 0, // the last window must beat the one before by more than this
+    stage2Rounds: 2, // mining rounds
+    stage2StepsPerRound: 6, // GRPO steps per round on the mined set
+    stage2PromptsPerStep: 3, // prompts per stage-2 step
+    stage2K: 16, // rollouts per prompt in stage 2 (more: a hard item needs more tries to show spread)
+    stage2Samples: 4, // n samples per item when mining
+    stage2MinFailures: 3, // failures (of n) that make an item "repeatedly failed"
+    stage2MaxMined: 64, // mined set cap (Difficult first)
+    stage2MinePool: 96, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
+    evalItems: 200, // RODS test items for +CoT / +RL1 / +RL2 (greedy, evalPolicy)
+    evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
+    evalBatchSize: 32, // prompts per generate() call
+  },
 };
 
 /** What each preset changes relative to the defaults. */
@@ -257,6 +340,7 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     pretrain: { model: 'smoke', vocabSize: 768, seqLen: 64, batchSize: 8, steps: 250, warmupSteps: 10, tuneSteps: 50, tuneBatchSize: 8, checkpointEvery: 50, recallEdges: 10, evalItems: 60 },
     sft: { steps: 100, batchSize: 8, lr: 3e-3, minLr: 3e-4, warmupSteps: 5, checkpointEvery: 50, evalItems: 40, evalMaxNewTokens: 96, examples: 4 },
     eval: { testItems: 60, benchmarkItems: 20, maxNewTokens: 96, bootstrap: 500 },
+    rlvr: { k: 4, promptsPerStep: 4, maxNewTokens: 96, stage1MaxSteps: 6, stage1MinSteps: 3, stage1SparsityWindow: 2, stage1PlateauWindow: 2, stage2Rounds: 2, stage2StepsPerRound: 2, stage2PromptsPerStep: 2, stage2K: 8, stage2Samples: 2, stage2MinFailures: 2, stage2MaxMined: 16, stage2MinePool: 48, checkpointEvery: 2, evalItems: 40, evalMaxNewTokens: 96 },
   },
   default: {},
   full: {
@@ -265,6 +349,7 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     pretrain: { model: 'full', vocabSize: 4096, seqLen: 256, batchSize: 8, phrasingsPerEdge: 3, steps: 6000, warmupSteps: 100, tuneSteps: 600, checkpointEvery: 250, recallEdges: 100, evalItems: 0 },
     sft: { steps: 1000, batchSize: 16, lr: 5e-4, minLr: 5e-5, warmupSteps: 50, checkpointEvery: 200, evalItems: 0, evalMaxNewTokens: 192 },
     eval: { testItems: 0, benchmarkItems: 0, maxNewTokens: 192 },
+    rlvr: { k: 16, promptsPerStep: 16, maxNewTokens: 192, lr: 1e-4, minLr: 1e-4, warmupSteps: 10, stage1MaxSteps: 500, stage1MinSteps: 50, stage1SparsityWindow: 20, stage1PlateauWindow: 50, stage2Rounds: 4, stage2StepsPerRound: 100, stage2PromptsPerStep: 16, stage2K: 32, stage2Samples: 8, stage2MinFailures: 6, stage2MaxMined: 2048, stage2MinePool: 0, checkpointEvery: 25, rolloutsEvery: 5, evalItems: 0, evalMaxNewTokens: 192 },
   },
   // A datacenter GPU (tensorflow or webgpu backend; see environment.md): the full data with an
   // 8 × 512 policy (≈ 28M parameters), 4× the tokens per step, longer completions.
@@ -274,6 +359,9 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     rods: { items: 20000 },
     pretrain: { model: 'gpu', vocabSize: 8192, seqLen: 512, batchSize: 32, phrasingsPerEdge: 3, steps: 6000, lr: 1e-3, minLr: 1e-4, warmupSteps: 200, tuneSteps: 600, tuneBatchSize: 64, tuneLr: 5e-4, checkpointEvery: 500, recallEdges: 100, evalItems: 0 },
     sft: { steps: 1000, batchSize: 64, lr: 3e-4, minLr: 3e-5, warmupSteps: 50, checkpointEvery: 200, evalItems: 0, evalMaxNewTokens: 384, evalBatchSize: 64 },
+    // More rollouts per prompt and longer completions than full (the group is where GRPO's signal comes from).
+    rlvr: { k: 32, promptsPerStep: 32, maxNewTokens: 384, rolloutBatch: 512, microBatch: 128, lr: 1e-4, minLr: 1e-4, warmupSteps: 10, stage1MaxSteps: 1000, stage1MinSteps: 50, stage1SparsityWindow: 20, stage1PlateauWindow: 50, stage2Rounds: 4, stage2StepsPerRound: 200, stage2PromptsPerStep: 32, stage2K: 64, stage2Samples: 8, stage2MinFailures: 6, stage2MaxMined: 4096, stage2MinePool: 0, checkpointEvery: 25, rolloutsEvery: 5, evalItems: 0, evalMaxNewTokens: 384, evalBatchSize: 128 },
+    eval: { testItems: 0, benchmarkItems: 0, maxNewTokens: 384, batchSize: 64 },
   },
 };
 

@@ -27,6 +27,8 @@ export interface SampleOptions {
   useCache: boolean;
   /** Id used for left padding and fed to finished rows; the mask hides it. */
   padTokenId: number;
+  /** Also return the entropy of the model's (temperature-1) distribution at each generated position. */
+  entropy: boolean;
 }
 
 export const defaults: SampleOptions = {
@@ -38,6 +40,7 @@ export const defaults: SampleOptions = {
   greedy: false, // argmax instead of sampling
   useCache: true, // KV cache on
   padTokenId: 0, // left padding
+  entropy: false, // per-token entropies off
 };
 
 /** Generated continuations. */
@@ -47,6 +50,8 @@ export interface Generation {
   /** [batch][same] log p(token | prefix) under the model at temperature 1 (unmodified logits). */
   logprobs: number[][];
   finishReasons: ('stop' | 'length')[];
+  /** [batch][same] entropy (nats) of the temperature-1 distribution each token was drawn at; with `entropy: true`. */
+  entropies?: number[][];
 }
 
 /** log Σ exp over row `v[off, off+n)`. */
@@ -56,6 +61,17 @@ function logSumExp(v: Float32Array, off: number, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) s += Math.exp(v[off + i] - mx);
   return mx + Math.log(s);
+}
+
+/** Entropy (nats) of softmax over row `v[off, off+n)`: logsumexp − Σ p·x. */
+export function rowEntropy(v: Float32Array, off: number, n: number): number {
+  const lse = logSumExp(v, off, n);
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const x = v[off + i];
+    s += Math.exp(x - lse) * x;
+  }
+  return lse - s;
 }
 
 /**
@@ -122,7 +138,7 @@ function lastLogits(model: Llama, h: tf.Tensor2D): tf.Tensor2D {
  */
 export function* generateReads(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Reads<Generation> {
   const o: SampleOptions = { ...defaults, ...options };
-  if (prompts.length === 0) return { tokens: [], logprobs: [], finishReasons: [] };
+  if (prompts.length === 0) return o.entropy ? { tokens: [], logprobs: [], finishReasons: [], entropies: [] } : { tokens: [], logprobs: [], finishReasons: [] };
   if (prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token');
   const V = model.config.vocab_size;
   const B = prompts.length;
@@ -134,6 +150,7 @@ export function* generateReads(model: Llama, prompts: number[][], rng: Rng, opti
   const tokens: number[][] = prompts.map(() => []);
   const logprobs: number[][] = prompts.map(() => []);
   const finish: ('stop' | 'length')[] = prompts.map(() => 'length');
+  const entropies: number[][] | undefined = o.entropy ? prompts.map(() => []) : undefined;
   const done = prompts.map(() => false);
 
   let cache: KVCache | undefined;
@@ -151,6 +168,7 @@ export function* generateReads(model: Llama, prompts: number[][], rng: Rng, opti
         const { token, logprob } = sampleToken(logits, b * V, V, rng, o);
         tokens[b].push(token);
         logprobs[b].push(logprob);
+        entropies?.[b].push(rowEntropy(logits, b * V, V));
         if (stop.has(token)) {
           done[b] = true;
           finish[b] = 'stop';
@@ -180,7 +198,7 @@ export function* generateReads(model: Llama, prompts: number[][], rng: Rng, opti
   } finally {
     if (cache) tf.dispose([...cache.k, ...cache.v]);
   }
-  return { tokens, logprobs, finishReasons: finish };
+  return entropies ? { tokens, logprobs, finishReasons: finish, entropies } : { tokens, logprobs, finishReasons: finish };
 }
 
 /**

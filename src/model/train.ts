@@ -113,12 +113,21 @@ export interface StepResult {
 export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor>; tokens: number } {
   const tokens = micro.reduce((n, b) => n + lossWeights(b).count, 0);
   const normalizer = Math.max(1, tokens);
+  return { ...accumulateLossGradients(model, micro.map((mb) => () => model.loss(mb, { normalizer }))), tokens };
+}
+
+/**
+ * Gradients of Σ_i losses[i]() (each a scalar function of the model's variables, e.g. one
+ * micro-batch of a loss already normalised to the whole batch), summed into one map keyed by HF
+ * name. Caller disposes the loss and the grads.
+ */
+export function accumulateLossGradients(model: Llama, losses: readonly (() => tf.Scalar)[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const names = [...model.params.keys()];
   const vars = names.map((n) => model.param(n));
   const grads = new Map<string, tf.Tensor>();
   let loss: tf.Scalar = tf.scalar(0);
-  for (const mb of micro) {
-    const r = tf.variableGrads(() => model.loss(mb, { normalizer }), vars);
+  for (const f of losses) {
+    const r = tf.variableGrads(f, vars);
     const l = tf.add(loss, r.value) as tf.Scalar;
     loss.dispose();
     r.value.dispose();
@@ -133,7 +142,7 @@ export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Sc
       } else grads.set(n, g);
     });
   }
-  return { loss, grads, tokens };
+  return { loss, grads };
 }
 
 /** √(Σ‖g‖²) over all gradients. @returns scalar tensor */
@@ -157,15 +166,16 @@ function beginStep(model: Llama, opt: AdamW, batch: Batch | Batch[]): PendingSte
   return pendingFrom(loss, grads, tokens);
 }
 
-/** Gradients of an arbitrary scalar loss over every parameter (a policy-gradient loss, say). */
-function beginLossStep(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens: number): PendingStep {
+/** A loss function, or micro-batch loss functions each normalised to the whole batch by the caller. */
+export type LossFns = (() => tf.Scalar) | readonly (() => tf.Scalar)[];
+
+/** Gradients of an arbitrary scalar loss (summed over micro-batch losses) over every parameter. */
+function beginLossStep(model: Llama, opt: AdamW, losses: LossFns, tokens: number): PendingStep {
+  const fns = typeof losses === 'function' ? [losses] : losses;
+  if (fns.length === 0) throw new Error('lossStep: no loss functions');
   opt.init(model);
-  const names = [...model.params.keys()];
-  const vars = names.map((n) => model.param(n));
-  const r = tf.variableGrads(lossFn, vars);
-  const grads = new Map<string, tf.Tensor>();
-  names.forEach((n, i) => grads.set(n, r.grads[vars[i].name]));
-  return pendingFrom(r.value, grads, tokens);
+  const { loss, grads } = accumulateLossGradients(model, fns);
+  return pendingFrom(loss, grads, tokens);
 }
 
 function pendingFrom(loss: tf.Scalar, grads: Map<string, tf.Tensor>, tokens: number): PendingStep {
@@ -232,7 +242,7 @@ export function* trainStepReads(model: Llama, opt: AdamW, batch: Batch | Batch[]
 }
 
 /** lossStep as a Reads computation. */
-export function* lossStepReads(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): Reads<StepResult> {
+export function* lossStepReads(model: Llama, opt: AdamW, lossFn: LossFns, tokens = 0): Reads<StepResult> {
   return yield* finishReads(model, opt, beginLossStep(model, opt, lossFn, tokens));
 }
 
@@ -257,14 +267,15 @@ export function trainStepAsync(model: Llama, opt: AdamW, batch: Batch | Batch[])
 /**
  * One AdamW update (clipping, schedule, non-finite check as in trainStep) on the gradient of
  * any scalar loss over the policy's parameters, e.g. a policy-gradient loss.
- * @param lossFn builds the scalar loss from model ops (run under tf.variableGrads)
+ * @param lossFn builds the scalar loss from model ops (run under tf.variableGrads); a list of
+ *   micro-batch losses (each normalised to the whole batch) has its gradients summed
  * @param tokens reported in StepResult.tokens
  */
-export function lossStep(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): StepResult {
+export function lossStep(model: Llama, opt: AdamW, lossFn: LossFns, tokens = 0): StepResult {
   return runSync(lossStepReads(model, opt, lossFn, tokens), 'lossStep');
 }
 
 /** lossStep with asynchronous reads (webgpu). */
-export function lossStepAsync(model: Llama, opt: AdamW, lossFn: () => tf.Scalar, tokens = 0): Promise<StepResult> {
+export function lossStepAsync(model: Llama, opt: AdamW, lossFn: LossFns, tokens = 0): Promise<StepResult> {
   return runAsync(lossStepReads(model, opt, lossFn, tokens));
 }

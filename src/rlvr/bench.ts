@@ -1,0 +1,46 @@
+/**
+ * Speed of one GRPO step (for `npm run bench`): sampling promptsPerStep × k completions of a
+ * fixed length from the default-preset model (random weights, no stop token), then one update on
+ * them with alternating advantages. Figures only; no assertions.
+ */
+import type { RlvrConfig } from '../core/config';
+import { Rng } from '../core/rng';
+import { MODEL_PRESETS } from '../model/bench';
+import { Llama } from '../model/llama';
+import { generate } from '../model/sample';
+import { AdamW } from '../model/train';
+import { grpoStep } from './grpo';
+
+export interface GrpoBench {
+  completions: number;
+  tokens: number;
+  promptTokens: number;
+  sampleSeconds: number;
+  sampleTokensPerSec: number;
+  trainSeconds: number;
+  trainTokensPerSec: number;
+}
+
+export function benchGrpo(c: RlvrConfig, promptTokens = 100): GrpoBench {
+  const model = new Llama({ ...MODEL_PRESETS.default.config, vocab_size: 2048 }, 1);
+  const rng = new Rng(1);
+  const n = c.promptsPerStep * c.k;
+  const T = c.maxNewTokens;
+  const prompts = Array.from({ length: n }, () => Array.from({ length: promptTokens }, () => 10 + rng.int(1000)));
+  const t0 = performance.now();
+  const g = generate(model, prompts, rng, { maxNewTokens: T, temperature: c.temperature, entropy: true });
+  const t1 = performance.now();
+  const opt = new AdamW({ lr: c.lr, warmupSteps: 1 });
+  grpoStep(
+    model,
+    opt,
+    prompts.map((p, i) => ({ prompt: p, completion: g.tokens[i], adv: i % 2 ? 0.5 : -0.5 })),
+    { norm: c.lossNorm, maxNewTokens: T, clip: { low: c.clipLow, high: c.clipHigh }, klCoef: 0, updatesPerBatch: 1, microBatch: c.microBatch, pad: 0 },
+  );
+  const t2 = performance.now();
+  opt.dispose();
+  model.dispose();
+  const s = (t1 - t0) / 1000;
+  const u = (t2 - t1) / 1000;
+  return { completions: n, tokens: T, promptTokens, sampleSeconds: s, sampleTokensPerSec: (n * T) / s, trainSeconds: u, trainTokensPerSec: (n * (T + promptTokens)) / u };
+}

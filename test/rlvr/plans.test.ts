@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { epochItems, selectHard, stage1Stop } from '../../src/rlvr/plans';
+
+const rules = { minSteps: 4, sparsityThreshold: 0.75, sparsityWindow: 3, plateauWindow: 2, plateauDelta: 0.01 };
+
+describe('plans', () => {
+  it('epochItems() visits every item once per epoch, in a seeded order, whatever the batch boundaries', () => {
+    const xs = ['a', 'b', 'c', 'd', 'e'];
+    const all = epochItems(xs, 's', 0, 10);
+    expect([...all.slice(0, 5)].sort()).toEqual(xs);
+    expect([...all.slice(5)].sort()).toEqual(xs);
+    expect([...epochItems(xs, 's', 0, 3), ...epochItems(xs, 's', 3, 7)]).toEqual(all);
+    expect(epochItems(xs, 'other', 0, 10)).not.toEqual(all);
+  });
+
+  it('stage1Stop() fires on sustained sparsity (moving average ≥ threshold) only after minSteps', () => {
+    expect(stage1Stop([1, 1, 1], [0.1, 0.2, 0.3], rules)).toBeNull(); // 3 < minSteps
+    expect(stage1Stop([0, 1, 1, 1], [0.1, 0.2, 0.3, 0.4], rules)?.rule).toBe('sparsity');
+    expect(stage1Stop([0, 1, 1, 0.5], [0.1, 0.2, 0.3, 0.4], rules)?.detail).toMatch(/averaged 0\.833 over the last 3 steps/); // one dip: the average still holds
+    expect(stage1Stop([1, 1, 0.5, 0.5], [0.1, 0.2, 0.3, 0.4], rules)).toBeNull(); // (1 + 0.5 + 0.5)/3 = 0.667 < 0.75
+  });
+
+  it('stage1Stop() fires on a reward plateau: the last window not above the one before by more than delta', () => {
+    const noSparse = [0, 0, 0, 0, 0, 0];
+    expect(stage1Stop(noSparse.slice(0, 4), [0.1, 0.2, 0.3, 0.4], rules)).toBeNull(); // rising
+    const p = stage1Stop(noSparse.slice(0, 4), [0.1, 0.4, 0.3, 0.205], rules);
+    expect(p?.rule).toBe('plateau'); // mean(0.3, 0.205) = 0.2525 ≤ mean(0.1, 0.4) + 0.01 = 0.26
+    expect(p?.detail).toMatch(/0\.253 over the last 2 steps vs 0\.250/);
+    expect(stage1Stop(noSparse.slice(0, 4), [0.1, 0.4, 0.3, 0.23], rules)).toBeNull(); // 0.265 > 0.26
+  });
+
+  it('selectHard() keeps repeated failures, Difficult first, then more failures, capped', () => {
+    const r = [
+      { id: 'e3', difficulty: 'Easy', failures: 4 },
+      { id: 'd2', difficulty: 'Difficult', failures: 2 },
+      { id: 'm4', difficulty: 'Moderate', failures: 4 },
+      { id: 'd1', difficulty: 'Difficult', failures: 1 },
+      { id: 'd4', difficulty: 'Difficult', failures: 4 },
+      { id: 'm3', difficulty: 'Moderate', failures: 3 },
+    ];
+    expect(selectHard(r, { minFailures: 2, maxMined: 0, tieSeed: 's' }).map((x) => x.id)).toEqual(['d4', 'd2', 'm4', 'm3', 'e3']);
+    expect(selectHard(r, { minFailures: 3, maxMined: 3, tieSeed: 's' }).map((x) => x.id)).toEqual(['d4', 'm4', 'm3']);
+  });
+});

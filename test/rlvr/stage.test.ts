@@ -1,0 +1,199 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/core/config';
+import { readJson, writeJsonlSync } from '../../src/core/io';
+import { Rng } from '../../src/core/rng';
+import { openRun, RunContext } from '../../src/core/run';
+import { loadCheckpoint } from '../../src/model/checkpoint';
+import { loadTokenizer } from '../../src/model/tokenizer';
+import type { Item } from '../../src/rods/item';
+import { synthesize } from '../../src/rods/synth';
+import { run as pretrain } from '../../src/coldstart/pretrain';
+import { CotRow, runSft } from '../../src/coldstart/sft';
+import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr } from '../../src/rlvr';
+import { useBackend } from '../model/helpers';
+import { fixtureGraph } from '../rods/synth/fixture';
+
+const rlvrSmall = {
+  k: 4,
+  promptsPerStep: 2,
+  maxNewTokens: 20,
+  lr: 5e-3,
+  minLr: 5e-3,
+  warmupSteps: 1,
+  rolloutBatch: 16,
+  microBatch: 4,
+  checkpointEvery: 2,
+  stage1MaxSteps: 5,
+  stage1MinSteps: 10, // no early stop unless a test lowers it
+  stage2Rounds: 2,
+  stage2StepsPerRound: 2,
+  stage2PromptsPerStep: 2,
+  stage2K: 6,
+  stage2Samples: 2,
+  stage2MinFailures: 1,
+  stage2MaxMined: 4,
+  stage2MinePool: 8,
+  evalItems: 4,
+  evalMaxNewTokens: 20,
+  evalBatchSize: 8,
+};
+
+function config(rl: Record<string, unknown> = {}) {
+  return resolveConfig({
+    preset: 'smoke',
+    overrides: {
+      runDir: 'run',
+      pretrain: { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6, warmupSteps: 2, tuneSteps: 3, tuneBatchSize: 4, checkpointEvery: 10, recallEdges: 2, recallDistractors: 2, evalItems: 4 },
+      sft: { steps: 30, batchSize: 8, lr: 1e-2, minLr: 1e-3, warmupSteps: 5, checkpointEvery: 50, evalItems: 4, evalMaxNewTokens: 20, evalBatchSize: 8, examples: 2 },
+      rlvr: { ...rlvrSmall, ...rl },
+    },
+  });
+}
+
+function cloneRun(template: string, rl: Record<string, unknown> = {}): RunContext {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-'));
+  fs.cpSync(template, path.join(root, 'run'), { recursive: true });
+  return openRun(config(rl), { root, quiet: true, progressMode: 'silent' });
+}
+
+const lines = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
+
+describe('rlvr stage', () => {
+  let template = '';
+  let items: Item[] = [];
+  /** The uninterrupted run of the second test, the reference for the resume test. */
+  let full: RunContext | undefined;
+
+  const png = process.env.FLEMING_NO_PNG;
+  afterAll(() => {
+    if (png === undefined) delete process.env.FLEMING_NO_PNG;
+    else process.env.FLEMING_NO_PNG = png;
+  });
+
+  beforeAll(async () => {
+    process.env.FLEMING_NO_PNG = '1'; // HTML plots only: Chromium renders would dominate the test's time
+    await useBackend('wasm');
+    // A tiny +CoT: fixture graph, 48 items, a few pretraining steps, SFT on one-sentence traces.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-base-'));
+    const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
+    const g = fixtureGraph();
+    await g.save(path.join(ctx.dir, 'graph'));
+    const diff = ['Easy', 'Moderate', 'Difficult'] as const;
+    items = synthesize(g, { n: 48, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 4 === 0 ? 'test' : 'train', difficulty: diff[i % 3] }));
+    writeJsonlSync(path.join(ctx.dir, 'rods', 'items.jsonl'), items);
+    await pretrain(ctx, { graph: g });
+    const cot: CotRow[] = items.filter((it) => it.split === 'train').map((it) => ({ itemId: it.id, completion: `<think>Option ${it.answer}.</think>\n<answer>${it.answer}</answer>`, teacher: 'toy', attempts: 1, strategies: [], verified: true }));
+    await runSft(ctx, { cot });
+    template = ctx.dir;
+  }, 120_000);
+
+  it('rollout() leaves tf.memory().numTensors unchanged and scores k completions per prompt', () => {
+    const dir = path.join(template, 'coldstart', 'sft');
+    const model = loadCheckpoint(dir).model;
+    const tok = loadTokenizer(dir);
+    const o = { k: 3, maxNewTokens: 12, temperature: 1, batchSize: 8, rewards: { correctness: 1, format: 0.25 }, advantage: {} };
+    rollout(model, tok, items.slice(0, 2), new Rng(1), o); // burn-in
+    const n0 = tf.memory().numTensors;
+    const b = rollout(model, tok, items.slice(0, 3), new Rng(2), o);
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(b.rollouts).toHaveLength(9);
+    expect(b.rollouts.map((r) => r.group)).toEqual([0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    for (let g = 0; g < 3; g++) expect(Math.abs(b.rollouts.slice(3 * g, 3 * g + 3).reduce((a, r) => a + r.advantage, 0))).toBeLessThan(1e-9);
+    for (const r of b.rollouts) expect(r.reward).toBeCloseTo((r.correct ? 1 : 0) + (r.wellFormed ? 0.25 : 0), 9);
+    expect(b.rollouts.every((r) => r.tokens.length === r.logprobs.length && r.entropy > 0)).toBe(true);
+    model.dispose();
+  });
+
+  it('run() trains +RL1 and +RL2, writes checkpoints, metrics, rollouts, mining rounds, plots and evaluations; a second run reuses them', async () => {
+    const ctx = cloneRun(template);
+    const res = await rlvr(ctx);
+    full = ctx;
+    const d1 = path.join(ctx.dir, 'rlvr', 'stage1');
+    const d2 = path.join(ctx.dir, 'rlvr', 'stage2');
+    for (const d of [d1, d2])
+      for (const f of ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'trainer_state.json', 'done.json', 'metrics.jsonl', 'rollouts.jsonl', 'summary.json', 'eval.json', 'plots/reward.html', 'plots/sparsity.html'])
+        expect(fs.existsSync(path.join(d, f)), `${d}/${f}`).toBe(true);
+    for (const f of ['mining.jsonl', 'plots/mining.html']) expect(fs.existsSync(path.join(d2, f)), f).toBe(true);
+    for (const f of ['eval.json', 'plots/reward.html']) expect(fs.existsSync(path.join(ctx.dir, 'rlvr', f)), f).toBe(true);
+    expect(fs.existsSync(path.join(d1, 'last'))).toBe(false);
+
+    const m1 = lines<GrpoRecord>(path.join(d1, 'metrics.jsonl'));
+    expect(m1).toHaveLength(5);
+    expect(m1.map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
+    for (const key of ['rewardMean', 'rewardStd', 'correctRate', 'formatRate', 'zeroSpread', 'allRight', 'allWrong', 'meanLength', 'entropy', 'loss', 'gradNorm', 'lr', 'seconds'] as const)
+      expect(Number.isFinite(m1[0][key]), key).toBe(true);
+    expect(m1[0].prompts).toBe(2);
+    expect(m1[0].allRight + m1[0].allWrong).toBeLessThanOrEqual(m1[0].zeroSpread + 1e-9);
+    const s1 = readJson<StageSummary>(path.join(d1, 'summary.json'));
+    expect(s1.stop).toMatchObject({ rule: 'max steps', step: 5 });
+    expect(res.stage1.summary.steps).toBe(5);
+    const ro = lines<RolloutRow>(path.join(d1, 'rollouts.jsonl'));
+    expect(ro).toHaveLength(5 * 2 * 4);
+    expect(ro.filter((r) => r.step === 1 && r.group === 0).reduce((a, r) => a + r.advantage, 0)).toBeCloseTo(0, 5);
+
+    const mining = lines<MiningRecord>(path.join(d2, 'mining.jsonl'));
+    expect(mining.map((r) => r.round)).toEqual([1, 2]);
+    expect(mining[0]).toMatchObject({ evaluated: 8, samplesPerItem: 2, step: 0 });
+    expect(mining[1].step).toBe(2);
+    expect(mining[0].failureHistogram.reduce((a, b) => a + b, 0)).toBe(8);
+    expect(mining[0].mined).toBeLessThanOrEqual(4);
+    expect(mining[1].previousStillFailing).not.toBeNull();
+    const m2 = lines<GrpoRecord>(path.join(d2, 'metrics.jsonl'));
+    expect(m2.map((r) => r.phase)).toEqual(['round 1', 'round 1', 'round 2', 'round 2'].slice(0, m2.length));
+    expect(m2[0].k).toBe(6);
+    expect(res.stage2!.summary.mining).toEqual(mining);
+
+    // checkpoints load; both stages and +CoT were evaluated with one protocol
+    const tok = loadTokenizer(d2);
+    expect(tok.vocab.length).toBe(loadCheckpoint(d2).model.config.vocab_size);
+    const ev = readJson<{ cot: { protocol: unknown }; rl1: { protocol: unknown; n: number }; rl2: { protocol: unknown } }>(path.join(ctx.dir, 'rlvr', 'eval.json'));
+    expect(ev.rl1.protocol).toEqual(ev.cot.protocol);
+    expect(ev.rl2.protocol).toEqual(ev.cot.protocol);
+    expect(ev.rl1.n).toBeGreaterThan(0);
+
+    const again = await rlvr(ctx);
+    expect(again.stage1.reused).toBe(true);
+    expect(again.stage2!.reused).toBe(true);
+    expect(again.eval).toEqual(res.eval);
+  }, 120_000);
+
+  it('run() killed in stage 1 and again in stage 2 resumes and ends bitwise equal to an uninterrupted run', async () => {
+    const a = full ?? cloneRun(template);
+    if (!full) await rlvr(a);
+    const b = cloneRun(template);
+    const kill = new Error('killed');
+    await expect(rlvr(b, { onStep: (stage, r) => { if (stage === 1 && r.step === 3) throw kill; } })).rejects.toBe(kill);
+    await expect(rlvr(b, { onStep: (stage, r) => { if (stage === 2 && r.step === 3) throw kill; } })).rejects.toBe(kill);
+    const resumed = await rlvr(b);
+    expect(resumed.stage1.reused).toBe(true);
+    expect(resumed.stage2!.resumedFrom).toBe(2);
+    const file = (c: RunContext, f: string) => fs.readFileSync(path.join(c.dir, 'rlvr', f));
+    for (const f of ['stage1/model.safetensors', 'stage2/model.safetensors']) expect(Buffer.compare(file(a, f), file(b, f)), f).toBe(0);
+    // the same rows, apart from timings
+    const strip = (rows: (GrpoRecord | MiningRecord)[]) => rows.map((r) => JSON.stringify({ ...r, seconds: 0, sampleSeconds: 0, trainSeconds: 0 }));
+    for (const f of ['stage1/metrics.jsonl', 'stage2/metrics.jsonl', 'stage2/mining.jsonl']) expect(strip(lines(path.join(b.dir, 'rlvr', f))), f).toEqual(strip(lines(path.join(a.dir, 'rlvr', f))));
+    expect(file(b, 'stage2/rollouts.jsonl').toString()).toBe(file(a, 'stage2/rollouts.jsonl').toString());
+  }, 180_000);
+
+  it('stage 1 ends on the sparsity rule when the threshold is reachable, and says so in metrics and summary.json', async () => {
+    const ctx = cloneRun(template, { stage1MinSteps: 2, stage1SparsityThreshold: 0, stage1SparsityWindow: 1 });
+    const res = await rlvr(ctx, { stage1Only: true });
+    expect(res.stage2).toBeUndefined();
+    expect(fs.existsSync(path.join(ctx.dir, 'rlvr', 'stage2'))).toBe(false);
+    expect(res.stage1.summary.stop).toMatchObject({ rule: 'sparsity', step: 2 });
+    expect(res.stage1.summary.stop.detail).toMatch(/zero-spread fraction averaged/);
+    const m = lines<GrpoRecord>(path.join(ctx.dir, 'rlvr', 'stage1', 'metrics.jsonl'));
+    expect(m).toHaveLength(2);
+    expect(m[1].stop).toBe('sparsity');
+  }, 120_000);
+
+  it('run() without a +CoT says what to run', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-none-'));
+    const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
+    await expect(rlvr(ctx)).rejects.toThrow(/coldstart[/\\]sft: no finished \+CoT model; run `fleming coldstart/);
+  });
+});
