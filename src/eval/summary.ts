@@ -108,7 +108,7 @@ const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}
 function csvLine(xs: readonly (string | number | null | undefined)[]): string {
   return xs.map((x) => (x === null || x === undefined || (typeof x === 'number' && Number.isNaN(x)) ? '' : /[",\n]/.test(String(x)) ? `"${String(x).replace(/"/g, '""')}"` : String(x))).join(',');
 }
-const r4 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : NaN);
+const r4 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : NaN);
 
 export interface Table {
   markdown: string;
@@ -162,7 +162,7 @@ export function table4(stages: readonly StageRow[], rng: Rng, o: Partial<Bootstr
     if (!s.summary) {
       md.push([s.label, s.missing ?? 'not run', ...header.slice(2).map(() => '')]);
       csv.push(csvLine([s.label]));
-      rows.push({ stage: s.label, avg: null, status: s.missing ?? 'not run' });
+      rows.push({ stage: s.label, avg: null, delta: null, ...Object.fromEntries(DIFFICULTIES.map((k) => [k, null])), longTail: null, lenient: null, parseFailure: null, supportedClaims: null, claims: null, items: null, status: s.missing ?? 'not run' });
       continue;
     }
     const m = s.summary;
