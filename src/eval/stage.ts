@@ -199,7 +199,8 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
           const key = resultKey(gen.fingerprint, protocol, set.name, item);
           const have = store.get(key);
           if (have) {
-            rows.push({ ...have, model: m.id });
+            // claims are re-read with the current matcher (it may have changed since the row was made)
+            rows.push({ ...have, model: m.id, samples: have.samples.map((s) => ({ ...s, claims: matcher ? countClaims(matcher, s.completion) : s.claims })) });
             reused++;
           } else todo.push({ item, key });
         }
