@@ -53,7 +53,8 @@ export function renderReport(r: ReportInput): string {
   const k = r.decoding.samples;
   const verRows = r.summaries.map((s) => {
     const c = s.benchmarks[SYNTHETIC];
-    const row = c ? [s.label, pct(c.strict.mean), pct(c.lenient.mean), pct(c.n ? c.parseFailure : null), c.claims.total, pct(c.claims.share), c.meanTokens.toFixed(1)] : [s.label, '—', '—', '—', 0, '—', '—'];
+    const letters = c ? Object.entries(c.predicted).map(([l, n]) => `${l} ${n}`).join(', ') : '—';
+    const row = c ? [s.label, pct(c.strict.mean), pct(c.chance), pct(c.lenient.mean), pct(c.n ? c.parseFailure : null), letters, c.claims.total, pct(c.claims.share), c.meanTokens.toFixed(1)] : [s.label, '—', '—', '—', '—', '—', 0, '—', '—'];
     return k > 1 ? [...row, pct(c?.passAtK?.mean)] : row;
   });
   const decoding = r.decoding.samples > 1 ? `${r.decoding.samples} samples per item at temperature ${r.decoding.temperature} (mean accuracy; pass@k in summary.json)` : 'greedy';
@@ -83,7 +84,7 @@ ${r.sets.length ? markdownTable(['benchmark', 'items loaded', 'rows skipped by t
 
 ## Reasoning verifiability (held-out synthetic items)
 Relations stated inside \`<think>\`, read by the template matcher (src/eval/claims.ts: the teacher's and the pretraining phrasings over node names; paraphrases are not read) and checked on the graph.
-${markdownTable(['model', k > 1 ? `strict (mean of ${k})` : 'strict', 'lenient', 'parse failure', 'claims read', 'supported', 'tokens per completion', ...(k > 1 ? [`pass@${k}`] : [])], verRows)}
+${markdownTable(['model', k > 1 ? `strict (mean of ${k})` : 'strict', 'chance', 'lenient', 'parse failure', 'letters predicted', 'claims read', 'supported', 'tokens per completion', ...(k > 1 ? [`pass@${k}`] : [])], verRows)}
 
 ## Plots
 ${r.plots}

@@ -43,6 +43,8 @@ export interface Cell {
   chance: number;
   claims: { total: number; supported: number; share: number | null };
   meanTokens: number;
+  /** Strict letters predicted, over all samples ('none' = parse failure): a constant guesser shows here. */
+  predicted: Record<string, number>;
 }
 
 export function cell(rows: readonly ResultRow[], rng: Rng, o: Partial<BootstrapOptions>): Cell {
@@ -61,7 +63,10 @@ export function cell(rows: readonly ResultRow[], rng: Rng, o: Partial<BootstrapO
     chance: mean(done.map((r) => 1 / r.options)),
     claims: { ...claims, share: claims.total ? claims.supported / claims.total : null },
     meanTokens: mean(samples.map((s) => s.tokens)),
+    predicted: {},
   };
+  for (const s of samples) c.predicted[s.strict ?? 'none'] = (c.predicted[s.strict ?? 'none'] ?? 0) + 1;
+  c.predicted = Object.fromEntries(Object.entries(c.predicted).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   if (k > 1) c.passAtK = bootstrapMean(done.map(passScore), rng, o);
   return c;
 }

@@ -182,6 +182,7 @@ describe('eval run() on an OpenAI-compatible endpoint', () => {
     const c = r.summaries[0].benchmarks[SYNTHETIC];
     expect(c.strict.mean).toBeCloseTo(test.filter((it) => it.answer === 'A').length / 6);
     expect(c.parseFailure).toBe(0);
+    expect(c.predicted).toEqual({ A: 6 }); // a constant guesser is visible
     expect(c.claims).toEqual({ total: 12, supported: 6, share: 0.5 }); // wheezing yes, fever no
     expect(r.summaries[0].benchmarks.medqa.strict.mean).toBeCloseTo(1 / 3);
     const files = fs.readdirSync(ctx.dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
