@@ -284,7 +284,7 @@ export const defaults: RunConfig = {
     benchmarkItems: 40, // seeded draw per public benchmark (0 = all)
     samples: 1, // 1 = greedy
     temperature: 0.7, // when samples > 1
-    maxNewTokens: 128, // room for a short <think> trace and the answer
+    maxNewTokens: 192, // room for a whole <think> trace and the answer (default context: 512)
     endpointMaxTokens: 1024, // completion budget of an endpoint model
     batchSize: 16, // prompts per generate() call
     bootstrap: 1000, // resamples per confidence interval

@@ -23,7 +23,7 @@ export function accuracyByStageFigure(stages: readonly ModelSummary[]): Figure {
         x: groups,
         y: cells.map((c) => (c?.n ? pct(c.strict.mean) : null)),
         error_y: { type: 'data', symmetric: false, array: cells.map((c) => (c?.n ? pct(c.strict.hi - c.strict.mean) : 0)), arrayminus: cells.map((c) => (c?.n ? pct(c.strict.mean - c.strict.lo) : 0)) },
-        text: cells.map((c) => (c?.n ? `n=${c.n}` : 'n=0')),
+        hovertext: cells.map((c) => `n=${c?.n ?? 0}`),
       };
     }),
     layout: { title: { text: 'Held-out synthetic items: strict accuracy by stage and difficulty (95% CI)' }, barmode: 'group', yaxis: { title: { text: 'accuracy (%)' }, range: [0, 100] } },
@@ -86,14 +86,12 @@ export function modelBarFigure(models: readonly ModelSummary[], benchmark: strin
       {
         type: 'bar',
         orientation: 'h',
-        y: sorted.map((m) => m.label),
+        y: sorted.map((m) => `${m.label}  ${pct(m.benchmarks[benchmark].strict.mean)}% (n=${m.benchmarks[benchmark].n})`),
         x: sorted.map((m) => pct(m.benchmarks[benchmark].strict.mean)),
-        text: sorted.map((m) => `${pct(m.benchmarks[benchmark].strict.mean)}% (n=${m.benchmarks[benchmark].n})`),
-        textposition: 'auto',
         error_x: { type: 'data', symmetric: false, array: sorted.map((m) => pct(m.benchmarks[benchmark].strict.hi - m.benchmarks[benchmark].strict.mean)), arrayminus: sorted.map((m) => pct(m.benchmarks[benchmark].strict.mean - m.benchmarks[benchmark].strict.lo)) },
         marker: { color: sorted.map((_, i) => (i === sorted.length - 1 ? '#c0392b' : '#7f8c8d')) },
       },
     ],
-    layout: { title: { text: `${benchmark}: strict accuracy across models (95% CI)` }, xaxis: { title: { text: 'accuracy (%)' }, range: [0, 100] }, margin: { l: 140 } },
+    layout: { title: { text: `${benchmark}: strict accuracy across models (95% CI)` }, xaxis: { title: { text: 'accuracy (%)' }, range: [0, 100] }, margin: { l: 220 } },
   };
 }

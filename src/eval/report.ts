@@ -50,9 +50,12 @@ export function renderReport(r: ReportInput): string {
   const notRun = r.models.filter((m) => m.notRun);
   const fitHeader = ['model', ...r.columns.map((c) => `${c} (fit / drawn)`)];
   const fitRows = r.summaries.map((s) => [s.label, ...r.columns.map((c) => `${s.benchmarks[c].n} / ${s.benchmarks[c].total}`)]);
+  const k = r.decoding.samples;
   const verRows = r.summaries.map((s) => {
     const c = s.benchmarks[SYNTHETIC];
-    return c ? [s.label, pct(c.strict.mean), pct(c.lenient.mean), pct(c.n ? c.parseFailure : null), c.claims.total, pct(c.claims.share), c.meanTokens.toFixed(1)] : [s.label, '—', '—', '—', 0, '—', '—'];
+    const letters = c ? Object.entries(c.predicted).map(([l, n]) => `${l} ${n}`).join(', ') : '—';
+    const row = c ? [s.label, pct(c.strict.mean), pct(c.chance), pct(c.lenient.mean), pct(c.n ? c.parseFailure : null), letters, c.claims.total, pct(c.claims.share), c.meanTokens.toFixed(1)] : [s.label, '—', '—', '—', '—', '—', 0, '—', '—'];
+    return k > 1 ? [...row, pct(c?.passAtK?.mean)] : row;
   });
   const decoding = r.decoding.samples > 1 ? `${r.decoding.samples} samples per item at temperature ${r.decoding.temperature} (mean accuracy; pass@k in summary.json)` : 'greedy';
   const ex = r.examples
@@ -68,7 +71,7 @@ export function renderReport(r: ReportInput): string {
 
 Run: \`${r.runDir}\`. Decoding: ${decoding}, at most ${r.decoding.maxNewTokens} new tokens (checkpoints). Answer: the letter in the last \`<answer>X</answer>\` (strict, as the paper); lenient: the MMLU-Pro cascade.
 ${r.generated} completions generated and ${r.reused} reused from results.jsonl in ${r.seconds.toFixed(1)} s.
-${notRun.length ? `\nNot run: ${notRun.map((m) => `${m.label} — ${m.notRun}`).join('; ')}.\n` : ''}${r.note ? `\nBenchmarks: ${r.note}.\n` : ''}
+${notRun.length ? `\nNot run: ${notRun.map((m) => `${m.label} (${m.notRun?.replace(/^not run \((.*)\)$/, "$1")})`).join('; ')}.\n` : ''}${r.note ? `\nBenchmarks: ${r.note}.\n` : ''}
 ## Table 3: models × benchmarks
 ${r.t3.markdown}
 ## Table 4: the stages on held-out synthetic items
@@ -81,7 +84,7 @@ ${r.sets.length ? markdownTable(['benchmark', 'items loaded', 'rows skipped by t
 
 ## Reasoning verifiability (held-out synthetic items)
 Relations stated inside \`<think>\`, read by the template matcher (src/eval/claims.ts: the teacher's and the pretraining phrasings over node names; paraphrases are not read) and checked on the graph.
-${markdownTable(['model', 'strict', 'lenient', 'parse failure', 'claims read', 'supported', 'tokens per completion'], verRows)}
+${markdownTable(['model', k > 1 ? `strict (mean of ${k})` : 'strict', 'chance', 'lenient', 'parse failure', 'letters predicted', 'claims read', 'supported', 'tokens per completion', ...(k > 1 ? [`pass@${k}`] : [])], verRows)}
 
 ## Plots
 ${r.plots}

@@ -199,7 +199,8 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
           const key = resultKey(gen.fingerprint, protocol, set.name, item);
           const have = store.get(key);
           if (have) {
-            rows.push({ ...have, model: m.id });
+            // claims are re-read with the current matcher (it may have changed since the row was made)
+            rows.push({ ...have, model: m.id, samples: have.samples.map((s) => ({ ...s, claims: matcher ? countClaims(matcher, s.completion) : s.claims })) });
             reused++;
           } else todo.push({ item, key });
         }
@@ -278,7 +279,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
     const c = s.benchmarks[SYNTHETIC];
     const fit = columns.filter((b) => b !== SYNTHETIC).map((b) => `${b} ${s.benchmarks[b].n}/${s.benchmarks[b].total}`).join(', ');
     ctx.log(
-      `eval: ${s.label}: ${c ? `${SYNTHETIC} strict ${pct(c.strict.mean)} lenient ${pct(c.lenient.mean)} parse failure ${pct(c.parseFailure)} on ${c.n} items (${c.tooLong} too long); claims ${c.claims.total ? `${pct(c.claims.share ?? 0)} supported of ${c.claims.total}` : 'none stated'}` : ''}` +
+      `eval: ${s.label}: ${c ? `${SYNTHETIC} strict ${pct(c.strict.mean)} (chance ${pct(c.chance)}; letters ${JSON.stringify(c.predicted)}) lenient ${pct(c.lenient.mean)} parse failure ${pct(c.parseFailure)} on ${c.n} items (${c.tooLong} too long); claims ${c.claims.total ? `${pct(c.claims.share ?? 0)} supported of ${c.claims.total}` : 'none stated'}` : ''}` +
         `${fit ? `; fit: ${fit}` : ''}`,
     );
   }

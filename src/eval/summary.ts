@@ -43,6 +43,8 @@ export interface Cell {
   chance: number;
   claims: { total: number; supported: number; share: number | null };
   meanTokens: number;
+  /** Strict letters predicted, over all samples ('none' = parse failure): a constant guesser shows here. */
+  predicted: Record<string, number>;
 }
 
 export function cell(rows: readonly ResultRow[], rng: Rng, o: Partial<BootstrapOptions>): Cell {
@@ -61,7 +63,10 @@ export function cell(rows: readonly ResultRow[], rng: Rng, o: Partial<BootstrapO
     chance: mean(done.map((r) => 1 / r.options)),
     claims: { ...claims, share: claims.total ? claims.supported / claims.total : null },
     meanTokens: mean(samples.map((s) => s.tokens)),
+    predicted: {},
   };
+  for (const s of samples) c.predicted[s.strict ?? 'none'] = (c.predicted[s.strict ?? 'none'] ?? 0) + 1;
+  c.predicted = Object.fromEntries(Object.entries(c.predicted).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
   if (k > 1) c.passAtK = bootstrapMean(done.map(passScore), rng, o);
   return c;
 }
@@ -108,7 +113,7 @@ const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}
 function csvLine(xs: readonly (string | number | null | undefined)[]): string {
   return xs.map((x) => (x === null || x === undefined || (typeof x === 'number' && Number.isNaN(x)) ? '' : /[",\n]/.test(String(x)) ? `"${String(x).replace(/"/g, '""')}"` : String(x))).join(',');
 }
-const r4 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : NaN);
+const r4 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : NaN);
 
 export interface Table {
   markdown: string;
@@ -162,7 +167,7 @@ export function table4(stages: readonly StageRow[], rng: Rng, o: Partial<Bootstr
     if (!s.summary) {
       md.push([s.label, s.missing ?? 'not run', ...header.slice(2).map(() => '')]);
       csv.push(csvLine([s.label]));
-      rows.push({ stage: s.label, avg: null, status: s.missing ?? 'not run' });
+      rows.push({ stage: s.label, avg: null, delta: null, ...Object.fromEntries(DIFFICULTIES.map((k) => [k, null])), longTail: null, lenient: null, parseFailure: null, supportedClaims: null, claims: null, items: null, status: s.missing ?? 'not run' });
       continue;
     }
     const m = s.summary;

@@ -15,7 +15,7 @@ import { saveTokenizer, trainBpe } from '../../src/model/tokenizer';
 import { itemPrompt } from '../../src/coldstart/pretrain/data';
 import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
-import { SYNTHETIC, run as evaluate } from '../../src/eval';
+import { ResultStore, SYNTHETIC, run as evaluate } from '../../src/eval';
 import { parseCli } from '../../src/cli';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
@@ -131,6 +131,7 @@ describe('eval run()', () => {
     const c = r.summaries[0].benchmarks[SYNTHETIC];
     expect(c.k).toBe(2);
     expect(c.passAtK?.mean).toBeGreaterThanOrEqual(c.strict.mean);
+    expect(fs.readFileSync(path.join(ctx.dir, 'eval', 'report.md'), 'utf8')).toContain('pass@2');
   });
 
   it('reads RL reward curves when a stage wrote metrics.jsonl', async () => {
@@ -181,6 +182,7 @@ describe('eval run() on an OpenAI-compatible endpoint', () => {
     const c = r.summaries[0].benchmarks[SYNTHETIC];
     expect(c.strict.mean).toBeCloseTo(test.filter((it) => it.answer === 'A').length / 6);
     expect(c.parseFailure).toBe(0);
+    expect(c.predicted).toEqual({ A: 6 }); // a constant guesser is visible
     expect(c.claims).toEqual({ total: 12, supported: 6, share: 0.5 }); // wheezing yes, fever no
     expect(r.summaries[0].benchmarks.medqa.strict.mean).toBeCloseTo(1 / 3);
     const files = fs.readdirSync(ctx.dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
@@ -188,6 +190,16 @@ describe('eval run() on an OpenAI-compatible endpoint', () => {
     const again = await evaluate(ctx, { benchmarksDir: benchDir, graph, endpoint });
     expect(requests).toHaveLength(6 + 3);
     expect(again.generated).toBe(0);
+  });
+});
+
+describe('ResultStore', () => {
+  it('new ResultStore(file) names file:line of a line that is not a result row', () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-store-')), 'results.jsonl');
+    fs.writeFileSync(f, '{"key":"a","samples":[]}\n{"model":"x"}\n');
+    expect(() => new ResultStore(f)).toThrow(`${f}:2: not a result row`);
+    fs.writeFileSync(f, '{"key":"a","samples":[]}\n{oops\n');
+    expect(() => new ResultStore(f)).toThrow(`${f}:2`);
   });
 });
 
