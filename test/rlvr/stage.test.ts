@@ -159,7 +159,16 @@ describe('rlvr stage', () => {
     expect(again.stage1.reused).toBe(true);
     expect(again.stage2!.reused).toBe(true);
     expect(again.eval).toEqual(res.eval);
-  }, 120_000);
+
+    // other stage-2 settings retrain stage 2 only (in a copy: this run is the resume test's reference)
+    const root2 = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-s2-'));
+    fs.cpSync(ctx.dir, path.join(root2, 'run'), { recursive: true });
+    const ctx2 = openRun(config({ stage2StepsPerRound: 1 }), { root: root2, quiet: true, progressMode: 'silent' });
+    const other = await rlvr(ctx2);
+    expect(other.stage1.reused).toBe(true);
+    expect(other.stage2!.reused).toBe(false);
+    expect(other.stage2!.summary.steps).toBe(2);
+  }, 180_000);
 
   it('run() killed in stage 1 and again in stage 2 resumes and ends bitwise equal to an uninterrupted run', async () => {
     const a = full ?? cloneRun(template);
