@@ -200,6 +200,17 @@ describe('rlvr stage', () => {
     expect(m[1].stop).toBe('sparsity');
   }, 120_000);
 
+  it('run() with the TRL/verl options (std advantages, DAPO token loss, 2 clipped updates per batch, KL to +CoT) logs KL from ≈ 0 upward', async () => {
+    const ctx = cloneRun(template, { advantage: 'std', lossNorm: 'token', updatesPerBatch: 2, clipHigh: 0.28, klCoef: 0.05, stage1MaxSteps: 3 });
+    const res = await rlvr(ctx, { stage1Only: true });
+    const m = res.stage1.metrics;
+    expect(m).toHaveLength(3);
+    expect(m[0].kl).toBeGreaterThanOrEqual(0);
+    expect(m[0].kl).toBeLessThan(1e-4); // the policy starts as the reference
+    expect(m[2].kl).toBeGreaterThan(m[0].kl as number);
+    expect(m.every((r) => r.updates === 2 || r.updates === 0)).toBe(true);
+  }, 60_000);
+
   it('run() without a +CoT says what to run', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-none-'));
     const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
