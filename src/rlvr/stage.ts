@@ -184,7 +184,9 @@ function runStage<S>(
   const { ctx, tok } = s;
   const c = ctx.config.rlvr;
   const dir = path.join(ctx.stageDir('rlvr'), `stage${stage}`);
-  const fingerprint = { ...s.fingerprint, stage, from: fileHash(path.join(fromDir, 'done.json')) };
+  // stage 1 does not depend on the stage-2 settings: changing those retrains stage 2 only
+  const rlvrCfg = stage === 1 ? Object.fromEntries(Object.entries(c).filter(([k]) => !k.startsWith('stage2'))) : c;
+  const fingerprint = { ...s.fingerprint, rlvr: rlvrCfg, stage, from: fileHash(path.join(fromDir, 'done.json')) };
   const doneFile = path.join(dir, 'done.json');
   if (!s.opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`rlvr: reusing ${dir} (already trained with these settings; --force retrains)`);

@@ -159,7 +159,16 @@ describe('rlvr stage', () => {
     expect(again.stage1.reused).toBe(true);
     expect(again.stage2!.reused).toBe(true);
     expect(again.eval).toEqual(res.eval);
-  }, 120_000);
+
+    // other stage-2 settings retrain stage 2 only (in a copy: this run is the resume test's reference)
+    const root2 = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-s2-'));
+    fs.cpSync(ctx.dir, path.join(root2, 'run'), { recursive: true });
+    const ctx2 = openRun(config({ stage2StepsPerRound: 1 }), { root: root2, quiet: true, progressMode: 'silent' });
+    const other = await rlvr(ctx2);
+    expect(other.stage1.reused).toBe(true);
+    expect(other.stage2!.reused).toBe(false);
+    expect(other.stage2!.summary.steps).toBe(2);
+  }, 180_000);
 
   it('run() killed in stage 1 and again in stage 2 resumes and ends bitwise equal to an uninterrupted run', async () => {
     const a = full ?? cloneRun(template);
@@ -190,6 +199,17 @@ describe('rlvr stage', () => {
     expect(m).toHaveLength(2);
     expect(m[1].stop).toBe('sparsity');
   }, 120_000);
+
+  it('run() with the TRL/verl options (std advantages, DAPO token loss, 2 clipped updates per batch, KL to +CoT) logs KL from ≈ 0 upward', async () => {
+    const ctx = cloneRun(template, { advantage: 'std', lossNorm: 'token', updatesPerBatch: 2, clipHigh: 0.28, klCoef: 0.05, stage1MaxSteps: 3 });
+    const res = await rlvr(ctx, { stage1Only: true });
+    const m = res.stage1.metrics;
+    expect(m).toHaveLength(3);
+    expect(m[0].kl).toBeGreaterThanOrEqual(0);
+    expect(m[0].kl).toBeLessThan(1e-4); // the policy starts as the reference
+    expect(m[2].kl).toBeGreaterThan(m[0].kl as number);
+    expect(m.every((r) => r.updates === 2 || r.updates === 0)).toBe(true);
+  }, 60_000);
 
   it('run() without a +CoT says what to run', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-none-'));
