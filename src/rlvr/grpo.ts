@@ -11,7 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Llama, crossEntropy, linear, positionIds } from '../model/llama';
-import { AdamW, StepResult, learningRate, lossStep } from '../model/train';
+import { Reads, runSync, take } from '../model/reads';
+import { AdamW, StepResult, learningRate, lossStepReads } from '../model/train';
 import { LossOptions, tokenWeights } from './advantage';
 
 /** One completion to train on. */
@@ -83,10 +84,13 @@ export function completionLogProbs(model: Llama, layout: CompletionLayout): tf.T
 
 /** Per-completion log-probabilities as plain arrays (no gradient), e.g. under the reference policy. */
 export function sequenceLogProbs(model: Llama, samples: readonly Pick<GrpoSample, 'prompt' | 'completion'>[], pad: number): number[][] {
+  return runSync(sequenceLogProbsReads(model, samples, pad), 'sequenceLogProbs');
+}
+
+/** sequenceLogProbs as a Reads computation (every backend, webgpu included). */
+export function* sequenceLogProbsReads(model: Llama, samples: readonly Pick<GrpoSample, 'prompt' | 'completion'>[], pad: number): Reads<number[][]> {
   const layout = completionLayout(samples, pad);
-  const t = completionLogProbs(model, layout);
-  const v = t.dataSync();
-  t.dispose();
+  const v = (yield* take(completionLogProbs(model, layout))) as Float32Array;
   return layout.lengths.map((len, b) => Array.from(v.subarray(b * layout.L, b * layout.L + len)));
 }
 
@@ -155,6 +159,11 @@ export interface GrpoStepResult extends StepResult {
  * and the schedule does not advance (loss 0, gradNorm 0, updates 0).
  */
 export function grpoStep(model: Llama, opt: AdamW, samples: readonly GrpoSample[], o: GrpoStepOptions): GrpoStepResult {
+  return runSync(grpoStepReads(model, opt, samples, o), 'grpoStep');
+}
+
+/** grpoStep as a Reads computation: the form the loop runs, on every backend (webgpu included). */
+export function* grpoStepReads(model: Llama, opt: AdamW, samples: readonly GrpoSample[], o: GrpoStepOptions): Reads<GrpoStepResult> {
   if (samples.length === 0) throw new Error('grpoStep: no samples');
   if (!(o.updatesPerBatch >= 1) || !Number.isInteger(o.updatesPerBatch)) throw new Error(`grpoStep: updatesPerBatch must be a positive integer, got ${o.updatesPerBatch}`);
   if (o.updatesPerBatch > 1 && samples.some((s) => !s.old)) throw new Error('grpoStep: updatesPerBatch > 1 needs the sampler logprobs (old) on every sample');
@@ -172,7 +181,7 @@ export function grpoStep(model: Llama, opt: AdamW, samples: readonly GrpoSample[
   let first: StepResult | undefined;
   let last: StepResult | undefined;
   for (let u = 0; u < o.updatesPerBatch; u++) {
-    last = lossStep(
+    last = yield* lossStepReads(
       model,
       opt,
       chunks.map((c) => () => grpoLoss(model, c.map((x) => x.s), c.map((x) => x.w), o, o.pad)),

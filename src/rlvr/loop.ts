@@ -13,15 +13,16 @@ import * as path from 'node:path';
 import { appendJsonl, readJson, writeJsonlSync } from '../core/io';
 import type { Progress } from '../core/progress';
 import { Rng } from '../core/rng';
-import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
+import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
+import { Reads, runSync } from '../model/reads';
 import type { Llama } from '../model/llama';
 import { CHAT, Tokenizer } from '../model/tokenizer';
 import { AdamW, AdamWConfig, NonFiniteLossError } from '../model/train';
 import type { Item } from '../rods/item';
 import { TrainingStopped, clearCheckpoints, lastCheckpointDir, readMetrics } from '../coldstart/pretrain/loop';
 import { AdvantageOptions, LossOptions, mean, sampleStd } from './advantage';
-import { GrpoSample, grpoStep, sequenceLogProbs } from './grpo';
-import { Rollout, rollout } from './rollout';
+import { GrpoSample, grpoStepReads, sequenceLogProbsReads } from './grpo';
+import { Rollout, rolloutReads } from './rollout';
 
 /** GRPO settings shared by both stages. */
 export interface GrpoSettings {
@@ -84,8 +85,8 @@ export type PlanDecision = { items: Item[]; k: number; phase: string } | { stop:
  */
 export interface Plan<S> {
   state: S;
-  /** Before step `step` (0-based): the prompts of the step, or a stop (may sample from the model, e.g. mining). */
-  next(model: Llama, rng: Rng, step: number): PlanDecision;
+  /** Before step `step` (0-based): the prompts of the step, or a stop (may sample from the model, e.g. mining: a Reads computation). */
+  next(model: Llama, rng: Rng, step: number): Reads<PlanDecision>;
   /** After a step: a stop rule that fired, or null. */
   after(record: GrpoRecord): string | null;
 }
@@ -149,12 +150,12 @@ interface LoopExtra<S> {
   stop: { rule: string; step: number } | null;
 }
 
-function swapIn<S>(dir: string, model: Llama, opt: AdamW, rng: Rng, step: number, extra: LoopExtra<S>): void {
+function* swapIn<S>(dir: string, model: Llama, opt: AdamW, rng: Rng, step: number, extra: LoopExtra<S>): Reads<void> {
   const tmp = path.join(dir, 'last.tmp');
   const last = path.join(dir, 'last');
   const old = path.join(dir, 'last.old');
   fs.rmSync(tmp, { recursive: true, force: true });
-  saveCheckpoint(tmp, model, { optimizer: opt, rng, step, extra: extra as unknown as Record<string, unknown> });
+  yield* saveCheckpointReads(tmp, model, { optimizer: opt, rng, step, extra: extra as unknown as Record<string, unknown> });
   fs.rmSync(old, { recursive: true, force: true });
   if (fs.existsSync(last)) fs.renameSync(last, old);
   fs.renameSync(tmp, last);
@@ -198,10 +199,18 @@ export function stepRecord(step: number, phase: string, k: number, rollouts: rea
 }
 
 /**
- * Runs (or resumes) a GRPO stage; see the file comment.
+ * Runs (or resumes) a GRPO stage with synchronous reads; see the file comment and runGrpoLoopReads.
  * @throws TrainingStopped on a non-finite loss (the last good checkpoint stays in `<dir>/last`)
  */
 export function runGrpoLoop<S>(o: GrpoLoopOptions<S>): GrpoLoopResult<S> {
+  return runSync(runGrpoLoopReads(o), 'runGrpoLoop');
+}
+
+/**
+ * The GRPO loop as a Reads computation (src/model/reads.ts): driven by runReads it runs on every
+ * backend, webgpu (asynchronous reads only) included, with the same numbers as runGrpoLoop.
+ */
+export function* runGrpoLoopReads<S>(o: GrpoLoopOptions<S>): Reads<GrpoLoopResult<S>> {
   const log = o.log ?? (() => undefined);
   const s = o.settings;
   const metricsFile = path.join(o.dir, 'metrics.jsonl');
@@ -249,24 +258,24 @@ export function runGrpoLoop<S>(o: GrpoLoopOptions<S>): GrpoLoopResult<S> {
   const t0 = performance.now();
   const bar = o.progress?.(o.label, o.maxSteps);
   bar?.update(step);
-  const save = () => swapIn(o.dir, model as Llama, opt as AdamW, rng as Rng, step, { fingerprint: o.fingerprint, plan: plan.state, stop });
+  const save = (): Reads<void> => swapIn(o.dir, model as Llama, opt as AdamW, rng as Rng, step, { fingerprint: o.fingerprint, plan: plan.state, stop });
   try {
     while (!stop) {
       if (step >= o.maxSteps) {
         stop = { rule: o.maxStepsRule ?? 'max steps', step };
         break;
       }
-      const d = plan.next(model, rng, step);
+      const d = yield* plan.next(model, rng, step);
       if ('stop' in d) {
         stop = { rule: d.stop, step };
         break;
       }
       const ts = performance.now();
-      const batch = rollout(model, o.tok, d.items, rng, { ...s, k: d.k, batchSize: s.rolloutBatch });
+      const batch = yield* rolloutReads(model, o.tok, d.items, rng, { ...s, k: d.k, batchSize: s.rolloutBatch });
       const samples: GrpoSample[] = batch.rollouts.map((x) => ({ prompt: x.prompt, completion: x.tokens, adv: x.advantage, old: x.logprobs }));
       let kl: number | undefined;
       if (s.loss.klCoef > 0) {
-        const ref = sequenceLogProbs(o.ref as Llama, samples, pad);
+        const ref = yield* sequenceLogProbsReads(o.ref as Llama, samples, pad);
         samples.forEach((x, i) => (x.ref = ref[i]));
         const terms = samples.flatMap((x) => x.ref!.map((r, t) => Math.exp(r - x.old![t]) - (r - x.old![t]) - 1));
         kl = mean(terms);
@@ -274,7 +283,7 @@ export function runGrpoLoop<S>(o: GrpoLoopOptions<S>): GrpoLoopResult<S> {
       const tt = performance.now();
       let r;
       try {
-        r = grpoStep(model, opt, samples, { ...s.loss, updatesPerBatch: s.updatesPerBatch, microBatch: s.microBatch, pad });
+        r = yield* grpoStepReads(model, opt, samples, { ...s.loss, updatesPerBatch: s.updatesPerBatch, microBatch: s.microBatch, pad });
       } catch (e) {
         if (!(e instanceof NonFiniteLossError)) throw e;
         bar?.done('stopped');
@@ -294,11 +303,11 @@ export function runGrpoLoop<S>(o: GrpoLoopOptions<S>): GrpoLoopResult<S> {
       if (o.rolloutsEvery > 0 && (step - 1) % o.rolloutsEvery === 0)
         for (const x of batch.rollouts)
           appendJsonl(rolloutsFile, { step, itemId: x.itemId, group: x.group, text: x.text, tokens: x.tokens.length, finish: x.finish, rewards: x.rewards, reward: x.reward, advantage: Math.round(x.advantage * 1e6) / 1e6 } satisfies RolloutRow);
-      if (!stop && step % o.checkpointEvery === 0) save();
+      if (!stop && step % o.checkpointEvery === 0) yield* save();
       bar?.tick();
       o.onStep?.(rec, model, batch.rollouts);
     }
-    save(); // the final state (a plan may have changed it before stopping)
+    yield* save(); // the final state (a plan may have changed it before stopping)
     bar?.done(`stopped by ${stop.rule} at step ${stop.step}`);
   } catch (e) {
     opt.dispose();

@@ -17,7 +17,8 @@ import type { Item } from '../rods/item';
 import { mean } from './advantage';
 import type { GrpoRecord, Plan, PlanDecision } from './loop';
 import { correctness } from './rewards';
-import { SamplingOptions, sampleCompletions } from './rollout';
+import { Reads, runSync } from '../model/reads';
+import { SamplingOptions, sampleCompletionsReads } from './rollout';
 
 /** The `count` items after position `cursor` of seeded epochs over `items` (each epoch a fresh permutation). */
 export function epochItems<T>(items: readonly T[], seed: string, cursor: number, count: number): T[] {
@@ -79,7 +80,8 @@ export function stage1Plan(items: readonly Item[], o: { promptsPerStep: number; 
   const st: Stage1State = state ?? { cursor: 0, zeroSpread: [], reward: [], fired: null };
   return {
     state: st,
-    next(): PlanDecision {
+    // eslint-disable-next-line require-yield -- reads nothing; a generator to fit Plan.next
+    *next(): Reads<PlanDecision> {
       const batch = epochItems(items, o.seed, st.cursor, o.promptsPerStep);
       st.cursor += o.promptsPerStep;
       return { items: batch, k: o.k, phase: 'stage 1' };
@@ -120,7 +122,12 @@ export function selectHard(results: readonly MinedItem[], o: { minFailures: numb
 
 /** Failures of each item in n sampled completions (the correctness reward). */
 export function mineFailures(model: Llama, tok: Tokenizer, pool: readonly Item[], n: number, rng: Rng, o: SamplingOptions): MinedItem[] {
-  const comps = sampleCompletions(model, tok, pool, n, rng, o);
+  return runSync(mineFailuresReads(model, tok, pool, n, rng, o), 'mineFailures');
+}
+
+/** mineFailures as a Reads computation (every backend, webgpu included). */
+export function* mineFailuresReads(model: Llama, tok: Tokenizer, pool: readonly Item[], n: number, rng: Rng, o: SamplingOptions): Reads<MinedItem[]> {
+  const comps = yield* sampleCompletionsReads(model, tok, pool, n, rng, o);
   const ok = correctness(
     comps.map((c) => c.text),
     { answer: comps.map((c) => pool[c.group].answer), letters: comps.map((c) => Object.keys(pool[c.group].options)), finish: comps.map((c) => c.finish) },
@@ -178,11 +185,11 @@ export function stage2Plan(pool: readonly Item[], tok: Tokenizer, o: Stage2Optio
   const byId = new Map(pool.map((it) => [it.id, it]));
   return {
     state: st,
-    next(model: Llama, rng: Rng, step: number): PlanDecision {
+    *next(model: Llama, rng: Rng, step: number): Reads<PlanDecision> {
       if (st.round === 0 || st.stepInRound >= o.stepsPerRound) {
         if (st.round >= o.rounds) return { stop: 'rounds done' };
         const t0 = performance.now();
-        const results = mineFailures(model, tok, pool, o.samplesPerItem, rng, o.sampling);
+        const results = yield* mineFailuresReads(model, tok, pool, o.samplesPerItem, rng, o.sampling);
         const failing = results.filter((r) => r.failures >= o.minFailures);
         const mined = selectHard(results, { minFailures: o.minFailures, maxMined: o.maxMined, tieSeed: `${o.seed}:ties${st.round}` });
         const hist = new Array<number>(o.samplesPerItem + 1).fill(0);

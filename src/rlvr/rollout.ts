@@ -6,7 +6,8 @@
  */
 import { Rng } from '../core/rng';
 import type { Llama } from '../model/llama';
-import { generate } from '../model/sample';
+import { generateReads } from '../model/sample';
+import { Reads, runSync } from '../model/reads';
 import { CHAT, Tokenizer, chatPrompt } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import { itemPrompt } from '../coldstart/pretrain/data';
@@ -55,8 +56,13 @@ export function itemsFitting(tok: Tokenizer, items: readonly Item[], maxNewToken
   return items.filter((it) => chatPrompt(tok, itemPrompt(it)).length + maxNewTokens <= contextLength);
 }
 
-/** `n` sampled completions of each item, grouped (item 0's n first). */
+/** `n` sampled completions of each item, grouped (item 0's n first). Synchronous reads; see sampleCompletionsReads. */
 export function sampleCompletions(model: Llama, tok: Tokenizer, items: readonly Item[], n: number, rng: Rng, o: SamplingOptions): Completion[] {
+  return runSync(sampleCompletionsReads(model, tok, items, n, rng, o), 'sampleCompletions');
+}
+
+/** sampleCompletions as a Reads computation (src/model/reads.ts): runs on every backend, webgpu included. */
+export function* sampleCompletionsReads(model: Llama, tok: Tokenizer, items: readonly Item[], n: number, rng: Rng, o: SamplingOptions): Reads<Completion[]> {
   const eos = tok.specialId(CHAT.eos);
   const pad = tok.specialId(CHAT.pad);
   const rows: { item: Item; group: number; prompt: number[] }[] = [];
@@ -70,7 +76,7 @@ export function sampleCompletions(model: Llama, tok: Tokenizer, items: readonly 
   const bs = Math.max(1, Math.floor(o.batchSize));
   for (let i = 0; i < rows.length; i += bs) {
     const chunk = rows.slice(i, i + bs);
-    const g = generate(
+    const g = yield* generateReads(
       model,
       chunk.map((r) => r.prompt),
       rng,
@@ -108,9 +114,14 @@ export interface RolloutBatch {
   stats: GroupStats;
 }
 
-/** k completions per item, scored and with group advantages. */
+/** k completions per item, scored and with group advantages. Synchronous reads; see rolloutReads. */
 export function rollout(model: Llama, tok: Tokenizer, items: readonly Item[], rng: Rng, o: RolloutOptions): RolloutBatch {
-  const comps = sampleCompletions(model, tok, items, o.k, rng, o);
+  return runSync(rolloutReads(model, tok, items, rng, o), 'rollout');
+}
+
+/** rollout as a Reads computation (every backend, webgpu included). */
+export function* rolloutReads(model: Llama, tok: Tokenizer, items: readonly Item[], rng: Rng, o: RolloutOptions): Reads<RolloutBatch> {
+  const comps = yield* sampleCompletionsReads(model, tok, items, o.k, rng, o);
   const byGroup = comps.map((c) => items[c.group]);
   const texts = comps.map((c) => c.text);
   const cols: RewardColumns = { answer: byGroup.map((it) => it.answer), letters: byGroup.map((it) => Object.keys(it.options)), finish: comps.map((c) => c.finish) };

@@ -24,13 +24,14 @@ import { readJson, readJsonlAll, writeJson, writeJsonlSync } from '../core/io';
 import { Figure, savePlot } from '../core/plot';
 import { type RunContext, fileHash, markStageDone, stageDone } from '../core/run';
 import { selectBackend } from '../model/backend';
-import { loadCheckpoint, saveCheckpoint } from '../model/checkpoint';
+import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
+import { runReads } from '../model/reads';
 import type { Llama } from '../model/llama';
 import { Tokenizer, loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import { clearCheckpoints, readMetrics } from '../coldstart/pretrain/loop';
-import { PolicyEvalReport, evalPolicy } from '../coldstart/sft/evaluate';
-import { GrpoLoopResult, GrpoRecord, GrpoSettings, runGrpoLoop } from './loop';
+import { PolicyEvalReport, evalPolicyReads } from '../coldstart/sft/evaluate';
+import { GrpoLoopResult, GrpoRecord, GrpoSettings, runGrpoLoopReads } from './loop';
 import type { Plan } from './loop';
 import { MiningRecord, Stage1State, Stage2State, stage1Plan, stage2Plan } from './plans';
 import type { Rollout } from './rollout';
@@ -164,23 +165,26 @@ interface StageSetup {
   opts: RlvrRunOptions;
 }
 
-function evalOne(ctx: RunContext, label: string, model: Llama, tok: Tokenizer, items: readonly Item[]): PolicyEvalReport {
+async function evalOne(ctx: RunContext, label: string, model: Llama, tok: Tokenizer, items: readonly Item[]): Promise<PolicyEvalReport> {
   const c = ctx.config.rlvr;
   const bar = ctx.progress(`rlvr: eval ${label}`, items.length);
-  const r = evalPolicy(model, tok, items, { batchSize: c.evalBatchSize, maxNewTokens: c.evalMaxNewTokens, onBatch: (d) => bar.update(d) });
+  const r = await runReads(evalPolicyReads(model, tok, items, { batchSize: c.evalBatchSize, maxNewTokens: c.evalMaxNewTokens, onBatch: (d) => bar.update(d) }), 'evalPolicy');
   bar.done(pct(r.report.accuracy));
   return r.report;
 }
 
-/** Runs (or reuses) one stage: the loop, the final checkpoint, plots, summary, eval, done.json. */
-function runStage<S>(
+/**
+ * Runs (or reuses) one stage: the loop, the final checkpoint, plots, summary, eval, done.json.
+ * Tensor reads go through runReads, so the stage runs on webgpu (asynchronous reads) too.
+ */
+async function runStage<S>(
   s: StageSetup,
   stage: 1 | 2,
   fromDir: string,
   maxSteps: number,
   plan: (state: S | undefined, dir: string) => Plan<S>,
   summarize: (loop: GrpoLoopResult<S>) => Partial<StageSummary>,
-): StageResult {
+): Promise<StageResult> {
   const { ctx, tok } = s;
   const c = ctx.config.rlvr;
   const dir = path.join(ctx.stageDir('rlvr'), `stage${stage}`);
@@ -200,7 +204,7 @@ function runStage<S>(
   const ref = c.klCoef > 0 ? loadCheckpoint(fromDir).model : undefined;
   let loop: GrpoLoopResult<S> | undefined;
   try {
-    loop = runGrpoLoop<S>({
+    loop = await runReads(runGrpoLoopReads<S>({
       dir,
       label: `rlvr: stage ${stage}`,
       init: () => loadCheckpoint(fromDir).model,
@@ -217,9 +221,9 @@ function runStage<S>(
       log: (m) => ctx.log(`rlvr: stage ${stage}: ${m}`),
       progress: (l, n) => ctx.progress(l, n),
       onStep: s.opts.onStep ? (r, m, ro) => s.opts.onStep?.(stage, r, m, ro) : undefined,
-    });
+    }), 'runGrpoLoop');
     const model = loop.model;
-    saveCheckpoint(dir, model, { step: loop.steps, extra: { stage: stage === 1 ? 'rl1' : 'rl2', from: path.relative(ctx.dir, fromDir), stop: loop.stop } });
+    await runReads(saveCheckpointReads(dir, model, { step: loop.steps, extra: { stage: stage === 1 ? 'rl1' : 'rl2', from: path.relative(ctx.dir, fromDir), stop: loop.stop } }), 'saveCheckpoint');
     for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(fromDir, f), path.join(dir, f));
     const label = stage === 1 ? '+RL1' : '+RL2';
     const marks = stage === 2 || loop.stop.step === 0 ? [] : [{ step: loop.stop.step, label: `stop: ${loop.stop.rule}` }];
@@ -227,7 +231,7 @@ function runStage<S>(
       ['reward', rewardFigure(loop.metrics, `GRPO stage ${stage} → ${label}: reward per step`, stage === 1 ? marks : [])],
       ['sparsity', sparsityFigure(loop.metrics, `GRPO stage ${stage}: groups with zero reward spread`, stage === 1 ? marks : [])],
     ]);
-    const ev = evalOne(ctx, label, model, tok, s.evalItems);
+    const ev = await evalOne(ctx, label, model, tok, s.evalItems);
     writeJson(path.join(dir, 'eval.json'), ev);
     const m = loop.metrics;
     const summary: StageSummary = {
@@ -283,7 +287,7 @@ export async function run(ctx: RunContext, opts: RlvrRunOptions = {}): Promise<R
   if (easy.length === 0) throw new Error(`rlvr: no Easy or Moderate train item fits the context (${train.length} train items fit)`);
   ctx.log(`rlvr: stage 1 on ${easy.length} Easy + Moderate train items: ${c.promptsPerStep} prompts × ${c.k} rollouts per step, ≤ ${c.stage1MaxSteps} steps, lr ${c.lr}`);
   const rules = { minSteps: c.stage1MinSteps, sparsityThreshold: c.stage1SparsityThreshold, sparsityWindow: c.stage1SparsityWindow, plateauWindow: c.stage1PlateauWindow, plateauDelta: c.stage1PlateauDelta };
-  const stage1 = runStage<Stage1State>(
+  const stage1 = await runStage<Stage1State>(
     setup,
     1,
     sftDir,
@@ -304,7 +308,7 @@ export async function run(ctx: RunContext, opts: RlvrRunOptions = {}): Promise<R
   else {
     const m = loadCheckpoint(sftDir).model;
     try {
-      cot = evalOne(ctx, '+CoT', m, tok, evalItems);
+      cot = await evalOne(ctx, '+CoT', m, tok, evalItems);
     } finally {
       m.dispose();
     }
@@ -319,7 +323,7 @@ export async function run(ctx: RunContext, opts: RlvrRunOptions = {}): Promise<R
   // Stage 2: hard-sample mining over the training set.
   const pool = c.stage2MinePool > 0 ? ctx.rng('rlvr:stage2:pool').sample(train, c.stage2MinePool) : train;
   ctx.log(`rlvr: stage 2: ${c.stage2Rounds} rounds × ${c.stage2StepsPerRound} steps; mining ${pool.length} train items × ${c.stage2Samples} samples, keeping ≥ ${c.stage2MinFailures} failures (≤ ${c.stage2MaxMined}, Difficult first); ${c.stage2PromptsPerStep} prompts × ${c.stage2K} rollouts per step`);
-  const stage2 = runStage<Stage2State>(
+  const stage2 = await runStage<Stage2State>(
     setup,
     2,
     stage1Dir,

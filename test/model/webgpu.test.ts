@@ -1,5 +1,5 @@
 /**
- * The webgpu backend against the cpu backend: one SFT step, one GRPO-style policy-gradient step
+ * The webgpu backend against the cpu backend: one SFT step, one GRPO step (src/rlvr/grpo.ts)
  * and KV-cache greedy decoding give the same numbers within the tolerances below. Runs on any
  * WebGPU adapter Dawn finds (in CI: Mesa's llvmpipe through OpenGL ES, compatibility feature
  * level); where none is found the webgpu tests are reported as skipped with the reason in their
@@ -12,7 +12,9 @@ import { Rng } from '../../src/core/rng';
 import { selectBackend } from '../../src/model/backend';
 import { Batch, Llama, LlamaConfig } from '../../src/model/llama';
 import { Generation, generate, generateAsync } from '../../src/model/sample';
-import { AdamW, StepResult, lossStep, lossStepAsync, trainStep, trainStepAsync } from '../../src/model/train';
+import { AdamW, StepResult, trainStep, trainStepAsync } from '../../src/model/train';
+import { runAsync } from '../../src/model/reads';
+import { GrpoSample, GrpoStepOptions, grpoStep, grpoStepReads } from '../../src/rlvr/grpo';
 import { dawnOptionSets, registerWebGPUKernels, webgpuAdapter } from '../../src/model/dawn';
 import { maxRelDiff } from './helpers';
 
@@ -71,22 +73,17 @@ const grpo = {
   rewards: [1, 0, 0, 1],
 };
 
-/**
- * Policy-gradient loss −mean_b(Σ_t completion-token log p · A_b), A_b = r_b − mean(r), from
- * model ops. (The rlvr branch's GRPO step replaces this once merged.)
- */
-function grpoLoss(model: Llama): tf.Scalar {
-  const [B, T] = [grpo.ids.length, grpo.ids[0].length];
-  const mean = grpo.rewards.reduce((a, b) => a + b, 0) / B;
-  const adv = grpo.rewards.map((r) => r - mean);
-  const w = new Float32Array(B * (T - 1));
-  for (let b = 0; b < B; b++) for (let t = 1; t < T; t++) w[b * (T - 1) + t - 1] = t >= grpo.promptLen && grpo.mask[b][t] ? 1 : 0;
-  return tf.tidy(() => {
-    const logp = model.tokenLogProbs(grpo.ids, grpo.mask); // [B, T−1]
-    const seq = tf.sum(tf.mul(logp, tf.tensor2d(w, [B, T - 1])), 1); // [B]
-    return tf.neg(tf.mean(tf.mul(seq, tf.tensor1d(adv)))) as tf.Scalar;
-  });
-}
+/** The group as the rlvr GRPO step takes it: prompt, completion (mask = 1 after the prompt), A_b = r_b − mean(r). */
+const grpoSamples: GrpoSample[] = (() => {
+  const mean = grpo.rewards.reduce((a, b) => a + b, 0) / grpo.rewards.length;
+  return grpo.ids.map((row, b) => ({
+    prompt: row.slice(0, grpo.promptLen),
+    completion: row.slice(grpo.promptLen).filter((_, t) => grpo.mask[b][grpo.promptLen + t] === 1),
+    adv: grpo.rewards[b] - mean,
+  }));
+})();
+/** The paper's Eq. 3 loss (sequence-level), two micro-batches of two completions (gradients accumulated). */
+const grpoOptions: GrpoStepOptions = { norm: 'sequence', maxNewTokens: 4, clip: { low: 0.2, high: 0.2 }, klCoef: 0, updatesPerBatch: 1, microBatch: 2, pad: 0 };
 
 interface Run {
   sft: StepResult;
@@ -106,7 +103,7 @@ async function weights(m: Llama): Promise<Float32Array[]> {
 /** The same work on the active backend; `async` picks the *Async forms. */
 async function runAll(async: boolean): Promise<Run> {
   const step = (m: Llama, o: AdamW, b: Batch) => (async ? trainStepAsync(m, o, b) : Promise.resolve(trainStep(m, o, b)));
-  const pg = (m: Llama, o: AdamW) => (async ? lossStepAsync(m, o, () => grpoLoss(m)) : Promise.resolve(lossStep(m, o, () => grpoLoss(m))));
+  const pg = (m: Llama, o: AdamW) => (async ? runAsync(grpoStepReads(m, o, grpoSamples, grpoOptions)) : Promise.resolve(grpoStep(m, o, grpoSamples, grpoOptions)));
   const gen = (m: Llama, rng: Rng, o: object) => (async ? generateAsync(m, [[1, 2, 3], [4, 5], [9]], rng, { maxNewTokens: 6, ...o }) : Promise.resolve(generate(m, [[1, 2, 3], [4, 5], [9]], rng, { maxNewTokens: 6, ...o })));
 
   const m1 = new Llama(cfg, 7);
@@ -158,7 +155,7 @@ describe('webgpu', async () => {
     await selectBackend('cpu');
   });
 
-  it('trainStepAsync / lossStepAsync / generateAsync give bit-identical results to the sync forms on cpu', () => {
+  it('trainStepAsync / the GRPO step (async reads) / generateAsync give bit-identical results to the sync forms on cpu', () => {
     expect(cpuAsync.sft).toEqual(cpu.sft);
     expect(cpuAsync.grpo).toEqual(cpu.grpo);
     expect(maxAbs(cpuAsync.sftWeights, cpu.sftWeights)).toBe(0);
@@ -205,7 +202,7 @@ describe('webgpu', async () => {
     expect(maxAbs(g.sftWeights, cpu.sftWeights)).toBeLessThan(TOL.weights);
   });
 
-  it.skipIf(!probe.ok)(`lossStepAsync (GRPO policy-gradient loss) on webgpu matches cpu: loss, grad norm, updated weights${notRun}`, () => {
+  it.skipIf(!probe.ok)(`the rlvr GRPO step (grpoStepReads, Eq. 3 loss, 2 micro-batches) on webgpu matches cpu: loss, grad norm, updated weights${notRun}`, () => {
     const g = gpu as Run;
     expect(maxRelDiff([g.grpo.loss], [cpu.grpo.loss], 0)).toBeLessThan(TOL.loss);
     expect(maxRelDiff([g.grpo.gradNorm], [cpu.grpo.gradNorm], 0)).toBeLessThan(TOL.gradNorm);
