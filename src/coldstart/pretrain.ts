@@ -141,7 +141,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
 
   // 1. Tokenizer on the first pass of training sentences and the item prompts (kept when resuming).
   fs.mkdirSync(dir, { recursive: true });
-  const lm0 = { graph, seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: `${seed}:lm`, phrasingsPerEdge: cfg.phrasingsPerEdge, synonymRate: cfg.synonymRate };
+  const lm0 = { graph, seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: `${seed}:lm`, phrasingsPerEdge: cfg.phrasingsPerEdge, synonymRate: cfg.synonymRate, order: cfg.corpusOrder };
   let tok: Tokenizer;
   const tokFile = path.join(dir, 'tokenizer.json');
   const tokFp = path.join(dir, 'tokenizer.fingerprint.json');

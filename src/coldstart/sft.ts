@@ -11,6 +11,8 @@
  * trainer_state.json, metrics.jsonl, plots/loss.*, data.json (which rows were used, which not and
  * why), eval.json ({base, cot}), examples.jsonl (Base vs +CoT on the same test items), done.json.
  * A finished stage is reused unless its inputs (config, Base, items, traces) changed or force is set.
+ * knowledgeCeiling() (sft/ceiling.ts) bounds what a thought can add: the test accuracy of picking
+ * the option whose claim sentence the model finds most likely.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -34,6 +36,8 @@ import { EvalRow, PolicyEvalReport, evalPolicyReads } from './sft/evaluate';
 export { isWellFormedCot, sftExamples } from './sft/data';
 export type { CotRow, SftDataReport, SftExample, SourcedCotRow } from './sft/data';
 export { evalItemsFitting, evalPolicy, policyEvalDefaults, summarizeEval } from './sft/evaluate';
+export { knowledgeCeiling, optionSentences } from './sft/ceiling';
+export type { CeilingReport } from './sft/ceiling';
 export type { EvalProtocol, EvalRow, PolicyEvalOptions, PolicyEvalReport } from './sft/evaluate';
 
 /** eval.json: Base and +CoT under one protocol. */

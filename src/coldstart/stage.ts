@@ -1,11 +1,16 @@
 /**
  * CoT cold start.   Command: `fleming coldstart [--run DIR]`
  *
- * A teacher sees each training item with its known answer and writes a concise chain of thought;
- * flawed traces go through the refinement loop (backtracking, path exploration, self-correction,
- * pass@k); only traces that pass the verifiable filters are kept. Base is then fine-tuned on them
- * (completion-only loss) into the "+CoT" policy, and Base and +CoT are evaluated alike.
- * Writes coldstart/cot.jsonl, cot-failures.jsonl, cot-stats.json and coldstart/sft/.
+ * 1. distill(): a teacher sees each training item with its known answer and writes a concise
+ *    chain of thought; flawed traces go through the refinement loop (backtracking, path
+ *    exploration, self-correction, pass@k); only traces that pass the verifiable filters are
+ *    kept. The offline graph teacher (default style 'concise') states the claims that single out
+ *    the answer in the pretraining corpus's own sentences ("Wilson's disease is treated with
+ *    trientine."), so writing the thought is a continuation the pretrained model has practised.
+ *    Writes coldstart/cot.jsonl, cot-failures.jsonl, cot-stats.json.
+ * 2. runSft() (src/coldstart/sft.ts): Base is fine-tuned on the kept traces (completion-only
+ *    loss) into the "+CoT" policy, and Base and +CoT are evaluated alike. Writes coldstart/sft/.
+ * Each step is reused when its inputs are unchanged (force redoes both).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,16 +20,40 @@ import { LlmClient } from '../core/llm';
 import type { KnowledgeGraph } from '../graph/graph';
 import { loadRunGraph } from '../graph/stage';
 import type { Item } from '../rods/item';
-import { GraphTeacher, LlmTeacher, refineAll, RefineStats, Teacher } from './cot/index';
+import type { ColdstartConfig } from '../core/config';
+import { FilterOptions, GraphTeacher, LlmTeacher, refineAll, RefineStats, Teacher } from './cot/index';
 import { runSft, SftResult } from './sft';
 
-export interface ColdstartResult {
+export interface DistillResult {
+  /** coldstart/cot.jsonl. */
+  cotFile: string;
   stats: RefineStats;
-  sft: SftResult;
+  /** Whether finished traces were reused. */
   reused: boolean;
 }
 
-export async function run(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<ColdstartResult> {
+export interface ColdstartResult extends DistillResult {
+  sft: SftResult;
+}
+
+/** The stage's teacher: the LLM endpoint when configured, else the graph teacher in the configured style. */
+export function stageTeacher(ctx: RunContext, graph: KnowledgeGraph): Teacher {
+  const cfg = ctx.config.coldstart;
+  if (!cfg.teacher) return new GraphTeacher(graph, { style: cfg.style });
+  const t = cfg.teacher;
+  return new LlmTeacher(new LlmClient({ baseUrl: t.baseUrl, model: t.model, apiKeyEnv: t.apiKeyEnv, maxConcurrency: t.maxConcurrency, cacheDir: path.join(ctx.dir, 'cache', 'llm') }), { model: t.model });
+}
+
+/** The filters' options for the stage's teacher: evidence 'discriminating' for concise graph traces, 'full' for clinical ones and free text. */
+export function stageFilters(cfg: ColdstartConfig): Partial<FilterOptions> {
+  return { maxChars: cfg.maxChars, evidence: cfg.teacher || cfg.style === 'clinical' ? 'full' : 'discriminating' };
+}
+
+/**
+ * Step 1: teacher traces for rods/train.jsonl through the refinement loop and the filters
+ * (evidence 'discriminating' for concise graph traces, 'full' for clinical ones and free text).
+ */
+export async function distill(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<DistillResult> {
   const cfg = ctx.config.coldstart;
   const dir = ctx.stageDir('coldstart');
   const trainFile = path.join(ctx.dir, 'rods', 'train.jsonl');
@@ -33,29 +62,30 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
   const statsFile = path.join(dir, 'cot-stats.json');
   const doneFile = path.join(dir, 'cot-done.json');
   const fingerprint = { coldstart: cfg, seed: ctx.config.seed, train: fileHash(trainFile) };
-  let stats: RefineStats;
-  let reused = false;
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`coldstart: reusing ${cotFile} (same settings; --force redoes it)`);
-    stats = readJson<RefineStats>(statsFile);
-    reused = true;
-  } else {
-    const graph = opts.graph ?? (await loadRunGraph(ctx.dir));
-    const items = await readJsonlAll<Item>(trainFile);
-    const teacher: Teacher = cfg.teacher
-      ? new LlmTeacher(new LlmClient({ baseUrl: cfg.teacher.baseUrl, model: cfg.teacher.model, apiKeyEnv: cfg.teacher.apiKeyEnv, maxConcurrency: cfg.teacher.maxConcurrency, cacheDir: path.join(ctx.dir, 'cache', 'llm') }), { model: cfg.teacher.model })
-      : new GraphTeacher(graph);
-    const res = await refineAll(items, teacher, { graph }, { k: cfg.k, depth: cfg.depth, seed: ctx.config.seed, filters: { maxChars: cfg.maxChars } });
-    stats = res.stats;
-    await writeJsonl(cotFile, res.rows);
-    await writeJsonl(path.join(dir, 'cot-failures.jsonl'), res.failures);
-    writeJson(statsFile, stats);
-    markStageDone(doneFile, fingerprint);
-    ctx.log(
-      `coldstart: teacher ${teacher.name}: ${stats.verified}/${stats.items} items verified; first drafts right ${stats.firstDraftCorrect}, passing ${stats.firstDraftPassed}; kept strategies ${JSON.stringify(stats.strategies)}`,
-    );
+    return { cotFile, stats: readJson<RefineStats>(statsFile), reused: true };
   }
-  const sft = await runSft(ctx, { cot: cotFile, force: opts.force && !reused });
+  const graph = opts.graph ?? (await loadRunGraph(ctx.dir));
+  const items = await readJsonlAll<Item>(trainFile);
+  const teacher = stageTeacher(ctx, graph);
+  const res = await refineAll(items, teacher, { graph }, { k: cfg.k, depth: cfg.depth, seed: ctx.config.seed, filters: stageFilters(cfg) });
+  const stats = res.stats;
+  await writeJsonl(cotFile, res.rows);
+  await writeJsonl(path.join(dir, 'cot-failures.jsonl'), res.failures);
+  writeJson(statsFile, stats);
+  markStageDone(doneFile, fingerprint);
+  ctx.log(
+    `coldstart: teacher ${teacher.name}: ${stats.verified}/${stats.items} items verified; first drafts right ${stats.firstDraftCorrect}, passing ${stats.firstDraftPassed}; ` +
+      `kept strategies ${JSON.stringify(stats.strategies)}; ${stats.meanChars.toFixed(0)} characters per kept trace`,
+  );
+  return { cotFile, stats, reused: false };
+}
+
+/** The stage: distill(), then SFT of Base on the kept traces → +CoT (see the file comment). */
+export async function run(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<ColdstartResult> {
+  const d = await distill(ctx, opts);
+  const sft = await runSft(ctx, { cot: d.cotFile, force: opts.force });
   ctx.log(`coldstart: test accuracy Base ${(100 * sft.eval.base.accuracy).toFixed(1)}%, +CoT ${(100 * sft.eval.cot.accuracy).toFixed(1)}% (well-formed +CoT ${(100 * sft.eval.cot.wellFormedRate).toFixed(0)}%)`);
-  return { stats, sft, reused };
+  return { ...d, sft };
 }

@@ -66,6 +66,8 @@ export interface PretrainConfig {
   phrasingsPerEdge: number;
   /** Chance that a mention uses a synonym instead of the canonical name. */
   synonymRate: number;
+  /** 'entity': a pass is short articles, one per source entity (its sentences together); 'shuffled': sentences in random order. */
+  corpusOrder: 'entity' | 'shuffled';
   /** Tokens per packed LM sequence (≤ the model's max_position_embeddings). */
   seqLen: number;
   /** Sequences per LM step. */
@@ -134,6 +136,12 @@ export interface ColdstartConfig {
   depth: number;
   /** Longest trace kept, in characters. */
   maxChars: number;
+  /**
+   * Graph teacher's trace style: 'concise' (the claims that single out the answer, in the
+   * pretraining corpus's sentences; evidence filter 'discriminating') or 'clinical' (findings,
+   * support, a denial per distractor, conclusion; evidence filter 'full').
+   */
+  style: 'concise' | 'clinical';
 }
 
 /** Benchmarks, Table 3 / Table 4, verifiability (src/eval/). */
@@ -229,7 +237,7 @@ export const defaults: RunConfig = {
   runDir: '',
   backend: '', // automatic; $FLEMING_BACKEND or --backend prefers one
   graph: { kg: 'seed', includeSider: false, strict: false },
-  coldstart: { k: 4, depth: 3, maxChars: 1200 },
+  coldstart: { k: 4, depth: 3, maxChars: 1200, style: 'concise' },
   rods: {
     items: 4000, // synthetic drafts
     options: 4, // options per item
@@ -247,6 +255,7 @@ export const defaults: RunConfig = {
     vocabSize: 2048, // BPE vocabulary
     phrasingsPerEdge: 2, // training phrasings per edge per pass
     synonymRate: 0.25, // mentions that use a synonym
+    corpusOrder: 'shuffled', // 'entity': one short article per entity (names recur in the context)
     seqLen: 128, // packed LM sequence length
     batchSize: 16, // sequences per LM step
     steps: 400, // LM steps (≈ 4 passes over the seed graph's sentences)

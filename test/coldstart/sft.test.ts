@@ -169,7 +169,7 @@ describe('sft', () => {
     expect(sft.wellFormedRate).toBeGreaterThan(base.wellFormedRate);
     expect(sft.wellFormedRate).toBeGreaterThanOrEqual(0.75);
     expect(base.wellFormed).toBe(0);
-    expect(sft.meanCompletionTokens).toBeGreaterThan(base.meanCompletionTokens);
+    expect(sft.answerTagRate).toBeGreaterThanOrEqual(0.75);
     expect(readJson(path.join(dir, 'eval.json'))).toEqual(res.eval);
     const ex = fs.readFileSync(path.join(dir, 'examples.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; base: { reply: string }; cot: { reply: string } });
     expect(ex).toHaveLength(3);
@@ -188,7 +188,7 @@ describe('sft', () => {
     const again = await runSft(ctx, { cot });
     expect(again.reused).toBe(true);
     expect(again.eval).toEqual(res.eval);
-  }, 30_000);
+  }, 120_000);
 
   it('runSft() killed mid-way resumes from its last checkpoint and ends bitwise equal to an uninterrupted run', async () => {
     const opts = { steps: 8, checkpointEvery: 3, evalItems: 2, evalMaxNewTokens: 8 };
@@ -207,7 +207,7 @@ describe('sft', () => {
     // other traces: the finished stage is not reused
     const other = await runSft(b, { cot: cot.slice(1), force: false });
     expect(other.reused).toBe(false);
-  }, 30_000);
+  }, 120_000);
 
   it('runSft() stops on a non-finite loss and keeps the last good checkpoint', async () => {
     const ctx = cloneRun(template, { steps: 6, checkpointEvery: 2 });
@@ -225,7 +225,7 @@ describe('sft', () => {
     expect(readJson<{ step: number }>(path.join(last, 'trainer_state.json')).step).toBe(2);
     for (const t of readSafetensors(path.join(last, 'model.safetensors')).tensors.values()) expect(t.data.every(Number.isFinite)).toBe(true);
     expect(fs.existsSync(path.join(ctx.dir, 'coldstart', 'sft', 'done.json'))).toBe(false);
-  });
+  }, 60_000);
 
   it('runSft() without a Base or without usable traces says what to run', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-sft-nobase-'));

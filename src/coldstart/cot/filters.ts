@@ -3,8 +3,10 @@
  *   format    exactly `<think>…</think>\n<answer>X</answer>` and nothing else
  *   answer    the last <answer> tag holds a single valid option letter equal to the label
  *   claims    every relation the trace states holds in the graph (denials must be true absences)
- *   evidence  the trace states the discriminating evidence: the item's proof edges, and a true
- *             denial ruling out each distractor (grounded traces); the answer named (free text)
+ *   evidence  the trace states the discriminating evidence (grounded traces): 'full' — the item's
+ *             proof edges, and a true denial ruling out each distractor; 'discriminating' — a
+ *             stated relation of the answer that would be false of each distractor put in its
+ *             place (or a true denial of it); free text: the answer is named
  *   length    within a character and token budget
  */
 import type { KnowledgeGraph } from '../../graph/graph';
@@ -33,6 +35,8 @@ export interface FilterOptions {
   requireEvidence: boolean;
   /** Relations that need not be stated for the evidence check (measured_by is a phrasing detail). */
   optionalRelations: string[];
+  /** Grounded evidence: every proof edge and a denial per distractor ('full'), or claims that single the answer out ('discriminating'). */
+  evidence: 'full' | 'discriminating';
 }
 
 export const defaults: FilterOptions = {
@@ -40,6 +44,7 @@ export const defaults: FilterOptions = {
   maxTokens: 260, // words + punctuation marks
   requireEvidence: true,
   optionalRelations: ['measured_by'],
+  evidence: 'full', // proof edges + one denial per distractor
 };
 
 const FORMAT = /^<think>([\s\S]*)<\/think>\n<answer>([\s\S]*)<\/answer>$/;
@@ -119,6 +124,7 @@ export function checkEvidence(item: Item, trace: Pick<Trace, 'completion' | 'cla
   if (!o.requireEvidence) return { name: 'evidence', ok: true };
   const fail = (reason: string): FilterResult => ({ name: 'evidence', ok: false, reason });
   const ids = item.meta?.optionIds as Record<string, string> | undefined;
+  if (graph && trace.grounded && item.evidence && ids && o.evidence === 'discriminating') return discriminates(item, trace.claims, graph, ids);
   if (graph && trace.grounded && item.evidence && ids) {
     const stated = new Set(trace.claims.filter((c) => !c.negated).map(key));
     const missing = item.evidence.edges.filter((e) => !o.optionalRelations.includes(e.relation) && !stated.has(key(e)));
@@ -136,6 +142,27 @@ export function checkEvidence(item: Item, trace: Pick<Trace, 'completion' | 'cla
   const text = item.options[item.answer];
   if (text && !` ${normalizeName(think)} `.includes(` ${normalizeName(text)} `)) return fail(`the reasoning never names the answer (${text})`);
   return { name: 'evidence', ok: true };
+}
+
+/**
+ * The 'discriminating' evidence check: some stated positive claim involves the answer's node, and
+ * each distractor is ruled out by a true denial naming it or by a stated claim of the answer that
+ * is false with the distractor in the answer's place ("Wilson's disease is treated with
+ * trientine" rules out lorazepam when Wilson's disease is not treated with lorazepam).
+ */
+export function discriminates(item: Pick<Item, 'answer'>, claims: readonly Claim[], graph: KnowledgeGraph, optionIds: Record<string, string>): FilterResult {
+  const a = optionIds[item.answer];
+  const fail = (reason: string): FilterResult => ({ name: 'evidence', ok: false, reason });
+  const about = claims.filter((c) => !c.negated && (c.source === a || c.target === a));
+  if (!about.length) return fail(`no stated relation involves the answer (${graph.byId.get(a)?.name ?? a})`);
+  const swap = (c: Claim, x: string): Claim => ({ ...c, source: c.source === a ? x : c.source, target: c.target === a ? x : c.target });
+  const open: string[] = [];
+  for (const [l, x] of Object.entries(optionIds).sort()) {
+    if (l === item.answer) continue;
+    const denied = claims.some((c) => c.negated && (c.source === x || c.target === x) && claimHolds(graph, c));
+    if (!denied && !about.some((c) => !claimHolds(graph, swap(c, x)))) open.push(`${l} (${graph.byId.get(x)?.name ?? x})`);
+  }
+  return open.length ? fail(`distractor not ruled out: ${open.join(', ')}`) : { name: 'evidence', ok: true };
 }
 
 /** All filters' results for one trace, and the failures' reasons. */

@@ -1,7 +1,12 @@
 /**
- * The offline CoT teacher: writes a short clinical reasoning trace for a synthetic item from its
- * graph evidence — the findings, the hypothesis and what supports it, why each distractor is out,
- * the conclusion — in varied sentences, listing every relation it states as a claim.
+ * The offline CoT teacher: writes a short reasoning trace for a synthetic item from its graph
+ * evidence, listing every relation it states as a claim. Two styles:
+ *   - 'clinical': the findings, the hypothesis and what supports it, why each distractor is out,
+ *     the conclusion, in varied sentences;
+ *   - 'concise' (the stage's default): only the claims that single out the hypothesis, each in the
+ *     pretraining corpus's sentence with the known side first ("Barrel chest is seen in chronic
+ *     obstructive pulmonary disease. Chronic obstructive pulmonary disease is treated with
+ *     ipratropium."), so the trace is a continuation the pretrained policy has practised.
  *
  * Its first drafts behave like a fallible teacher, more so on hard items (more hops, more clues):
  *   - it may reason from part of the evidence: each clue is dropped with probability
@@ -23,6 +28,7 @@ import type { Relation } from '../../graph/schema';
 import type { Item } from '../../rods/item';
 import type { SynthQuery } from '../../rods/synth/config';
 import { GraphFacts, factsOf } from '../../rods/synth/facts';
+import { corpusSentence } from '../pretrain/sentences';
 import { satisfies } from '../../rods/synth/solve';
 import { joinAnd, upperFirst } from '../../rods/synth/surface';
 import { answerLetter } from './filters';
@@ -43,6 +49,13 @@ export interface GraphTeacherOptions {
   formatSlip: number;
   /** Hardness of each RODS difficulty label (averaged with the structural hardness). */
   labelHardness: { Easy: number; Moderate: number; Difficult: number };
+  /**
+   * 'concise': only the claims that single the answer out, each in the pretraining corpus's own
+   * sentence (src/coldstart/pretrain/sentences.ts, known side first: "Wilson's disease is
+   * treated with trientine."), 15–60 tokens; 'clinical': findings, hypothesis, support, a
+   * sentence per distractor and a conclusion in varied wording (≈ 100 tokens).
+   */
+  style: 'concise' | 'clinical';
 }
 
 export const defaults: GraphTeacherOptions = {
@@ -53,6 +66,7 @@ export const defaults: GraphTeacherOptions = {
   hopSlope: 0.4, // missing the linking hop, per unit of hardness
   formatSlip: 0.02, // malformed ending
   labelHardness: { Easy: 0.1, Moderate: 0.45, Difficult: 0.8 },
+  style: 'clinical', // the stage's default is coldstart.style = 'concise' (with evidence 'discriminating')
 };
 
 /** Structural hardness in [0, 1]: 0.3 per hop beyond the first, 0.12 per clue beyond two, averaged with the label's. */
@@ -389,6 +403,7 @@ export class GraphTeacher implements Teacher {
 
   /** Writes the trace for a plan and remembers the plan for revisions. */
   private render(item: Item, plan: Plan, rng: Rng): Trace {
+    if (this.options.style === 'concise') return this.renderConcise(item, plan, rng);
     const q = this.query(item);
     const ids = this.optionIds(item);
     const answerId = ids[item.answer];
@@ -425,6 +440,71 @@ export class GraphTeacher implements Teacher {
     }
     const letter = Object.keys(ids).find((l) => ids[l] === H) as string;
     steps.push(rng.pick(CONCLUDE)(item.options[letter], letter));
+    const reasoning = steps.join(' ');
+    let completion = formatCompletion(reasoning, letter);
+    if (p.formatSlip) {
+      const k = rng.int(3);
+      completion = k === 0 ? `<think>${reasoning}</think>\nThe answer is ${letter}.` : k === 1 ? `<think>${reasoning}\n<answer>${letter}</answer>` : `<think>${reasoning}</think>\n<answer>${item.options[letter]}</answer>`;
+    }
+    const trace: Trace = { completion, steps, claims, answer: answerLetter(completion, Object.keys(item.options)), grounded: true };
+    this.plans.set(trace, p);
+    return trace;
+  }
+
+  /**
+   * A positive claim as the pretraining corpus writes it, the side the reader already knows first
+   * (the finding for a disease's feature, the disease for a contraindicated drug, else the
+   * source); denials keep the teacher's own phrases.
+   */
+  private corpusSentence(c: Claim, rng: Rng): string {
+    if (!c.negated) {
+      const known = c.relation === 'has_symptom' || c.relation === 'has_finding' || c.relation === 'contraindicated_in' ? 'target' : 'source';
+      const s = corpusSentence(c.relation, this.nm(c.source), this.nm(c.target), known);
+      if (s) return s;
+    }
+    return upperFirst(`${this.sentence(c, rng)}.`);
+  }
+
+  /**
+   * Clues to state for `disease`, most telling first (fewest rivals having it, then the rarer
+   * clue), until every rival lacks one of them or `most` are stated.
+   */
+  private tellingClues(used: readonly string[], rivals: readonly string[], most: number): string[] {
+    const has = (x: string, c: string) => this.f.features(x).has(c);
+    const order = [...used].sort((a, b) => rivals.filter((x) => has(x, a)).length - rivals.filter((x) => has(x, b)).length || this.graph.degree(a) - this.graph.degree(b) || (a < b ? -1 : 1));
+    const out: string[] = [];
+    for (const c of order) {
+      if (out.length >= most) break;
+      out.push(c);
+      if (rivals.every((x) => out.some((k) => !has(x, k)))) break;
+    }
+    return out;
+  }
+
+  /** The concise trace (style 'concise'): revision notes, then the claims that single out the hypothesis. */
+  private renderConcise(item: Item, plan: Plan, rng: Rng): Trace {
+    const q = this.query(item);
+    const ids = this.optionIds(item);
+    const answerId = ids[item.answer];
+    const { subject, hypothesis: H } = this.resolve(item, plan, rng);
+    const p: Plan = { ...clonePlan(plan), hypothesis: H, subject: q.given || q.ask === 'disease' ? plan.subject : subject };
+    const steps: string[] = [];
+    const claims: Claim[] = [];
+    const say = (c: Claim) => (steps.push(this.corpusSentence(c, rng)), claims.push(c));
+    for (const n of p.notes) (steps.push(n.text), claims.push(...n.claims));
+    const options = Object.keys(ids).sort().map((l) => ids[l]);
+    const trueSubject = q.given ?? (item.meta?.hidden as string | undefined) ?? null;
+    if (q.ask === 'disease' && H) {
+      for (const c of this.tellingClues(p.used, options.filter((x) => x !== H), p.used.length)) say({ source: H, relation: this.featureRelation(c), target: c });
+    } else if (H) {
+      if (q.clues && subject) {
+        const rivals = [...new Set(p.used.flatMap((c) => this.f.diseasesWithAll([c])))].filter((d) => d !== subject);
+        for (const c of this.tellingClues(p.used, rivals, 2)) say({ source: subject, relation: this.featureRelation(c), target: c });
+      }
+      const support = H === answerId && subject === trueSubject && !p.hopDropped ? this.chain(item) : subject ? [this.link(q.ask, subject, H)] : [];
+      for (const c of support) say(c);
+    }
+    const letter = Object.keys(ids).find((l) => ids[l] === H) as string;
     const reasoning = steps.join(' ');
     let completion = formatCompletion(reasoning, letter);
     if (p.formatSlip) {

@@ -1,7 +1,8 @@
 /**
  * CoT cold start, table of contents: teacher traces for the SFT of the "+CoT" policy.
  *   trace         Trace, Claim, Teacher, strategies, claim truth on the graph
- *   graphTeacher  the offline teacher: short traces from an item's graph evidence (fallible drafts)
+ *   graphTeacher  the offline teacher: short traces from an item's graph evidence in the pretraining
+ *                 corpus's sentences (fallible drafts)
  *   llmTeacher    any OpenAI-compatible endpoint as teacher (draft and revision prompts, robust parsing)
  *   filters       verifiable filters: format, answer, claims, evidence, length
  *   refine        the refinement loop (backtracking, path exploration, self-correction) with pass@k
@@ -22,9 +23,10 @@ export {
   checkLength,
   checkTrace,
   completionProblem,
+  discriminates,
   lastAnswerTag,
   defaults as filterDefaults,
 } from './filters';
 export type { FilterName, FilterOptions, FilterResult, TraceCheck } from './filters';
-export { chooseStrategy, refineAll, refineItem, rowDifficulty, defaults as refineDefaults } from './refine';
-export type { CotFailure, CotOutRow, RefineContext, RefineOptions, RefineResult, RefineStats } from './refine';
+export { chooseStrategy, explainChain, refineAll, refineItem, rowDifficulty, defaults as refineDefaults } from './refine';
+export type { ChainStep, CotFailure, CotOutRow, RefineContext, RefineOptions, RefineResult, RefineStats } from './refine';

@@ -125,6 +125,14 @@ export function chooseStrategy(check: Pick<TraceCheck, 'failed'>, tried: readonl
   return order.find((s) => !tried.includes(s)) ?? order[tried.length % order.length];
 }
 
+/** One teacher call of a chain: the strategy asked for (null: the draft), the trace, and the filters' verdict. */
+export interface ChainStep {
+  strategy: Strategy | null;
+  completion: string;
+  ok: boolean;
+  failures: string[];
+}
+
 interface Chain {
   index: number;
   trace: Trace;
@@ -133,6 +141,7 @@ interface Chain {
   attempts: number;
   draft: Trace;
   draftCheck: TraceCheck;
+  steps: ChainStep[];
 }
 
 /** The row's difficulty: the item's label, else the graph signal for synthetic items, else null. */
@@ -156,6 +165,7 @@ async function runChain(item: Item, teacher: Teacher, s: number, opts: RefineOpt
   let trace = draft;
   let c = draftCheck;
   const strategies: Strategy[] = [];
+  const steps: ChainStep[] = [{ strategy: null, completion: draft.completion, ok: c.ok, failures: c.failures }];
   for (let d = 1; d <= opts.depth && !c.ok; d++) {
     const strategy = chooseStrategy(c, strategies);
     trace = await teacher.revise(item, trace, c.failures, strategy, { rng, sample: s, depth: d });
@@ -163,9 +173,19 @@ async function runChain(item: Item, teacher: Teacher, s: number, opts: RefineOpt
     stats.strategiesTried[strategy] += 1;
     strategies.push(strategy);
     c = check(trace);
+    steps.push({ strategy, completion: trace.completion, ok: c.ok, failures: c.failures });
     if (c.ok) stats.strategyFixes[strategy] += 1;
   }
-  return { index: s, trace, check: c, strategies, attempts: strategies.length + 1, draft, draftCheck };
+  return { index: s, trace, check: c, strategies, attempts: strategies.length + 1, draft, draftCheck, steps };
+}
+
+/**
+ * Chain `sample` of one item, call by call (draft, then each revision with its strategy and the
+ * filters' verdict): exactly what refineItem computes for that chain, for inspection.
+ */
+export async function explainChain(item: Item, teacher: Teacher, ctx: RefineContext, options: Partial<RefineOptions> = {}, sample = 0): Promise<ChainStep[]> {
+  const opts = { ...defaults, ...options };
+  return (await runChain(item, teacher, sample, opts, ctx, emptyStats())).steps;
 }
 
 function emptyStats(): RefineStats {

@@ -93,29 +93,44 @@ export interface CorpusOptions {
   phrasingsPerEdge: number;
   /** Chance that a mention uses a synonym. */
   synonymRate: number;
+  /**
+   * 'entity': the sentences about one source entity stay together (a short "article" per
+   * disease or drug, articles and their sentences in random order), so predicting a sentence's
+   * subject means copying it from the context; 'shuffled': every sentence in random order.
+   */
+  order?: 'entity' | 'shuffled';
 }
 
 export const corpusDefaults: CorpusOptions = {
   phrasingsPerEdge: 2, // sentences per edge
   synonymRate: 0.25, // synonym mentions
+  order: 'shuffled', // sentence order within a pass
 };
 
 /**
  * One pass of training sentences: every edge (graph order) in `phrasingsPerEdge` training
  * families drawn without replacement (then cycling), names or synonyms drawn per mention; the
- * sentences are returned shuffled. Never uses a held-out family.
+ * sentences are returned shuffled, or grouped by source entity (order 'entity'). Never uses a
+ * held-out family.
  */
 export function renderCorpus(graph: KnowledgeGraph, rng: Rng, options: Partial<CorpusOptions> = {}): string[] {
   const o = { ...corpusDefaults, ...options };
   const out: string[] = [];
+  const bySource = new Map<string, string[]>();
   for (const e of graph.edges) {
     const fam = PHRASINGS[e.relation].train;
     const order = rng.shuffle(fam.map((_, i) => i));
     const s = graph.node(e.source);
     const t = graph.node(e.target);
-    for (let k = 0; k < o.phrasingsPerEdge; k++) out.push(fillTemplate(fam[order[k % fam.length]], pickName(s, rng, o.synonymRate), pickName(t, rng, o.synonymRate)));
+    const group = bySource.get(e.source) ?? (bySource.set(e.source, []).get(e.source) as string[]);
+    for (let k = 0; k < o.phrasingsPerEdge; k++) {
+      const sentence = fillTemplate(fam[order[k % fam.length]], pickName(s, rng, o.synonymRate), pickName(t, rng, o.synonymRate));
+      out.push(sentence);
+      group.push(sentence);
+    }
   }
-  return rng.shuffle(out);
+  if ((o.order ?? 'shuffled') === 'shuffled') return rng.shuffle(out);
+  return rng.shuffle([...bySource.values()]).flatMap((g) => rng.shuffle(g));
 }
 
 /** A held-out recall prompt: `prefix` (the sentence up to the target) and the completion after it. */
@@ -144,4 +159,22 @@ export function recallPrompt(graph: KnowledgeGraph, edge: Pick<GraphEdge, 'sourc
 /** The held-out family's recall prompt (see recallPrompt). */
 export function heldOutPrompt(graph: KnowledgeGraph, edge: Pick<GraphEdge, 'source' | 'relation'>, targetName: string): RecallPrompt {
   return recallPrompt(graph, edge, targetName, 'heldOut');
+}
+
+/**
+ * The first training family of `relation` that names the `known` side first and ends with the
+ * other side (`{s} is treated with {t}.` for a known source; `{t} is seen in {s}.` for a known
+ * target), or null when no family does. CoT traces state a claim with it, so that writing the
+ * sentence up to the unknown side is a prompt the pretrained model has completed before.
+ */
+export function recallTemplate(relation: Relation, known: 'source' | 'target'): string | null {
+  const [first, last] = known === 'source' ? ['{s}', '{t}'] : ['{t}', '{s}'];
+  const ok = (tpl: string) => tpl.endsWith(` ${last}.`) && tpl.indexOf(last) === tpl.length - last.length - 1 && tpl.includes(first) && tpl.indexOf(first) < tpl.indexOf(last);
+  return PHRASINGS[relation].train.find(ok) ?? null;
+}
+
+/** One claim as a training-corpus sentence with the known side first (see recallTemplate); null when no family fits. */
+export function corpusSentence(relation: Relation, source: string, target: string, known: 'source' | 'target'): string | null {
+  const tpl = recallTemplate(relation, known);
+  return tpl === null ? null : fillTemplate(tpl, source, target);
 }

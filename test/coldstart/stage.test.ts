@@ -1,0 +1,150 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/core/config';
+import { readJson, writeJsonlSync } from '../../src/core/io';
+import { Rng } from '../../src/core/rng';
+import { openRun, RunContext } from '../../src/core/run';
+import type { Item } from '../../src/rods/item';
+import { synthesize } from '../../src/rods/synth';
+import { completionProblem } from '../../src/coldstart/cot/filters';
+import type { CotOutRow, RefineStats } from '../../src/coldstart/cot/refine';
+import { run as pretrain } from '../../src/coldstart/pretrain';
+import { run as coldstart } from '../../src/coldstart/stage';
+import { useBackend } from '../model/helpers';
+import { fixtureGraph } from '../rods/synth/fixture';
+
+/** A smoke-sized run: tiny pretraining, a short SFT, a few test items. */
+function config() {
+  return resolveConfig({
+    preset: 'smoke',
+    overrides: {
+      runDir: 'run',
+      pretrain: { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6, warmupSteps: 2, tuneSteps: 3, tuneBatchSize: 4, checkpointEvery: 10, recallEdges: 2, recallDistractors: 2, evalItems: 4 },
+      sft: { steps: 12, batchSize: 8, lr: 1e-2, minLr: 1e-3, warmupSteps: 3, checkpointEvery: 10, evalItems: 6, evalMaxNewTokens: 48, evalBatchSize: 6, examples: 3 },
+    },
+  });
+}
+
+function readLines<T>(file: string): T[] {
+  const text = fs.readFileSync(file, 'utf8').trim();
+  return text ? text.split('\n').map((l) => JSON.parse(l) as T) : [];
+}
+
+/** A copy of the template run (graph, rods, Base) under a fresh root. */
+function cloneRun(template: string): RunContext {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-coldstart-'));
+  fs.cpSync(template, path.join(root, 'run'), { recursive: true });
+  return openRun(config(), { root, quiet: true, progressMode: 'silent' });
+}
+
+describe('coldstart stage', () => {
+  let template = '';
+  let items: Item[] = [];
+
+  beforeAll(async () => {
+    await useBackend('wasm');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-coldstart-base-'));
+    const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
+    const g = fixtureGraph();
+    await g.save(path.join(ctx.dir, 'graph'));
+    items = synthesize(g, { n: 48, options: 4 }, new Rng(7)).items.map((it, i): Item => ({ ...it, split: i % 4 === 0 ? 'test' : 'train' }));
+    writeJsonlSync(path.join(ctx.dir, 'rods', 'items.jsonl'), items);
+    writeJsonlSync(path.join(ctx.dir, 'rods', 'train.jsonl'), items.filter((it) => it.split === 'train'));
+    await pretrain(ctx, { graph: g });
+    template = ctx.dir;
+  }, 60_000);
+
+  it('run() without rods/train.jsonl names the file and the command to run', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-coldstart-empty-'));
+    const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
+    await expect(coldstart(ctx)).rejects.toThrow(/rods[/\\]train\.jsonl: no training items; run `fleming rods --run /);
+  });
+
+  it('run() writes verified traces, failures, stats and +CoT, reuses them on a second call, and redoes them with force', async () => {
+    const ctx = cloneRun(template);
+    const train = items.filter((it) => it.split === 'train');
+    const byId = new Map(items.map((it) => [it.id, it]));
+    const n0 = tf.memory().numTensors;
+    const res = await coldstart(ctx); // the graph is read from the run directory
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(res.reused).toBe(false);
+    const dir = path.join(ctx.dir, 'coldstart');
+
+    // cot.jsonl: one verified row per fixed item, every one a train item passing the completion filters
+    const rows = readLines<CotOutRow>(path.join(dir, 'cot.jsonl'));
+    const failures = readLines<CotOutRow & { reason: string }>(path.join(dir, 'cot-failures.jsonl'));
+    const stats = readJson<RefineStats>(path.join(dir, 'cot-stats.json'));
+    expect(stats).toEqual(res.stats);
+    expect(stats.items).toBe(train.length);
+    expect(rows.length).toBe(stats.verified);
+    expect(failures.length).toBe(stats.failed);
+    expect(stats.verified + stats.failed).toBe(train.length);
+    expect(stats.verified).toBeGreaterThan(train.length / 2);
+    expect(new Set([...rows, ...failures].map((r) => r.itemId))).toEqual(new Set(train.map((it) => it.id)));
+    for (const r of rows) {
+      const it = byId.get(r.itemId)!;
+      expect(r.verified).toBe(true);
+      expect(r.teacher).toBe('graph');
+      expect(it.split).toBe('train');
+      expect(completionProblem(it, r.completion, { maxChars: ctx.config.coldstart.maxChars })).toBeNull();
+      expect(r.attempts).toBe(r.strategies.length + 1);
+    }
+    for (const f of failures) expect(f.reason.length).toBeGreaterThan(0);
+    expect(stats.calls).toBeGreaterThanOrEqual(train.length * ctx.config.coldstart.k);
+    // the default concise style: a few corpus sentences, far shorter than the eval budget
+    expect(stats.meanChars).toBeLessThan(220);
+
+    // sft/: +CoT trained on exactly those rows, Base and +CoT under one protocol
+    const sft = path.join(dir, 'sft');
+    for (const f of ['model.safetensors', 'config.json', 'tokenizer.json', 'metrics.jsonl', 'data.json', 'eval.json', 'examples.jsonl', 'done.json']) expect(fs.existsSync(path.join(sft, f)), f).toBe(true);
+    expect(res.sft.data.rows).toBe(rows.length);
+    expect(res.sft.data.used + res.sft.data.tooLong).toBe(rows.length); // every verified row is used unless it overflows the context
+    expect(res.sft.data.used).toBeGreaterThan(rows.length / 2);
+    expect(readLines(path.join(sft, 'metrics.jsonl'))).toHaveLength(ctx.config.sft.steps);
+    expect(readJson(path.join(sft, 'eval.json'))).toEqual(res.sft.eval);
+    expect(res.sft.eval.base.protocol).toEqual(res.sft.eval.cot.protocol);
+    expect(res.sft.eval.base.n).toBeGreaterThan(0);
+    expect(fs.readFileSync(path.join(ctx.dir, 'log.txt'), 'utf8')).toMatch(/coldstart: test accuracy Base \d+\.\d%, \+CoT \d+\.\d%/);
+
+    // second call: nothing is redone, files untouched
+    const cotBytes = fs.readFileSync(path.join(dir, 'cot.jsonl'));
+    const modelBytes = fs.readFileSync(path.join(sft, 'model.safetensors'));
+    const again = await coldstart(ctx);
+    expect(again.reused).toBe(true);
+    expect(again.sft.reused).toBe(true);
+    expect(again.stats).toEqual(res.stats);
+    expect(again.sft.eval).toEqual(res.sft.eval);
+    expect(fs.readFileSync(path.join(dir, 'cot.jsonl'))).toEqual(cotBytes);
+
+    // changed training items: the traces are redone
+    const fewer = train.slice(1);
+    writeJsonlSync(path.join(ctx.dir, 'rods', 'train.jsonl'), fewer);
+    const changed = await coldstart(ctx);
+    expect(changed.reused).toBe(false);
+    expect(changed.stats.items).toBe(fewer.length);
+    writeJsonlSync(path.join(ctx.dir, 'rods', 'train.jsonl'), train);
+
+    // force redoes both steps and, with the same seed, writes the same files
+    const forced = await coldstart(ctx, { force: true });
+    expect(forced.reused).toBe(false);
+    expect(forced.sft.reused).toBe(false);
+    expect(fs.readFileSync(path.join(dir, 'cot.jsonl'))).toEqual(cotBytes);
+    expect(Buffer.compare(fs.readFileSync(path.join(sft, 'model.safetensors')), modelBytes)).toBe(0);
+    expect(forced.sft.eval).toEqual(res.sft.eval);
+  }, 120_000);
+
+  it("run() with style 'clinical' writes longer traces that state a denial per distractor", async () => {
+    const ctx = cloneRun(template);
+    ctx.config.coldstart.style = 'clinical';
+    ctx.config.sft.steps = 2;
+    ctx.config.sft.evalItems = 2;
+    const res = await coldstart(ctx);
+    const rows = readLines<CotOutRow>(path.join(ctx.dir, 'coldstart', 'cot.jsonl'));
+    expect(rows.length).toBe(res.stats.verified);
+    expect(res.stats.meanChars).toBeGreaterThan(220);
+    expect(rows.some((r) => /not|lacks|less likely/.test(r.completion))).toBe(true);
+  }, 60_000);
+});
