@@ -39,14 +39,14 @@ export function runSync<T>(g: Reads<T>, what: string): T {
   while (!r.done) {
     let v: Values;
     try {
-      v = r.value.dataSync() as Values;
+      v = (r.value as tf.Tensor).dataSync() as Values; // (cast: tslab's TypeScript 5.0 does not narrow IteratorResult here)
     } catch (e) {
       g.throw(e); // lets the generator free what it holds, then rethrows
       throw e;
     }
     r = g.next(v);
   }
-  return r.value;
+  return r.value as T;
 }
 
 /** Drives `g` with `await data()`. */
@@ -55,14 +55,14 @@ export async function runAsync<T>(g: Reads<T>): Promise<T> {
   while (!r.done) {
     let v: Values;
     try {
-      v = (await r.value.data()) as Values;
+      v = (await (r.value as tf.Tensor).data()) as Values;
     } catch (e) {
       g.throw(e);
       throw e;
     }
     r = g.next(v);
   }
-  return r.value;
+  return r.value as T;
 }
 
 /** runSync where the backend reads synchronously, else runAsync; await the result either way. */
