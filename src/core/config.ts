@@ -16,6 +16,11 @@ export interface GraphConfig {
   includeSider: boolean;
   /** Stop at the first malformed row instead of counting it. */
   strict: boolean;
+  /**
+   * A focused world (src/graph/focus.ts): keep N anchor diseases (a seeded shuffle of those with a
+   * symptom or finding, a test and a treatment) and their closed neighbourhood; 0 = the whole graph.
+   */
+  focus: { diseases: number };
 }
 
 /** An OpenAI-compatible endpoint (vLLM, SGLang, a hosted API). The key comes from the env var named here. */
@@ -236,7 +241,7 @@ export const defaults: RunConfig = {
   seed: 1234,
   runDir: '',
   backend: '', // automatic; $FLEMING_BACKEND or --backend prefers one
-  graph: { kg: 'seed', includeSider: false, strict: false },
+  graph: { kg: 'seed', includeSider: false, strict: false, focus: { diseases: 0 } },
   coldstart: { k: 4, depth: 3, maxChars: 1200, style: 'concise' },
   rods: {
     items: 4000, // synthetic drafts
@@ -450,6 +455,7 @@ export function resolveConfig(opts: { preset?: Preset; overrides?: unknown; now?
   if (!cfg.runDir) cfg.runDir = `runs/${defaultRunId(opts.now)}`;
   if (cfg.graph.kg !== 'seed' && cfg.graph.kg !== 'open') throw new Error(`graph.kg must be "seed" or "open", got "${cfg.graph.kg}"`);
   if (!['', 'tensorflow', 'webgpu', 'wasm', 'cpu'].includes(cfg.backend)) throw new Error(`backend must be one of tensorflow, webgpu, wasm, cpu, got "${cfg.backend}"`);
+  if (!Number.isInteger(cfg.graph.focus.diseases) || cfg.graph.focus.diseases < 0) throw new Error(`graph.focus.diseases must be an integer ≥ 0, got ${cfg.graph.focus.diseases}`);
   if (!Number.isInteger(cfg.seed)) throw new Error(`seed must be an integer, got ${cfg.seed}`);
   return cfg;
 }

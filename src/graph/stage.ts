@@ -18,6 +18,7 @@ import { buildOpenGraph } from './open/index';
 import { graphStats, GraphStats } from './stats';
 import { seedAgreement, AgreementReport, RelationAgreement, NodeLinkage } from './agreement';
 import { resolveSourcesDir } from './sources';
+import { focusGraph, FocusReport } from './focus';
 
 export interface GraphStageResult {
   graph: KnowledgeGraph;
@@ -36,7 +37,14 @@ export async function loadRunGraph(runDir: string): Promise<KnowledgeGraph> {
 export async function run(ctx: RunContext, opts: { force?: boolean } = {}): Promise<GraphStageResult> {
   const cfg = ctx.config.graph;
   const dir = ctx.stageDir('graph');
-  const fingerprint = { kg: cfg.kg, includeSider: cfg.includeSider, strict: cfg.strict, sourcesDir: cfg.kg === 'open' ? resolveSourcesDir(cfg.sourcesDir) : undefined };
+  const focusN = cfg.focus?.diseases ?? 0;
+  const fingerprint = {
+    kg: cfg.kg,
+    includeSider: cfg.includeSider,
+    strict: cfg.strict,
+    sourcesDir: cfg.kg === 'open' ? resolveSourcesDir(cfg.sourcesDir) : undefined,
+    ...(focusN > 0 ? { focus: focusN, seed: ctx.config.seed } : {}),
+  };
   const doneFile = path.join(dir, 'done.json');
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`graph: reusing ${dir} (already built with these settings; --force rebuilds)`);
@@ -84,12 +92,21 @@ export async function run(ctx: RunContext, opts: { force?: boolean } = {}): Prom
     writeJson(path.join(dir, 'agreement.json'), agreement);
     writeFileAtomic(path.join(dir, 'agreement.md'), agreementMarkdown(agreement));
   }
+  // A focused world: every later stage (RODS, pretraining, teachers, eval) loads this graph.
+  let focus: FocusReport | undefined;
+  if (focusN > 0) {
+    const f = focusGraph(graph, focusN, ctx.config.seed);
+    graph = f.graph;
+    focus = f.report;
+    writeJson(path.join(dir, 'focus.json'), focus);
+    ctx.log(`graph: focused on ${focus.anchors.length} of ${focus.eligible} eligible diseases: ${focus.nodes.kept} of ${focus.nodes.of} entities, ${focus.edges.kept} of ${focus.edges.of} edges`);
+  }
   const seconds = (Date.now() - t0) / 1000;
   await graph.save(dir);
   const stats = graphStats(graph);
-  writeJson(path.join(dir, 'stats.json'), { ...stats, ...extra, buildSeconds: Math.round(seconds * 10) / 10 });
+  writeJson(path.join(dir, 'stats.json'), { ...stats, ...extra, ...(focus ? { focus: { ...focus, anchors: focus.anchors.length } } : {}), buildSeconds: Math.round(seconds * 10) / 10 });
   writeJson(path.join(dir, 'skipped.json'), skipsJson);
-  writeFileAtomic(path.join(dir, 'report.md'), statsMarkdown(stats, cfg.kg, skipsJson));
+  writeFileAtomic(path.join(dir, 'report.md'), statsMarkdown(stats, cfg.kg, skipsJson, focus));
   for (const [name, fig] of Object.entries(graphFigures(stats))) {
     const saved = savePlot(fig, path.join(dir, 'plots'), name);
     if (saved.pngSkipped) ctx.log(`graph: ${name}.png not written: ${saved.pngSkipped}`);
@@ -113,11 +130,18 @@ export function graphFigures(stats: GraphStats): Record<string, Figure> {
   };
 }
 
-export function statsMarkdown(stats: GraphStats, kg: string, skips: unknown): string {
+export function statsMarkdown(stats: GraphStats, kg: string, skips: unknown, focus?: FocusReport): string {
   const sk = skips as { skipped?: { file: string; reason: string; count: number; exampleLines: number[] }[] };
   return [
-    `# Knowledge graph (${kg})`,
+    `# Knowledge graph (${kg}${focus ? `, focused on ${focus.anchors.length} diseases` : ''})`,
     '',
+    ...(focus
+      ? [
+          `**A focus of the ${kg} graph** (graph.focus.diseases = ${focus.anchors.length}): ${focus.nodes.kept} of its ${focus.nodes.of} entities and ${focus.edges.kept} of its ${focus.edges.of} edges.`,
+          `Chosen by the rule (seed \`${focus.seed}\`): ${focus.rule}. ${focus.eligible} diseases were eligible; the anchors are listed in graph/focus.json.`,
+          '',
+        ]
+      : []),
     `${stats.nodes} entities, ${stats.edges} edges; ${stats.multiSourceEdges} edges asserted by two or more sources.`,
     `Degree: mean ${stats.degree.mean.toFixed(2)}, median ${stats.degree.median}, max ${stats.degree.max}. Long tail (degree ≤ ${stats.longTail.threshold}): ${(100 * stats.longTail.share).toFixed(1)}% of entities.`,
     '',
