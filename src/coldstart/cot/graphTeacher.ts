@@ -440,15 +440,7 @@ export class GraphTeacher implements Teacher {
     }
     const letter = Object.keys(ids).find((l) => ids[l] === H) as string;
     steps.push(rng.pick(CONCLUDE)(item.options[letter], letter));
-    const reasoning = steps.join(' ');
-    let completion = formatCompletion(reasoning, letter);
-    if (p.formatSlip) {
-      const k = rng.int(3);
-      completion = k === 0 ? `<think>${reasoning}</think>\nThe answer is ${letter}.` : k === 1 ? `<think>${reasoning}\n<answer>${letter}</answer>` : `<think>${reasoning}</think>\n<answer>${item.options[letter]}</answer>`;
-    }
-    const trace: Trace = { completion, steps, claims, answer: answerLetter(completion, Object.keys(item.options)), grounded: true };
-    this.plans.set(trace, p);
-    return trace;
+    return this.finish(item, p, steps, claims, letter, rng);
   }
 
   /**
@@ -505,6 +497,11 @@ export class GraphTeacher implements Teacher {
       for (const c of support) say(c);
     }
     const letter = Object.keys(ids).find((l) => ids[l] === H) as string;
+    return this.finish(item, p, steps, claims, letter, rng);
+  }
+
+  /** The trace of `steps` concluding on `letter`; a plan with a format slip gets one of three malformed endings. */
+  private finish(item: Item, p: Plan, steps: string[], claims: Claim[], letter: string, rng: Rng): Trace {
     const reasoning = steps.join(' ');
     let completion = formatCompletion(reasoning, letter);
     if (p.formatSlip) {
