@@ -17,6 +17,7 @@ import { TrainingStopped, TuneBatches, itemPrompt, run as pretrain } from '../..
 import { CotRow, EvalRow, SourcedCotRow, evalPolicy, isWellFormedCot, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tinyPretrain } from './tiny';
 
 /** A short trace whose format (not content) is easy to learn. */
 function trace(letter: string): string {
@@ -34,7 +35,7 @@ function config(sft: Record<string, unknown> = {}) {
     preset: 'smoke',
     overrides: {
       runDir: 'run',
-      pretrain: { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6, warmupSteps: 2, tuneSteps: 3, tuneBatchSize: 4, checkpointEvery: 10, recallEdges: 2, recallDistractors: 2, evalItems: 4 },
+      pretrain: tinyPretrain,
       sft: { ...sftSmoke, ...sft },
     },
   });

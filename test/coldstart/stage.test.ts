@@ -15,6 +15,7 @@ import { run as pretrain } from '../../src/coldstart/pretrain';
 import { run as coldstart } from '../../src/coldstart/stage';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tinyPretrain } from './tiny';
 
 /** A smoke-sized run: tiny pretraining, a short SFT, a few test items. */
 function config() {
@@ -22,7 +23,7 @@ function config() {
     preset: 'smoke',
     overrides: {
       runDir: 'run',
-      pretrain: { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6, warmupSteps: 2, tuneSteps: 3, tuneBatchSize: 4, checkpointEvery: 10, recallEdges: 2, recallDistractors: 2, evalItems: 4 },
+      pretrain: tinyPretrain,
       sft: { steps: 12, batchSize: 8, lr: 1e-2, minLr: 1e-3, warmupSteps: 3, checkpointEvery: 10, evalItems: 6, evalMaxNewTokens: 48, evalBatchSize: 6, examples: 3 },
     },
   });

@@ -16,6 +16,7 @@ import { CotRow, runSft } from '../../src/coldstart/sft';
 import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr } from '../../src/rlvr';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tinyPretrain } from '../coldstart/tiny';
 
 const rlvrSmall = {
   k: 4,
@@ -47,7 +48,7 @@ function config(rl: Record<string, unknown> = {}) {
     preset: 'smoke',
     overrides: {
       runDir: 'run',
-      pretrain: { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6, warmupSteps: 2, tuneSteps: 3, tuneBatchSize: 4, checkpointEvery: 10, recallEdges: 2, recallDistractors: 2, evalItems: 4 },
+      pretrain: tinyPretrain,
       sft: { steps: 30, batchSize: 8, lr: 1e-2, minLr: 1e-3, warmupSteps: 5, checkpointEvery: 50, evalItems: 4, evalMaxNewTokens: 20, evalBatchSize: 8, examples: 2 },
       rlvr: { ...rlvrSmall, ...rl },
     },
