@@ -27,13 +27,15 @@ import type { Llama } from '../model/llama';
 import { runReads } from '../model/reads';
 import { CHAT, Tokenizer, loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
+import type { RunConfig } from '../core/config';
+import { KnowledgeGraph } from '../graph/graph';
 import { lossFigure } from './pretrain';
-import { TuneBatches } from './pretrain/data';
+import { LmBatches, TuneBatches } from './pretrain/data';
 import { StepRecord, clearCheckpoints, trainPhasesReads } from './pretrain/loop';
-import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples } from './sft/data';
+import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples, weightAnswerLetter } from './sft/data';
 import { EvalRow, PolicyEvalReport, evalPolicyReads } from './sft/evaluate';
 
-export { isWellFormedCot, sftExamples } from './sft/data';
+export { isWellFormedCot, sftExamples, weightAnswerLetter } from './sft/data';
 export type { CotRow, SftDataReport, SftExample, SourcedCotRow } from './sft/data';
 export { evalItemsFitting, evalPolicy, policyEvalDefaults, summarizeEval } from './sft/evaluate';
 export { knowledgeCeiling, optionSentences } from './sft/ceiling';
@@ -126,6 +128,8 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     base: fileHash(path.join(baseDir, 'done.json')),
     items: fileHash(itemsFile),
     cot: hashString(JSON.stringify(cotRows.map((r) => r.row))).toString(16),
+    // replay renders the graph's sentences with the pretraining corpus options
+    ...(cfg.replayEvery > 0 ? { replay: { graph: graphHash(path.join(ctx.dir, 'graph')), corpus: corpusOf(ctx.config.pretrain) } } : {}),
   };
   const doneFile = path.join(dir, 'done.json');
   if (!opts.force && stageDone(doneFile, fingerprint)) {
@@ -163,8 +167,17 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     if (examples.length === 0) throw new Error(`sft: none of the ${data.rows} trace rows is usable (see ${path.join(dir, 'data.json')})`);
 
     // 2. Training from the Base weights.
-    const batches = new TuneBatches(examples, { batchSize: cfg.batchSize, seed: `${ctx.config.seed}:sft`, padId: tok.specialId(CHAT.pad) });
-    ctx.log(`sft: ${cfg.steps} steps × ${cfg.batchSize} traces (≈ ${((cfg.steps * cfg.batchSize) / examples.length).toFixed(1)} epochs), lr ${cfg.lr}`);
+    const weighted = examples.map((e) => weightAnswerLetter(e, tok.specialId(CHAT.answerOpen), cfg.answerWeight));
+    const batches = new TuneBatches(weighted, { batchSize: cfg.batchSize, seed: `${ctx.config.seed}:sft`, padId: tok.specialId(CHAT.pad) });
+    const replay = cfg.replayEvery > 0 ? await replayBatches(ctx, tok) : null;
+    const isReplay = (s: number) => replay !== null && s % cfg.replayEvery === cfg.replayEvery - 1;
+    // trace batch k and replay batch k are the k-th of their kind, so resuming sees the same batches
+    const batchOf = (s: number) => (isReplay(s) ? (replay as LmBatches).batch(Math.floor(s / cfg.replayEvery)) : batches.batch(replay ? s - Math.floor((s + 1) / cfg.replayEvery) : s));
+    const traceSteps = replay ? cfg.steps - Math.floor(cfg.steps / cfg.replayEvery) : cfg.steps;
+    ctx.log(
+      `sft: ${cfg.steps} steps: ${traceSteps} × ${cfg.batchSize} traces (≈ ${((traceSteps * cfg.batchSize) / examples.length).toFixed(1)} epochs)` +
+        `${replay ? ` and ${cfg.steps - traceSteps} of pretraining sentences (every ${cfg.replayEvery}th)` : ''}, lr ${cfg.lr}${cfg.answerWeight !== 1 ? `, answer letter weighted ×${cfg.answerWeight}` : ''}`,
+    );
     // Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
     const loop = await runReads(trainPhasesReads(
       () => loadCheckpoint(baseDir).model,
@@ -173,7 +186,7 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
           name: 'sft',
           steps: cfg.steps,
           optimizer: { lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.steps)), weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm },
-          batch: (s) => batches.batch(s),
+          batch: batchOf,
         },
       ],
       { dir, label: 'coldstart', checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
@@ -209,4 +222,23 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     base.dispose();
     cot?.dispose();
   }
+}
+
+/** The pretraining corpus options of a run (what replay renders). */
+function corpusOf(p: RunConfig['pretrain']): { phrasingsPerEdge: number; synonymRate: number; order: 'entity' | 'shuffled'; seqLen: number; batchSize: number } {
+  return { phrasingsPerEdge: p.phrasingsPerEdge, synonymRate: p.synonymRate, order: p.corpusOrder, seqLen: p.seqLen, batchSize: p.batchSize };
+}
+
+function graphHash(graphDir: string): string {
+  const f = (n: string) => path.join(graphDir, n);
+  if (!fs.existsSync(f('edges.jsonl')) || !fs.existsSync(f('nodes.jsonl'))) throw new Error(`${graphDir}: no graph here; SFT's knowledge replay (sft.replayEvery > 0) renders its sentences (run \`fleming graph\` first, or --set sft.replayEvery=0)`);
+  return fileHash(f('edges.jsonl')) + fileHash(f('nodes.jsonl'));
+}
+
+/** Knowledge replay: packed pretraining windows of the run's graph, rendered afresh (Rng seed `<seed>:sft:replay`). */
+async function replayBatches(ctx: RunContext, tok: Tokenizer): Promise<LmBatches> {
+  const graphDir = path.join(ctx.dir, 'graph');
+  graphHash(graphDir);
+  const graph = await KnowledgeGraph.load(graphDir);
+  return new LmBatches(graph, tok, { ...corpusOf(ctx.config.pretrain), seed: `${ctx.config.seed}:sft:replay` });
 }

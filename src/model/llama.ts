@@ -306,13 +306,13 @@ export class Llama {
 
   /**
    * Mean token cross-entropy over the loss mask (targets where lossMask·attentionMask = 1,
-   * shifted by one). `normalizer` replaces the token count (gradient accumulation divides by the
+   * shifted by one; a mask value above 1 weights its target, and the mean divides by the weights' sum). `normalizer` replaces the token count (gradient accumulation divides by the
    * tokens of all micro-batches).
    * @returns scalar loss
    */
   loss(batch: Batch, opts: { normalizer?: number } = {}): tf.Scalar {
     const w = lossWeights(batch);
-    const n = opts.normalizer ?? Math.max(1, w.count);
+    const n = opts.normalizer ?? Math.max(1, w.total);
     const [B, T] = checkRect(batch.inputIds, 'Llama.loss');
     return tf.tidy(() => {
       const nll = this.tokenNll(batch.inputIds, batch.attentionMask);
@@ -329,20 +329,26 @@ export class Llama {
   }
 }
 
-/** Target weights [batch·(time−1)] (lossMask·attentionMask of tokens 1..T−1) and their count. */
-export function lossWeights(batch: Batch): { weights: Float32Array; count: number } {
+/**
+ * Target weights [batch·(time−1)] (lossMask·attentionMask of tokens 1..T−1; a loss mask may
+ * weight a target above 1), the number of targets and the weights' sum (the mean's divisor).
+ */
+export function lossWeights(batch: Batch): { weights: Float32Array; count: number; total: number } {
   const [B, T] = checkRect(batch.inputIds, 'lossWeights');
   const am = batch.attentionMask ?? onesLike(batch.inputIds);
   const lm = batch.lossMask ?? am;
   const weights = new Float32Array(B * Math.max(0, T - 1));
   let count = 0;
+  let total = 0;
   for (let b = 0; b < B; b++)
     for (let t = 1; t < T; t++) {
-      const w = am[b][t] && lm[b][t] ? 1 : 0;
+      const w = am[b][t] ? lm[b][t] : 0;
+      if (!Number.isFinite(w) || w < 0) throw new Error(`lossWeights: loss mask weights must be finite and ≥ 0, got ${w} at [${b}][${t}]`);
       weights[b * (T - 1) + t - 1] = w;
-      count += w;
+      if (w > 0) count++;
+      total += w;
     }
-  return { weights, count };
+  return { weights, count, total };
 }
 
 /** x·Wᵀ for HF-layout weights. @param x [n, in] @param w [out, in] @returns [n, out] */

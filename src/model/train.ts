@@ -112,7 +112,7 @@ export interface StepResult {
  */
 export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor>; tokens: number } {
   const tokens = micro.reduce((n, b) => n + lossWeights(b).count, 0);
-  const normalizer = Math.max(1, tokens);
+  const normalizer = Math.max(1, micro.reduce((n, b) => n + lossWeights(b).total, 0));
   return { ...accumulateLossGradients(model, micro.map((mb) => () => model.loss(mb, { normalizer }))), tokens };
 }
 

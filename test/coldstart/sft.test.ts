@@ -28,7 +28,7 @@ function row(itemId: string, completion: string, verified = true): CotRow {
   return { itemId, completion, teacher: 'toy', attempts: 1, strategies: [], verified };
 }
 
-const sftSmoke = { steps: 40, batchSize: 8, lr: 1e-2, minLr: 1e-3, warmupSteps: 5, checkpointEvery: 10, evalItems: 8, evalMaxNewTokens: 40, evalBatchSize: 8, examples: 3 };
+const sftSmoke = { steps: 40, batchSize: 8, answerWeight: 1, replayEvery: 0, lr: 1e-2, minLr: 1e-3, warmupSteps: 5, checkpointEvery: 10, evalItems: 8, evalMaxNewTokens: 40, evalBatchSize: 8, examples: 3 };
 
 function config(sft: Record<string, unknown> = {}) {
   return resolveConfig({
@@ -159,7 +159,7 @@ describe('sft', () => {
       expect(fs.existsSync(path.join(dir, f)), f).toBe(true);
     expect(fs.existsSync(path.join(dir, 'last'))).toBe(false);
     expect(fs.readFileSync(path.join(dir, 'tokenizer.json'))).toEqual(fs.readFileSync(path.join(ctx.dir, 'coldstart', 'base', 'tokenizer.json')));
-    const metrics = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number });
+    const metrics = fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { loss: number; tokens: number });
     expect(metrics).toHaveLength(40);
     expect(metrics[39].loss).toBeLessThan(metrics[0].loss / 2);
 
@@ -191,8 +191,8 @@ describe('sft', () => {
     expect(again.eval).toEqual(res.eval);
   }, 120_000);
 
-  it('runSft() killed mid-way resumes from its last checkpoint and ends bitwise equal to an uninterrupted run', async () => {
-    const opts = { steps: 8, checkpointEvery: 3, evalItems: 2, evalMaxNewTokens: 8 };
+  it('runSft() with knowledge replay and a weighted answer letter, killed mid-way, resumes from its last checkpoint and ends bitwise equal to an uninterrupted run', async () => {
+    const opts = { steps: 8, checkpointEvery: 3, evalItems: 2, evalMaxNewTokens: 8, replayEvery: 3, answerWeight: 10 };
     const a = cloneRun(template, opts);
     const resA = await runSft(a, { cot });
     expect(resA.resumedFrom).toBeNull();
@@ -203,7 +203,13 @@ describe('sft', () => {
     expect(resB.resumedFrom).toBe(3);
     const file = (c: RunContext, f: string) => fs.readFileSync(path.join(c.dir, 'coldstart', 'sft', f));
     expect(Buffer.compare(file(a, 'model.safetensors'), file(b, 'model.safetensors'))).toBe(0);
-    expect(file(b, 'metrics.jsonl').toString().trim().split('\n')).toHaveLength(8);
+    const metrics = file(b, 'metrics.jsonl').toString().trim().split('\n').map((l) => JSON.parse(l) as { tokens: number });
+    expect(metrics).toHaveLength(8);
+    // every third update is a packed pretraining batch (all its targets); the others are traces
+    const window = tinyPretrain.batchSize * (tinyPretrain.seqLen - 1);
+    expect(metrics.filter((_, s) => s % 3 === 2).map((m) => m.tokens)).toEqual([window, window]);
+    expect(metrics.filter((_, s) => s % 3 !== 2).every((m) => m.tokens !== window)).toBe(true);
+    expect(readJson<{ fingerprint: { replay?: unknown } }>(path.join(b.dir, 'coldstart', 'sft', 'done.json')).fingerprint.replay).toBeDefined();
     expect(resB.eval).toEqual(resA.eval);
     // other traces: the finished stage is not reused
     const other = await runSft(b, { cot: cot.slice(1), force: false });

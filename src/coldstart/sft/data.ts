@@ -60,6 +60,17 @@ export interface SftExample extends RenderedChat {
   itemId: string;
 }
 
+/**
+ * The example with the loss on its answer letter (the token after the last `<answer>`) weighted
+ * `weight` times; the mean loss then divides by the summed weights. 1 leaves it unchanged.
+ */
+export function weightAnswerLetter<T extends RenderedChat>(ex: T, answerOpenId: number, weight: number): T {
+  if (weight === 1) return ex;
+  const at = ex.ids.lastIndexOf(answerOpenId) + 1;
+  if (at <= 0 || at >= ex.ids.length || !ex.completionMask[at]) return ex;
+  return { ...ex, completionMask: ex.completionMask.map((m, i) => (i === at ? weight : m)) };
+}
+
 const COT_FORMAT = /^<think>([\s\S]*)<\/think>\n<answer>\s*([A-J])\s*<\/answer>$/;
 
 /**
