@@ -5,8 +5,9 @@
  *
  * The matcher knows how relations are phrased in this workbench: the graph teacher's sentence
  * templates (PHRASES in src/coldstart/cot/graphTeacher.ts, positive and negated), its grouped
- * sentences ("X presents with a, b and c and shows d"), and the pretraining sentence templates of
- * the schema (RELATIONS[r].text). Steps:
+ * sentences ("X presents with a, b and c and shows d"), the sentence templates of the schema
+ * (RELATIONS[r].text) and the pretraining corpus's phrasing families (PHRASINGS, in which the
+ * concise teacher states its claims). Steps:
  *   1. the think text is split into sentences;
  *   2. every mention of a node name or synonym (case-insensitive, whole words, longest first) is
  *      replaced by a placeholder;
@@ -26,6 +27,7 @@
 import type { KnowledgeGraph } from '../graph/graph';
 import { RELATIONS, edgeAllowed, type NodeType, type Relation } from '../graph/schema';
 import { PHRASES } from '../coldstart/cot/graphTeacher';
+import { PHRASINGS } from '../coldstart/pretrain/sentences';
 import { type Claim, claimHolds, claimText } from '../coldstart/cot/trace';
 
 /** One claim read from a completion, with the sentence it came from and its verdict. */
@@ -86,6 +88,9 @@ function buildTemplates(): Template[] {
     for (const f of neg) add(relation, true, f('\u0001', '\u0002'), from);
   }
   for (const [r, spec] of Object.entries(RELATIONS)) add(r as Relation, false, spec.text.replace('{s}', '\u0001').replace('{t}', '\u0002'), spec.from);
+  // the pretraining corpus's phrasing families (the concise teacher writes its claims in them)
+  for (const [r, p] of Object.entries(PHRASINGS))
+    for (const tpl of [...p.train, p.heldOut]) add(r as Relation, false, tpl.replace(/[.]$/, '').replace('{s}', '\u0001').replace('{t}', '\u0002'), RELATIONS[r as Relation].from);
   // the teacher's grouped sentences: "X presents with|causes a and b [and shows c]"
   add('has_symptom', false, '\u0001 causes \u0002', RELATIONS.has_symptom.from);
   out.push({
@@ -115,6 +120,12 @@ export class ClaimMatcher {
       }
     const all = [...this.byName.keys()].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
     this.names = all.length ? new RegExp(`(?<![\\p{L}\\p{N}])(?:${all.map(escapeRe).join('|')})(?![\\p{L}\\p{N}])`, 'giu') : null;
+  }
+
+  /** The nodes named in `text`, in order of mention (each mention: the ids sharing that name). */
+  mentions(text: string): string[][] {
+    if (!this.names) return [];
+    return [...text.matchAll(this.names)].map((m) => this.byName.get(m[0].toLowerCase()) ?? []);
   }
 
   /** The claims stated in `text` (the `<think>` part of a completion, when it has one). */

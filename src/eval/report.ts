@@ -57,6 +57,11 @@ export function renderReport(r: ReportInput): string {
     const row = c ? [s.label, pct(c.strict.mean), pct(c.chance), pct(c.lenient.mean), pct(c.n ? c.parseFailure : null), letters, c.claims.total, pct(c.claims.share), c.meanTokens.toFixed(1)] : [s.label, '—', '—', '—', '—', '—', 0, '—', '—'];
     return k > 1 ? [...row, pct(c?.passAtK?.mean)] : row;
   });
+  const anatomyRows = r.summaries.map((s) => {
+    const c = s.benchmarks[SYNTHETIC];
+    const a = c?.anatomy;
+    return a && a.n ? [s.label, a.n, pct(a.reads), pct(a.recalls), pct(a.namesOption), pct(a.picks), pct(c.strict.mean)] : [s.label, 0, '— (no thought)', '—', '—', '—', pct(c?.strict.mean)];
+  });
   const decoding = r.decoding.samples > 1 ? `${r.decoding.samples} samples per item at temperature ${r.decoding.temperature} (mean accuracy; pass@k in summary.json)` : 'greedy';
   const ex = r.examples
     .map((e) => [
@@ -85,6 +90,10 @@ ${r.sets.length ? markdownTable(['benchmark', 'items loaded', 'rows skipped by t
 ## Reasoning verifiability (held-out synthetic items)
 Relations stated inside \`<think>\`, read by the template matcher (src/eval/claims.ts: the teacher's and the pretraining phrasings over node names; paraphrases are not read) and checked on the graph.
 ${markdownTable(['model', k > 1 ? `strict (mean of ${k})` : 'strict', 'chance', 'lenient', 'parse failure', 'letters predicted', 'claims read', 'supported', 'tokens per completion', ...(k > 1 ? [`pass@${k}`] : [])], verRows)}
+
+## Where the thoughts break (held-out synthetic items)
+Each thought is read with the graph's names (src/eval/anatomy.ts). *Reads*: it names the item's subject (the drug or disease in the question, or one of a diagnosis's clues). *Recalls*: it names the right option's entity. *Picks*: of the thoughts naming an option, the share whose answer letter is the option named last (an in-context lookup; 1 / options by chance). Accuracy is at most about reads × recalls-given-reads × picks, so the lowest share is the missing skill.
+${markdownTable(['model', 'thoughts', 'reads the question', 'recalls the answer', 'names an option', 'picks its letter', 'strict'], anatomyRows)}
 
 ## Plots
 ${r.plots}

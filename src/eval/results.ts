@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { appendJsonl, readJsonlSync } from '../core/io';
 import { hashString } from '../core/rng';
 import type { Item } from '../rods/item';
+import type { Anatomy } from './anatomy';
 import type { Decoding, Sample } from './generators';
 
 /** Verdict of the claims in one sample's reasoning. */
@@ -34,7 +35,7 @@ export interface ResultRow {
   /** The prompt + maxNewTokens exceed the model's context: not decoded, counted apart. */
   tooLong: boolean;
   /** k samples (one when greedy); empty when tooLong. */
-  samples: (Sample & { claims: ClaimCount })[];
+  samples: (Sample & { claims: ClaimCount; anatomy?: Anatomy | null })[];
 }
 
 /** The protocol part of a key: what changes the completions. */

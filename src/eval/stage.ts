@@ -21,6 +21,7 @@ import { KnowledgeGraph } from '../graph/graph';
 import { selectBackend } from '../model/backend';
 import { CURATED_BENCHMARKS, loadBenchmark } from '../rods/curated/registry';
 import type { Item } from '../rods/item';
+import { thoughtAnatomy } from './anatomy';
 import { ClaimMatcher } from './claims';
 import { CheckpointGenerator, Decoding, EndpointGenerator, EndpointSpec, Generator } from './generators';
 import { plotsSection, renderReport } from './report';
@@ -200,7 +201,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
           const have = store.get(key);
           if (have) {
             // claims are re-read with the current matcher (it may have changed since the row was made)
-            rows.push({ ...have, model: m.id, samples: have.samples.map((s) => ({ ...s, claims: matcher ? countClaims(matcher, s.completion) : s.claims })) });
+            rows.push({ ...have, model: m.id, samples: have.samples.map((s) => ({ ...s, claims: matcher ? countClaims(matcher, s.completion) : s.claims, anatomy: matcher ? thoughtAnatomy(matcher, item, s.completion) : null })) });
             reused++;
           } else todo.push({ item, key });
         }
@@ -222,7 +223,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
           const part = fitting.slice(i, i + chunk);
           const out = await gen.run(part.map((p) => p.item), d);
           part.forEach(({ item, key }, j) => {
-            const row: ResultRow = { ...base(item, key), tooLong: false, samples: out[j].map((s) => ({ ...s, claims: matcher ? countClaims(matcher, s.completion) : { total: 0, supported: 0 } })) };
+            const row: ResultRow = { ...base(item, key), tooLong: false, samples: out[j].map((s) => ({ ...s, claims: matcher ? countClaims(matcher, s.completion) : { total: 0, supported: 0 }, anatomy: matcher ? thoughtAnatomy(matcher, item, s.completion) : null })) };
             store.put(row);
             rows.push(row);
           });
@@ -279,7 +280,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
     const c = s.benchmarks[SYNTHETIC];
     const fit = columns.filter((b) => b !== SYNTHETIC).map((b) => `${b} ${s.benchmarks[b].n}/${s.benchmarks[b].total}`).join(', ');
     ctx.log(
-      `eval: ${s.label}: ${c ? `${SYNTHETIC} strict ${pct(c.strict.mean)} (chance ${pct(c.chance)}; letters ${JSON.stringify(c.predicted)}) lenient ${pct(c.lenient.mean)} parse failure ${pct(c.parseFailure)} on ${c.n} items (${c.tooLong} too long); claims ${c.claims.total ? `${pct(c.claims.share ?? 0)} supported of ${c.claims.total}` : 'none stated'}` : ''}` +
+      `eval: ${s.label}: ${c ? `${SYNTHETIC} strict ${pct(c.strict.mean)} (chance ${pct(c.chance)}; letters ${JSON.stringify(c.predicted)}) lenient ${pct(c.lenient.mean)} parse failure ${pct(c.parseFailure)} on ${c.n} items (${c.tooLong} too long); claims ${c.claims.total ? `${pct(c.claims.share ?? 0)} supported of ${c.claims.total}` : 'none stated'}${c.anatomy.n ? `; thoughts read the question ${pct(c.anatomy.reads ?? 0)}, recall the answer ${pct(c.anatomy.recalls ?? 0)}, pick the letter they name ${pct(c.anatomy.picks ?? 0)}` : ''}` : ''}` +
         `${fit ? `; fit: ${fit}` : ''}`,
     );
   }

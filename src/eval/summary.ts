@@ -12,6 +12,7 @@ import type { Rng } from '../core/rng';
 import { markdownTable } from '../core/markdown';
 import { DIFFICULTIES } from '../rods/item';
 import { BootstrapOptions, Interval, bootstrapDiff, bootstrapMacro, bootstrapMean } from './bootstrap';
+import { AnatomySummary, summarizeAnatomy } from './anatomy';
 import type { ResultRow } from './results';
 
 /** The held-out synthetic test split's benchmark name. */
@@ -42,6 +43,8 @@ export interface Cell {
   /** Mean of 1/options: a random guesser's accuracy. */
   chance: number;
   claims: { total: number; supported: number; share: number | null };
+  /** Where the thoughts break (src/eval/anatomy.ts); n = 0 without thoughts or graph queries. */
+  anatomy: AnatomySummary;
   meanTokens: number;
   /** Strict letters predicted, over all samples ('none' = parse failure): a constant guesser shows here. */
   predicted: Record<string, number>;
@@ -62,6 +65,7 @@ export function cell(rows: readonly ResultRow[], rng: Rng, o: Partial<BootstrapO
     parseFailure: samples.length ? samples.filter((s) => s.strict === null).length / samples.length : 0,
     chance: mean(done.map((r) => 1 / r.options)),
     claims: { ...claims, share: claims.total ? claims.supported / claims.total : null },
+    anatomy: summarizeAnatomy(samples),
     meanTokens: mean(samples.map((s) => s.tokens)),
     predicted: {},
   };

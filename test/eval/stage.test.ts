@@ -112,7 +112,12 @@ describe('eval run()', () => {
     expect(csv[0].startsWith('stage,avg,avg_lo,avg_hi,delta')).toBe(true);
     expect(csv).toHaveLength(5);
     const report = fs.readFileSync(path.join(d, 'report.md'), 'utf8');
-    for (const s of ['# Evaluation report', '## Table 3', '## Table 4', 'Not run: +RL1', '## Reasoning verifiability', '"preset": "smoke"', 'no rlvr/stage*/metrics.jsonl']) expect(report).toContain(s);
+    // each synthetic sample of a thinking stage carries its anatomy; the Base (no <think>) none
+    const synth = readJsonlSync<{ model: string; benchmark: string; tooLong: boolean; samples: { completion: string; anatomy?: unknown }[] }>(path.join(d, 'results.jsonl'))
+      .map((r) => r.value)
+      .filter((r) => r.benchmark === 'rods-test' && !r.tooLong);
+    for (const r of synth) for (const x of r.samples) expect(x.anatomy === null, x.completion).toBe(!x.completion.includes('<think>'));
+    for (const s of ['# Evaluation report', '## Table 3', '## Table 4', 'Not run: +RL1', '## Reasoning verifiability', '## Where the thoughts break', '"preset": "smoke"', 'no rlvr/stage*/metrics.jsonl']) expect(report).toContain(s);
   });
 
   it('a second run makes 0 generations and gives the same tables', async () => {
