@@ -116,7 +116,10 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     pretrain: cfg,
     seed: ctx.config.seed,
     items: fileHash(itemsFile),
-    graph: opts.graph ? hashString(JSON.stringify(opts.graph.edges) + JSON.stringify(opts.graph.nodes)).toString(16) : fileHash(path.join(graphDir, 'edges.jsonl')) + fileHash(path.join(graphDir, 'nodes.jsonl')),
+    // the graph's files when they exist, so `fleming pipeline` and `fleming pretrain` agree on a finished stage
+    graph: fs.existsSync(path.join(graphDir, 'edges.jsonl')) && fs.existsSync(path.join(graphDir, 'nodes.jsonl'))
+      ? fileHash(path.join(graphDir, 'edges.jsonl')) + fileHash(path.join(graphDir, 'nodes.jsonl'))
+      : hashString(JSON.stringify(opts.graph?.edges) + JSON.stringify(opts.graph?.nodes)).toString(16),
   };
   const doneFile = path.join(dir, 'done.json');
   if (!opts.force && stageDone(doneFile, fingerprint)) {
