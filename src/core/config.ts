@@ -272,7 +272,7 @@ export const defaults: RunConfig = {
     vocabSize: 2048, // BPE vocabulary
     phrasingsPerEdge: 2, // training phrasings per edge per pass
     synonymRate: 0.25, // mentions that use a synonym
-    corpusOrder: 'shuffled', // 'entity': one short article per entity (names recur in the context)
+    corpusOrder: 'entity', // one short article per entity (names recur in the context; 25-disease world: ceiling 64% → 98.5%); 'shuffled': sentence by sentence
     seqLen: 128, // packed LM sequence length
     batchSize: 16, // sequences per LM step
     steps: 400, // LM steps (≈ 4 passes over the seed graph's sentences)
@@ -283,22 +283,22 @@ export const defaults: RunConfig = {
     clipNorm: 1.0, // gradient-norm clipping
     tuneSteps: 60, // direct-answer tuning steps
     tuneBatchSize: 16, // items per tuning step
-    tuneLr: 2e-3, // tuning peak learning rate
+    tuneLr: 3e-4, // tuning peak learning rate (2e-3 erased most of the LM's knowledge: ceiling 43% → 23% at 50 diseases)
     checkpointEvery: 50, // steps between checkpoints
     recallEdges: 40, // edges per relation in the recall probe
     recallDistractors: 4, // distractors per edge (chance 1/5)
     evalItems: 300, // RODS test items for the Base's accuracy
   },
   sft: {
-    steps: 200, // SFT steps on verified traces (≈ 1 epoch of the default run's traces)
+    steps: 600, // SFT steps on verified traces (≈ 3 epochs of the default run's traces; 200 left the answer letter at chance)
     batchSize: 16, // traces per step
     lr: 1e-3, // peak learning rate (below pretraining's: the Base is already trained)
     minLr: 1e-4, // cosine floor
     warmupSteps: 10, // warm-up steps
     weightDecay: 0.1, // AdamW decoupled decay
     clipNorm: 1.0, // gradient-norm clipping
-    answerWeight: 1, // loss weight of the answer letter (1 = plain SFT)
-    replayEvery: 0, // every N-th update replays pretraining sentences (0 = off)
+    answerWeight: 10, // loss weight of the answer letter (1 = plain SFT; 10 made +CoT pick the option its thought names 39% vs 22–25%)
+    replayEvery: 0, // off; 3 keeps the Base's knowledge (ceiling 99.5% vs 36%) but did not raise +CoT's accuracy within 900 steps (README)
     checkpointEvery: 50, // steps between checkpoints
     evalItems: 200, // RODS test items for Base vs +CoT
     evalMaxNewTokens: 128, // room for a short <think> trace and the answer
@@ -366,11 +366,14 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
   smoke: {
     rods: { items: 600 },
     pretrain: { model: 'smoke', vocabSize: 768, seqLen: 64, batchSize: 8, steps: 250, warmupSteps: 10, tuneSteps: 50, tuneBatchSize: 8, checkpointEvery: 50, recallEdges: 10, evalItems: 60 },
-    sft: { steps: 100, batchSize: 8, lr: 3e-3, minLr: 3e-4, warmupSteps: 5, checkpointEvery: 50, evalItems: 40, evalMaxNewTokens: 96, examples: 4 },
+    // plain SFT: smoke is plumbing; replay and the weighted letter are exercised by test/coldstart/sft.test.ts
+    sft: { steps: 100, batchSize: 8, lr: 3e-3, minLr: 3e-4, warmupSteps: 5, answerWeight: 1, replayEvery: 0, checkpointEvery: 50, evalItems: 40, evalMaxNewTokens: 96, examples: 4 },
     eval: { testItems: 60, benchmarkItems: 20, maxNewTokens: 96, bootstrap: 500 },
     rlvr: { k: 4, promptsPerStep: 4, maxNewTokens: 96, stage1MaxSteps: 6, stage1MinSteps: 3, stage1SparsityWindow: 2, stage1PlateauWindow: 2, stage2Rounds: 2, stage2StepsPerRound: 2, stage2PromptsPerStep: 2, stage2K: 8, stage2Samples: 2, stage2MinFailures: 2, stage2MaxMined: 16, stage2MinePool: 48, checkpointEvery: 2, evalItems: 40, evalMaxNewTokens: 96 },
   },
-  default: {},
+  // The default world: 25 anchor diseases and their neighbourhood (441 entities, 577 edges), small enough
+  // for the 2 × 128 policy to learn its facts in the default budget (README, "Focused world").
+  default: { graph: { focus: { diseases: 25 } } },
   full: {
     graph: { kg: 'open' },
     rods: { items: 20000 },
