@@ -42,7 +42,8 @@ describe('fleming command', () => {
     expect(stdout).toContain('graph written to');
     for (const f of ['nodes.jsonl', 'edges.jsonl', 'stats.json', 'skipped.json', 'report.md', 'plots/degree.html']) expect(fs.existsSync(path.join(dir, 'run', 'graph', f))).toBe(true);
     const stats = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'graph', 'stats.json'), 'utf8'));
-    expect(stats.nodes).toBeGreaterThan(500);
+    expect(stats.nodes).toBe(441); // the default preset's 25-disease world of the seed graph
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'run', 'graph', 'focus.json'), 'utf8')).anchors).toHaveLength(25);
   });
 
   it('fleming discover crawls the (local, fake) Wikipedia and Wikidata APIs into the run', async () => {
