@@ -92,7 +92,8 @@ Relations stated inside \`<think>\`, read by the template matcher (src/eval/clai
 ${markdownTable(['model', k > 1 ? `strict (mean of ${k})` : 'strict', 'chance', 'lenient', 'parse failure', 'letters predicted', 'claims read', 'supported', 'tokens per completion', ...(k > 1 ? [`pass@${k}`] : [])], verRows)}
 
 ## Where the thoughts break (held-out synthetic items)
-Each thought is read with the graph's names (src/eval/anatomy.ts). *Reads*: it names the item's subject (the drug or disease in the question, or one of a diagnosis's clues). *Recalls*: it names the right option's entity. *Picks*: of the thoughts naming an option, the share whose answer letter is the option named last (an in-context lookup; 1 / options by chance). Accuracy is at most about reads × recalls-given-reads × picks, so the lowest share is the missing skill.
+Each thought is read with the graph's names (src/eval/anatomy.ts). *Reads*: it names the item's subject (the drug or disease in the question, or one of a diagnosis's clues). *Recalls*: it names the right option's entity. *Picks*: of the thoughts naming an option, the share whose answer letter is the option named last (an in-context lookup; 1 / options by chance). An answer the thought earns needs all three; the others are guesses (chance 1 / options), so the lowest share is the missing skill.
+
 ${markdownTable(['model', 'thoughts', 'reads the question', 'recalls the answer', 'names an option', 'picks its letter', 'strict'], anatomyRows)}
 
 ## Plots
