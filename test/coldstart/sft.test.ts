@@ -4,20 +4,16 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
-import { SkipReport, readJson, writeJsonlSync } from '../../src/core/io';
-import { Rng } from '../../src/core/rng';
+import { SkipReport, readJson } from '../../src/core/io';
 import { openRun, RunContext } from '../../src/core/run';
 import { loadCheckpoint, readSafetensors } from '../../src/model/checkpoint';
 import { Llama } from '../../src/model/llama';
 import { CHAT, loadTokenizer, trainBpe } from '../../src/model/tokenizer';
 import { AdamW, trainStep } from '../../src/model/train';
 import type { Item } from '../../src/rods/item';
-import { synthesize } from '../../src/rods/synth';
-import { TrainingStopped, TuneBatches, itemPrompt, run as pretrain } from '../../src/coldstart/pretrain';
+import { TrainingStopped, TuneBatches, itemPrompt } from '../../src/coldstart/pretrain';
 import { CotRow, EvalRow, SourcedCotRow, evalPolicy, isWellFormedCot, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
-import { useBackend } from '../model/helpers';
-import { fixtureGraph } from '../rods/synth/fixture';
-import { tinyPretrain } from './tiny';
+import { tinyBaseRun, tinyPretrain } from './tiny';
 
 /** A short trace whose format (not content) is easy to learn. */
 function trace(letter: string): string {
@@ -54,15 +50,10 @@ describe('sft', () => {
   let cot: CotRow[] = [];
 
   beforeAll(async () => {
-    await useBackend('wasm');
     // A tiny Base: the fixture graph, 48 synthetic items split 3:1, a few pretraining steps.
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-sft-base-'));
-    const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
-    const g = fixtureGraph();
-    await g.save(path.join(ctx.dir, 'graph'));
-    items = synthesize(g, { n: 48, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 4 === 0 ? 'test' : 'train' }));
-    writeJsonlSync(path.join(ctx.dir, 'rods', 'items.jsonl'), items);
-    await pretrain(ctx, { graph: g });
+    const base = await tinyBaseRun(config(), { prefix: 'fleming-sft-base-', seed: 5 });
+    items = base.items;
+    const ctx = base.ctx;
     template = ctx.dir;
     const train = items.filter((it) => it.split === 'train');
     const test = items.filter((it) => it.split === 'test');

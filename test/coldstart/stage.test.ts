@@ -5,17 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
 import { readJson, writeJsonlSync } from '../../src/core/io';
-import { Rng } from '../../src/core/rng';
 import { openRun, RunContext } from '../../src/core/run';
 import type { Item } from '../../src/rods/item';
-import { synthesize } from '../../src/rods/synth';
 import { completionProblem } from '../../src/coldstart/cot/filters';
 import type { CotOutRow, RefineStats } from '../../src/coldstart/cot/refine';
-import { run as pretrain } from '../../src/coldstart/pretrain';
 import { run as coldstart } from '../../src/coldstart/stage';
-import { useBackend } from '../model/helpers';
-import { fixtureGraph } from '../rods/synth/fixture';
-import { tinyPretrain } from './tiny';
+import { tinyBaseRun, tinyPretrain } from './tiny';
 
 /** A smoke-sized run: tiny pretraining, a short SFT, a few test items. */
 function config() {
@@ -46,15 +41,10 @@ describe('coldstart stage', () => {
   let items: Item[] = [];
 
   beforeAll(async () => {
-    await useBackend('wasm');
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-coldstart-base-'));
-    const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
-    const g = fixtureGraph();
-    await g.save(path.join(ctx.dir, 'graph'));
-    items = synthesize(g, { n: 48, options: 4 }, new Rng(7)).items.map((it, i): Item => ({ ...it, split: i % 4 === 0 ? 'test' : 'train' }));
-    writeJsonlSync(path.join(ctx.dir, 'rods', 'items.jsonl'), items);
+    const base = await tinyBaseRun(config(), { prefix: 'fleming-coldstart-base-', seed: 7 });
+    items = base.items;
+    const ctx = base.ctx;
     writeJsonlSync(path.join(ctx.dir, 'rods', 'train.jsonl'), items.filter((it) => it.split === 'train'));
-    await pretrain(ctx, { graph: g });
     template = ctx.dir;
   }, 60_000);
 

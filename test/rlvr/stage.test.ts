@@ -4,19 +4,15 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
-import { readJson, writeJsonlSync } from '../../src/core/io';
+import { readJson } from '../../src/core/io';
 import { Rng } from '../../src/core/rng';
 import { openRun, RunContext } from '../../src/core/run';
 import { loadCheckpoint } from '../../src/model/checkpoint';
 import { loadTokenizer } from '../../src/model/tokenizer';
 import type { Item } from '../../src/rods/item';
-import { synthesize } from '../../src/rods/synth';
-import { run as pretrain } from '../../src/coldstart/pretrain';
 import { CotRow, runSft } from '../../src/coldstart/sft';
 import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr } from '../../src/rlvr';
-import { useBackend } from '../model/helpers';
-import { fixtureGraph } from '../rods/synth/fixture';
-import { tinyPretrain } from '../coldstart/tiny';
+import { tinyBaseRun, tinyPretrain } from '../coldstart/tiny';
 
 const rlvrSmall = {
   k: 4,
@@ -77,16 +73,11 @@ describe('rlvr stage', () => {
 
   beforeAll(async () => {
     process.env.FLEMING_NO_PNG = '1'; // HTML plots only: Chromium renders would dominate the test's time
-    await useBackend('wasm');
     // A tiny +CoT: fixture graph, 48 items, a few pretraining steps, SFT on one-sentence traces.
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-base-'));
-    const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
-    const g = fixtureGraph();
-    await g.save(path.join(ctx.dir, 'graph'));
     const diff = ['Easy', 'Moderate', 'Difficult'] as const;
-    items = synthesize(g, { n: 48, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 4 === 0 ? 'test' : 'train', difficulty: diff[i % 3] }));
-    writeJsonlSync(path.join(ctx.dir, 'rods', 'items.jsonl'), items);
-    await pretrain(ctx, { graph: g });
+    const base = await tinyBaseRun(config(), { prefix: 'fleming-rlvr-base-', seed: 5, label: (_, i) => ({ difficulty: diff[i % 3] }) });
+    items = base.items;
+    const ctx = base.ctx;
     const cot: CotRow[] = items.filter((it) => it.split === 'train').map((it) => ({ itemId: it.id, completion: `<think>Option ${it.answer}.</think>\n<answer>${it.answer}</answer>`, teacher: 'toy', attempts: 1, strategies: [], verified: true }));
     await runSft(ctx, { cot });
     template = ctx.dir;
