@@ -7,7 +7,8 @@
  * answer option's entity), letterGivenAnswer (accuracy among those), and the knowledge ceiling.
  *   node -r tsx/cjs bench/exp/tune.ts RUN INITDIR OUT tune|sft|eval STEPS LR [LM_EVERY]
  * Env: LW=w weights the answer letter; LETTERONLY=1 puts the loss on the letter only; SPLIT=train
- * evaluates train items; FMT=ind writes options as "text (X)" and traces ending "… text (X)."
+ * evaluates train items; FMT=ind writes options as "text (X)" and traces ending "… text (X)."; FMT=lc
+ * starts every sentence of a thought lower-case after a space (" hypoglycemia is …"), the question's tokens.
  * Writes OUT/exp.json (and rows.jsonl). Scratch measurements, not part of the pipeline.
  */
 import * as path from 'node:path';
@@ -25,7 +26,9 @@ import { evalPolicy } from '../../src/coldstart/sft/evaluate';
 import { knowledgeCeiling } from '../../src/coldstart/sft/ceiling';
 import { SkipReport } from '../../src/core/io';
 import { renderChat } from '../../src/model/tokenizer';
-import * as pd from '../../src/coldstart/pretrain/data';
+import * as pd0 from '../../src/coldstart/pretrain/data';
+import { mentionName } from '../../src/coldstart/pretrain/sentences';
+const pd = { ...pd0, mentionNameExport: (x: string) => mentionName(x) };
 const indPrompt = (it: any) => [it.question, ...Object.keys(it.options).sort().map((l) => `${it.options[l]} (${l})`)].join('\n');
 
 (async () => {
@@ -52,7 +55,14 @@ const indPrompt = (it: any) => [it.question, ...Object.keys(it.options).sort().m
     }
     console.log('ind examples', ex.length);
   }
-  else ex = sftExamples(tok, await loadCotRows(path.join(run, 'coldstart', 'cot.jsonl')), byId, 512, new SkipReport()).examples;
+  else {
+    let rows = await loadCotRows(path.join(run, 'coldstart', 'cot.jsonl'));
+    // FMT=lc: every sentence of a thought starts lower-case after a space, so a name is the same tokens as in the question
+    const lc = (t: string) => t.replace(/^<think>([\s\S]*)<\/think>/, (_m, th: string) => '<think>' + th.split(/(?<=\.) /).map((x) => ' ' + pd.mentionNameExport(x)).join('') + '</think>');
+    if (process.env.FMT === 'lc') rows = rows.map((r) => ({ ...r, row: { ...r.row, completion: lc(r.row.completion) } }));
+    if (process.env.FMT === 'lc') console.log('lc example', rows[0].row.completion);
+    ex = sftExamples(tok, rows, byId, 512, new SkipReport()).examples;
+  }
   const LW = +(process.env.LW ?? 1);
   if (process.env.LETTERONLY) { const ans = tok.specialId('<answer>'); ex = ex.map((e) => ({ ...e, completionMask: e.completionMask.map((m: number, i: number) => (m && i > 0 && e.ids[i - 1] === ans ? 1 : 0)) })); }
   if (LW !== 1) { const ans = tok.specialId('<answer>'); ex = ex.map((e) => ({ ...e, completionMask: e.completionMask.map((m: number, i: number) => (m && i > 0 && e.ids[i - 1] === ans ? LW : m)) })); }

@@ -1,0 +1,73 @@
+/**
+ * Scratch probe (README, "Where the chain breaks"): how many optimiser steps does a fresh model of
+ * a preset need before it copies from its context at all? Two synthetic tasks, no medical text:
+ *   repeat  <bos> x₁ … x_L x₁ … x_L, L ∈ [8, 32] random tokens; loss on the second copy only.
+ *           Chance ln 1900 ≈ 7.55; an induction head drives it towards 0.
+ *   lookup  four options "letter key… ;" then "? key… ; letter", keys 1–KT random tokens; loss on
+ *           the final letter only. Chance ln 4 ≈ 1.39. LAYOUT=after puts each letter after its key
+ *           ("key… letter ;", query "? key… letter"): a plain induction copy.
+ *   node -r tsx/cjs bench/exp/incontext.ts repeat|lookup STEPS LR [KT] [PRESET]
+ * Prints the mean loss of every 50 steps. Env LAYERS overrides the preset's depth.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { selectBackend } from '../../src/model/backend';
+import { trainPhases } from '../../src/coldstart/pretrain/loop';
+import { Rng } from '../../src/core/rng';
+import { Llama } from '../../src/model/llama';
+import { MODEL_PRESETS } from '../../src/model/bench';
+import type { Batch } from '../../src/model/llama';
+
+(async () => {
+  const [task, stepsS, lrS, ktS, presetS] = process.argv.slice(2);
+  if (task !== 'repeat' && task !== 'lookup') throw new Error('usage: incontext.ts repeat|lookup STEPS LR [KT] [PRESET]');
+  await selectBackend(undefined);
+  const preset = MODEL_PRESETS[(presetS ?? 'default') as keyof typeof MODEL_PRESETS];
+  const V = 2048, LETTERS = [10, 11, 12, 13], SEP = 14, QUERY = 15, PAD = 0;
+  const mc = { ...preset.config, vocab_size: V, ...(process.env.LAYERS ? { num_hidden_layers: +process.env.LAYERS } : {}) };
+  const word = (rng: Rng) => 100 + rng.int(1900);
+  const kt = +(ktS ?? 1);
+  const after = process.env.LAYOUT === 'after';
+  /** One example: ids and the positions whose next token is a target. */
+  const example = (rng: Rng): { ids: number[]; targets: number[] } => {
+    if (task === 'repeat') {
+      const L = 8 + rng.int(25);
+      const xs = Array.from({ length: L }, () => word(rng));
+      const ids = [1, ...xs, ...xs];
+      return { ids, targets: ids.map((_, j) => j).filter((j) => j > L + 1) };
+    }
+    const keys = Array.from({ length: 4 }, () => Array.from({ length: 1 + rng.int(kt) }, () => word(rng)));
+    const k = rng.int(4);
+    const ids = [1];
+    keys.forEach((key, i) => (after ? ids.push(...key, LETTERS[i], SEP) : ids.push(LETTERS[i], ...key, SEP)));
+    ids.push(QUERY, ...keys[k], ...(after ? [] : [SEP]), LETTERS[k]);
+    return { ids, targets: [ids.length - 1] };
+  };
+  const B = task === 'repeat' ? 16 : 32;
+  const batch = (s: number): Batch => {
+    const rng = new Rng(`incontext:${task}:${s}`);
+    const rows = Array.from({ length: B }, () => example(rng));
+    const T = Math.max(...rows.map((r) => r.ids.length));
+    return {
+      inputIds: rows.map((r) => [...r.ids, ...new Array<number>(T - r.ids.length).fill(PAD)]),
+      attentionMask: rows.map((r) => Array.from({ length: T }, (_, j) => (j < r.ids.length ? 1 : 0))),
+      lossMask: rows.map((r) => Array.from({ length: T }, (_, j) => (r.targets.includes(j) ? 1 : 0))),
+    };
+  };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'incontext-'));
+  const win: number[] = [];
+  const t0 = Date.now();
+  console.log(`${task}${task === 'lookup' ? ` (keys 1–${kt} tokens, letter ${after ? 'after' : 'before'} its key)` : ''}: ${mc.num_hidden_layers}×${mc.hidden_size}, ${B} examples per step, lr ${lrS}`);
+  trainPhases(() => new Llama(mc, new Rng('incontext:init')), [{ name: task, steps: +stepsS, optimizer: { lr: +lrS, minLr: +lrS / 10, warmupSteps: 20, weightDecay: 0.1, clipNorm: 1 }, batch }], {
+    dir,
+    checkpointEvery: 1e9,
+    fingerprint: process.argv,
+    fresh: true,
+    onStep: (r) => {
+      win.push(r.loss);
+      if (r.phaseStep % 50 === 0) console.log(`step ${r.phaseStep} loss ${(win.splice(0).reduce((a, b) => a + b, 0) / 50).toFixed(3)} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+    },
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+})();

@@ -1,0 +1,64 @@
+/**
+ * Scratch: the Base with a copy warm-up. A fresh model first learns to continue repeated random
+ * token sequences (COPY steps; an induction head forms near step 1,200, bench/exp/incontext.ts),
+ * then the run's knowledge LM (pretrain.steps) and direct-answer tuning (pretrain.tuneSteps), as
+ * `fleming pretrain` does. Saves the checkpoint and the run's tokenizer in OUT.
+ *   node -r tsx/cjs bench/exp/warm.ts RUN OUT COPY_STEPS COPY_LR
+ */
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { selectBackend } from '../../src/model/backend';
+import { saveCheckpoint } from '../../src/model/checkpoint';
+import { loadTokenizer, CHAT } from '../../src/model/tokenizer';
+import { KnowledgeGraph } from '../../src/graph/graph';
+import { readJsonlAll } from '../../src/core/io';
+import { trainPhases } from '../../src/coldstart/pretrain/loop';
+import { TuneBatches, directAnswerExample, LmBatches } from '../../src/coldstart/pretrain/data';
+import { modelConfig } from '../../src/coldstart/pretrain';
+import { Rng } from '../../src/core/rng';
+import { Llama } from '../../src/model/llama';
+import type { Batch } from '../../src/model/llama';
+
+(async () => {
+  const [run, out, copyS, copyLrS] = process.argv.slice(2);
+  await selectBackend(undefined);
+  const cfg = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
+  const p = cfg.pretrain;
+  const baseDir = path.join(run, 'coldstart', 'base');
+  const tok = loadTokenizer(baseDir);
+  const graph = await KnowledgeGraph.load(path.join(run, 'graph'));
+  const items = await readJsonlAll<any>(path.join(run, 'rods', 'items.jsonl'));
+  const train = items.filter((i) => i.split === 'train');
+  const mc = modelConfig(p, tok);
+  const V = mc.vocab_size, first = 9, pad = tok.specialId(CHAT.pad);
+  const copyBatch = (s: number): Batch => {
+    const rng = new Rng(`warm:copy:${s}`);
+    const rows = Array.from({ length: 16 }, () => {
+      const L = 8 + rng.int(25);
+      const xs = Array.from({ length: L }, () => first + rng.int(V - first));
+      const ids = [tok.specialId(CHAT.bos), ...xs, ...xs];
+      return { ids, targets: new Set(ids.map((_, j) => j).filter((j) => j > L + 1)) };
+    });
+    const T = Math.max(...rows.map((r) => r.ids.length));
+    return {
+      inputIds: rows.map((r) => [...r.ids, ...new Array<number>(T - r.ids.length).fill(pad)]),
+      attentionMask: rows.map((r) => Array.from({ length: T }, (_, j) => (j < r.ids.length ? 1 : 0))),
+      lossMask: rows.map((r) => Array.from({ length: T }, (_, j) => (r.targets.has(j) ? 1 : 0))),
+    };
+  };
+  const lm = new LmBatches(graph, tok, { graph, seqLen: p.seqLen, batchSize: p.batchSize, seed: `${cfg.seed}:pretrain:lm`, phrasingsPerEdge: p.phrasingsPerEdge, synonymRate: p.synonymRate, order: p.corpusOrder } as any);
+  const tune = new TuneBatches(train.map((it) => directAnswerExample(tok, it)).filter((e) => e.ids.length <= 512), { batchSize: p.tuneBatchSize, seed: `${cfg.seed}:pretrain:tune`, padId: pad });
+  const common = { minLr: p.minLr, warmupSteps: p.warmupSteps, weightDecay: p.weightDecay, clipNorm: p.clipNorm };
+  fs.mkdirSync(out, { recursive: true });
+  const t0 = Date.now();
+  const win: number[] = [];
+  const loop = trainPhases(() => new Llama(mc, new Rng(`${cfg.seed}:pretrain:init`)), [
+    { name: 'copy', steps: +copyS, optimizer: { ...common, lr: +copyLrS, minLr: +copyLrS / 10 }, batch: copyBatch },
+    { name: 'lm', steps: p.steps, optimizer: { ...common, lr: p.lr }, batch: (s) => lm.batch(s) },
+    { name: 'tune', steps: p.tuneSteps, optimizer: { ...common, lr: p.tuneLr, minLr: Math.min(p.minLr, p.tuneLr) }, batch: (s) => tune.batch(s) },
+  ], { dir: out, checkpointEvery: 1e9, fingerprint: process.argv, fresh: true,
+    onStep: (r) => { win.push(r.loss); if (r.phaseStep % 50 === 0) console.log(`${r.phase} ${r.phaseStep} loss ${(win.splice(0).reduce((a, b) => a + b, 0) / 50).toFixed(3)} ${((Date.now() - t0) / 1000).toFixed(0)}s`); } });
+  saveCheckpoint(out, loop.model, {});
+  fs.copyFileSync(path.join(baseDir, 'tokenizer.json'), path.join(out, 'tokenizer.json'));
+  console.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+})();
