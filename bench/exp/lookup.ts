@@ -12,16 +12,14 @@ import { loadTokenizer, CHAT } from '../../src/model/tokenizer';
 import { KnowledgeGraph } from '../../src/graph/graph';
 import { trainPhases } from '../../src/coldstart/pretrain/loop';
 import { padBatch } from '../../src/coldstart/pretrain/data';
-import { mentionName } from '../../src/coldstart/pretrain/sentences';
+import { namePools } from './pools';
 import { Rng } from '../../src/core/rng';
 (async () => {
   const [run, init, out, stepsS, lrS, bS] = process.argv.slice(2);
   await selectBackend(undefined);
   const tok = loadTokenizer(init);
   const graph = await KnowledgeGraph.load(path.join(run, 'graph'));
-  const byType = new Map<string, string[]>();
-  for (const n of graph.nodes) byType.set(n.type, [...(byType.get(n.type) ?? []), mentionName(n.name)]);
-  const types = [...byType.keys()].filter((t) => (byType.get(t) as string[]).length >= 8);
+  const { byType, types } = namePools(graph);
   const L = ['A', 'B', 'C', 'D'];
   const ex = (rng: Rng) => {
     const pool = byType.get(rng.pick(types)) as string[];
