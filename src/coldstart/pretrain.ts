@@ -8,7 +8,7 @@
  * the completion only) = Base, the paper's non-reasoning baseline.
  * Writes coldstart/base/: model.safetensors, config.json, tokenizer.json, tokenizer_config.json,
  * trainer_state.json, metrics.jsonl, plots/loss.*, recall.json (held-out fact recall per
- * relation), eval.json (Base accuracy on the RODS test split), done.json. A killed run resumes
+ * relation, and the copy probe of pretrain/copy.ts), eval.json (Base accuracy on the RODS test split), done.json. A killed run resumes
  * from base/last/; a finished stage is reused unless its inputs changed or --force is given.
  */
 import * as fs from 'node:fs';
@@ -31,11 +31,14 @@ import { LmBatches, TuneBatches, directAnswerExample, itemPrompt, passSentences 
 import { DirectAnswerReport, evalDirectAnswerReads } from './pretrain/evaluate';
 import { StepRecord, clearCheckpoints, trainPhasesReads } from './pretrain/loop';
 import { RecallReport, factRecallReads } from './pretrain/recall';
+import { CopyProbe, copyProbeReads } from './pretrain/copy';
 
 export { PHRASINGS, fillTemplate, heldOutPrompt, mentionName, recallPrompt, renderCorpus } from './pretrain/sentences';
 export { LmBatches, TuneBatches, directAnswerExample, itemPrompt, packSentences, padBatch, passSentences } from './pretrain/data';
 export { distractorPool, factRecall, scoreCompletions } from './pretrain/recall';
 export type { RecallReport, RelationRecall } from './pretrain/recall';
+export { copyProbe, copyProbeReads, copyNllSums } from './pretrain/copy';
+export type { CopyProbe } from './pretrain/copy';
 export { evalDirectAnswer, parseAnswerTag } from './pretrain/evaluate';
 export type { DirectAnswerReport } from './pretrain/evaluate';
 export { TrainingStopped, trainPhases } from './pretrain/loop';
@@ -46,7 +49,7 @@ export interface PretrainResult {
   /** coldstart/base. */
   dir: string;
   /** Fact recall on the held-out phrasing family, and on training family 0 (seen text) for comparison. */
-  recall: { heldOut: RecallReport; seen: RecallReport };
+  recall: { heldOut: RecallReport; seen: RecallReport; copy?: CopyProbe };
   eval: DirectAnswerReport;
   /** Whether a finished stage was reused. */
   reused: boolean;
@@ -188,7 +191,9 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
 
     // 3. Held-out fact recall and the Base's accuracy on the test split.
     const probe = (phrasing: 'heldOut' | number) => runReads(factRecallReads(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing }), 'factRecall');
-    const recall = { heldOut: await probe('heldOut'), seen: await probe(0) };
+    // Copy probe: does the Base continue a random sequence it has just seen (an induction head)?
+    const copy = await runReads(copyProbeReads(model, tok.specialId(CHAT.bos), ctx.rng('pretrain:copy')), 'copyProbe');
+    const recall = { heldOut: await probe('heldOut'), seen: await probe(0), copy };
     writeJson(path.join(dir, 'recall.json'), recall);
     const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
     const evaluation = await runReads(evalDirectAnswerReads(model, tok, evalItems), 'evalDirectAnswer');
@@ -199,6 +204,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     const o = recall.heldOut.overall;
     ctx.log(
       `pretrain: fact recall on held-out phrasings ${(100 * o.accuracy).toFixed(1)}% (seen phrasing ${(100 * recall.seen.overall.accuracy).toFixed(1)}%, chance ${(100 * o.chance).toFixed(1)}%, ${o.edges} edges); ` +
+        `copy probe: loss on a repeated random sequence's second copy ${copy.secondCopyNll.toFixed(2)} vs first ${copy.firstCopyNll.toFixed(2)} (an induction head would bring the second near 0); ` +
         `Base on ${evaluation.n} test items: ${(100 * evaluation.accuracy).toFixed(1)}% (chance ${(100 * evaluation.chance).toFixed(1)}%, well-formed ${evaluation.formatOk}); ${seconds.toFixed(1)} s`,
     );
     return { dir, recall, eval: evaluation, reused: false, resumedFrom: loop.resumedFrom, seconds };

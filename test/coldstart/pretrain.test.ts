@@ -225,6 +225,10 @@ describe('pretrain', () => {
     expect(resA.eval.n).toBe(4);
     expect(Object.keys(resA.recall.heldOut.byRelation).length).toBeGreaterThan(5);
     expect(resA.recall.seen.overall.edges).toBe(resA.recall.heldOut.overall.edges);
+    // the copy probe is part of recall.json: 64 rows of two 24-token copies, finite losses
+    expect(resA.recall.copy).toMatchObject({ sequences: 64, length: 24 });
+    expect(Number.isFinite(resA.recall.copy?.firstCopyNll) && Number.isFinite(resA.recall.copy?.secondCopyNll)).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(baseA, 'recall.json'), 'utf8')).copy).toEqual(resA.recall.copy);
 
     const b = await fixtureRun(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-pretrain-b-')));
     const kill = new Error('killed');
