@@ -13,6 +13,8 @@ import { Rng } from '../core/rng';
 import { loadCheckpoint } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
 import { generate } from '../model/sample';
+import { runReads } from '../model/reads';
+import { CopyProbe, copyProbeReads } from '../coldstart/pretrain/copy';
 import { CHAT, Tokenizer, chatPrompt, loadTokenizer } from '../model/tokenizer';
 import { itemPrompt } from '../coldstart/pretrain/data';
 import type { Item } from '../rods/item';
@@ -114,6 +116,11 @@ export class CheckpointGenerator implements Generator {
       this.generated += d.samples;
     }
     return out;
+  }
+
+  /** Does the checkpoint continue a repeated random sequence (src/coldstart/pretrain/copy.ts)? */
+  async copyProbe(rng: Rng): Promise<CopyProbe> {
+    return await runReads(copyProbeReads(this.model, this.tok.specialId(CHAT.bos), rng), 'copyProbe');
   }
 
   dispose(): void {

@@ -60,7 +60,8 @@ export function renderReport(r: ReportInput): string {
   const anatomyRows = r.summaries.map((s) => {
     const c = s.benchmarks[SYNTHETIC];
     const a = c?.anatomy;
-    return a && a.n ? [s.label, a.n, pct(a.reads), pct(a.recalls), pct(a.namesOption), pct(a.picks), pct(c.strict.mean)] : [s.label, 0, '— (no thought)', '—', '—', '—', pct(c?.strict.mean)];
+    const copy = s.copy ? `${s.copy.secondCopyNll.toFixed(2)} / ${s.copy.firstCopyNll.toFixed(2)}` : '—';
+    return a && a.n ? [s.label, a.n, pct(a.reads), pct(a.recalls), pct(a.namesOption), pct(a.picks), pct(c.strict.mean), copy] : [s.label, 0, '— (no thought)', '—', '—', '—', pct(c?.strict.mean), copy];
   });
   const decoding = r.decoding.samples > 1 ? `${r.decoding.samples} samples per item at temperature ${r.decoding.temperature} (mean accuracy; pass@k in summary.json)` : 'greedy';
   const ex = r.examples
@@ -92,9 +93,9 @@ Relations stated inside \`<think>\`, read by the template matcher (src/eval/clai
 ${markdownTable(['model', k > 1 ? `strict (mean of ${k})` : 'strict', 'chance', 'lenient', 'parse failure', 'letters predicted', 'claims read', 'supported', 'tokens per completion', ...(k > 1 ? [`pass@${k}`] : [])], verRows)}
 
 ## Where the thoughts break (held-out synthetic items)
-Each thought is read with the graph's names (src/eval/anatomy.ts). *Reads*: it names the item's subject (the drug or disease in the question, or one of a diagnosis's clues). *Recalls*: it names the right option's entity. *Picks*: of the thoughts naming an option, the share whose answer letter is the option named last (an in-context lookup; 1 / options by chance). An answer the thought earns needs all three; the others are guesses (chance 1 / options), so the lowest share is the missing skill.
+Each thought is read with the graph's names (src/eval/anatomy.ts). *Reads*: it names the item's subject (the drug or disease in the question, or one of a diagnosis's clues). *Recalls*: it names the right option's entity. *Picks*: of the thoughts naming an option, the share whose answer letter is the option named last (an in-context lookup; 1 / options by chance). An answer the thought earns needs all three; the others are guesses (chance 1 / options), so the lowest share is the missing skill. *Copy probe*: the checkpoint's loss on the second copy of a repeated random token sequence against the first (src/coldstart/pretrain/copy.ts); reading and picking are copies from the context, and a model that can copy brings the second near 0.
 
-${markdownTable(['model', 'thoughts', 'reads the question', 'recalls the answer', 'names an option', 'picks its letter', 'strict'], anatomyRows)}
+${markdownTable(['model', 'thoughts', 'reads the question', 'recalls the answer', 'names an option', 'picks its letter', 'strict', 'copy probe (2nd / 1st copy loss)'], anatomyRows)}
 
 ## Plots
 ${r.plots}

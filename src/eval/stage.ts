@@ -24,6 +24,7 @@ import type { Item } from '../rods/item';
 import { thoughtAnatomy } from './anatomy';
 import { ClaimMatcher } from './claims';
 import { CheckpointGenerator, Decoding, EndpointGenerator, EndpointSpec, Generator } from './generators';
+import type { CopyProbe } from '../coldstart/pretrain/copy';
 import { plotsSection, renderReport } from './report';
 import { ResultRow, ResultStore, protocolKey, resultKey } from './results';
 import { accuracyByStageFigure, modelBarFigure, readRewardSeries, rewardFigure } from './plots';
@@ -181,6 +182,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   const store = new ResultStore(path.join(dir, 'results.jsonl'));
   const protocol = protocolKey(decoding);
   const rows: ResultRow[] = [];
+  const copies = new Map<string, CopyProbe>();
   let generated = 0;
   let reused = 0;
   for (const m of models.filter((x) => !x.notRun)) {
@@ -194,6 +196,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
         : new CheckpointGenerator(m.source, m.id);
     const d: Decoding = m.kind === 'endpoint' ? { ...decoding, maxNewTokens: cfg.endpointMaxTokens } : decoding;
     try {
+      if (gen instanceof CheckpointGenerator) copies.set(m.id, await gen.copyProbe(ctx.rng('eval:copy')));
       for (const set of evalSets) {
         const todo: { item: Item; key: string }[] = [];
         for (const item of set.items) {
@@ -240,7 +243,11 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   // 4. Summaries, tables, plots, report.
   const ran = models.filter((m) => !m.notRun);
   const rng = ctx.rng('eval:bootstrap');
-  const summaries = ran.map((m) => summarizeModel(m.id, m.label, rows, columns, rng, boot));
+  const summaries = ran.map((m) => {
+    const s = summarizeModel(m.id, m.label, rows, columns, rng, boot);
+    const copy = copies.get(m.id);
+    return copy ? { ...s, copy } : s;
+  });
   const byId = new Map(summaries.map((s) => [s.model, s]));
   const scoresOf = (model: string, b: string) => rows.filter((r) => r.model === model && r.benchmark === b && !r.tooLong).map(strictScore);
   const t3 = table3(summaries, columns, rng, boot, scoresOf);
@@ -281,6 +288,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
     const fit = columns.filter((b) => b !== SYNTHETIC).map((b) => `${b} ${s.benchmarks[b].n}/${s.benchmarks[b].total}`).join(', ');
     ctx.log(
       `eval: ${s.label}: ${c ? `${SYNTHETIC} strict ${pct(c.strict.mean)} (chance ${pct(c.chance)}; letters ${JSON.stringify(c.predicted)}) lenient ${pct(c.lenient.mean)} parse failure ${pct(c.parseFailure)} on ${c.n} items (${c.tooLong} too long); claims ${c.claims.total ? `${pct(c.claims.share ?? 0)} supported of ${c.claims.total}` : 'none stated'}${c.anatomy.n ? `; thoughts read the question ${pct(c.anatomy.reads ?? 0)}, recall the answer ${pct(c.anatomy.recalls ?? 0)}, pick the letter they name ${pct(c.anatomy.picks ?? 0)}` : ''}` : ''}` +
+        `${s.copy ? `; copy probe: 2nd copy ${s.copy.secondCopyNll.toFixed(2)} vs 1st ${s.copy.firstCopyNll.toFixed(2)}` : ''}` +
         `${fit ? `; fit: ${fit}` : ''}`,
     );
   }

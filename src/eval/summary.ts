@@ -13,6 +13,7 @@ import { markdownTable } from '../core/markdown';
 import { DIFFICULTIES } from '../rods/item';
 import { BootstrapOptions, Interval, bootstrapDiff, bootstrapMacro, bootstrapMean } from './bootstrap';
 import { AnatomySummary, summarizeAnatomy } from './anatomy';
+import type { CopyProbe } from '../coldstart/pretrain/copy';
 import type { ResultRow } from './results';
 
 /** The held-out synthetic test split's benchmark name. */
@@ -83,6 +84,8 @@ export interface ModelSummary {
   byType: Record<string, Cell>;
   byDifficulty: Record<string, Cell>;
   longTail: Cell | null;
+  /** Copy probe of a checkpoint (src/coldstart/pretrain/copy.ts); absent for endpoint models. */
+  copy?: CopyProbe;
 }
 
 export function summarizeModel(model: string, label: string, rows: readonly ResultRow[], benchmarks: readonly string[], rng: Rng, o: Partial<BootstrapOptions>): ModelSummary {

@@ -117,7 +117,14 @@ describe('eval run()', () => {
       .map((r) => r.value)
       .filter((r) => r.benchmark === 'rods-test' && !r.tooLong);
     for (const r of synth) for (const x of r.samples) expect(x.anatomy === null, x.completion).toBe(!x.completion.includes('<think>'));
-    for (const s of ['# Evaluation report', '## Table 3', '## Table 4', 'Not run: +RL1', '## Reasoning verifiability', '## Where the thoughts break', '"preset": "smoke"', 'no rlvr/stage*/metrics.jsonl']) expect(report).toContain(s);
+    for (const s of ['# Evaluation report', '## Table 3', '## Table 4', 'Not run: +RL1', '## Reasoning verifiability', '## Where the thoughts break', '"preset": "smoke"', 'no rlvr/stage*/metrics.jsonl', 'copy probe (2nd / 1st copy loss)']) expect(report).toContain(s);
+    // every checkpoint that ran has its copy probe, in the summaries and on its row of the report
+    for (const s of first.summaries) {
+      expect(s.copy?.sequences, s.label).toBe(64);
+      expect(Number.isFinite(s.copy?.firstCopyNll) && Number.isFinite(s.copy?.secondCopyNll), s.label).toBe(true);
+      expect(report).toContain(`${(s.copy?.secondCopyNll ?? NaN).toFixed(2)} / ${(s.copy?.firstCopyNll ?? NaN).toFixed(2)}`);
+    }
+    expect(first.summaries.length).toBeGreaterThan(0);
   });
 
   it('a second run makes 0 generations and gives the same tables', async () => {
