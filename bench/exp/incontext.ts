@@ -9,9 +9,9 @@
  *   node -r tsx/cjs bench/exp/incontext.ts repeat|lookup STEPS LR [KT] [PRESET]
  * Prints the mean loss of every 50 steps. Env LAYERS overrides the preset's depth.
  *   node -r tsx/cjs bench/exp/incontext.ts measure CHECKPOINT_DIR
- * Measures a trained checkpoint on 128 repeated random sequences (its own vocabulary, ids ≥ 9):
- * the mean NLL of the first copy and of the second; a model that copies from its context scores
- * the second far below the first.
+ * Measures a trained checkpoint with the pipeline's copy probe (src/coldstart/pretrain/copy.ts) on
+ * 128 repeated random sequences: the mean NLL of the first copy and of the second; a model that
+ * copies from its context scores the second far below the first.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -23,22 +23,14 @@ import { Llama } from '../../src/model/llama';
 import { MODEL_PRESETS } from '../../src/model/bench';
 import type { Batch } from '../../src/model/llama';
 import { loadCheckpoint } from '../../src/model/checkpoint';
-import * as tf from '@tensorflow/tfjs-core';
+import { copyProbe } from '../../src/coldstart/pretrain/copy';
 
 async function measure(dir: string): Promise<void> {
   await selectBackend(undefined);
   const { model } = loadCheckpoint(dir);
-  const V = model.config.vocab_size;
-  const rng = new Rng('incontext:measure');
-  let first = 0, second = 0, n1 = 0, n2 = 0;
-  for (let b = 0; b < 8; b++) {
-    const L = 24;
-    const ids = Array.from({ length: 16 }, () => { const xs = Array.from({ length: L }, () => 9 + rng.int(V - 9)); return [model.config.bos_token_id ?? 1, ...xs, ...xs]; });
-    const nll = tf.tidy(() => model.tokenNll(ids)).arraySync() as number[][];
-    for (const row of nll) row.forEach((v, t) => { if (t >= 1 && t < L) { first += v; n1++; } else if (t >= L + 1) { second += v; n2++; } });
-  }
+  const p = copyProbe(model, model.config.bos_token_id ?? 1, new Rng('incontext:measure'), { sequences: 128, length: 24 });
   model.dispose();
-  console.log(JSON.stringify({ checkpoint: dir, firstCopyNll: +(first / n1).toFixed(3), secondCopyNll: +(second / n2).toFixed(3), chance: +Math.log(V - 9).toFixed(3) }));
+  console.log(JSON.stringify({ checkpoint: dir, firstCopyNll: p.firstCopyNll, secondCopyNll: p.secondCopyNll, chance: p.uniformNll }));
 }
 
 (async () => {

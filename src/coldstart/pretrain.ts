@@ -18,7 +18,7 @@ import type { PretrainConfig } from '../core/config';
 import { readJson, readJsonlAll, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { hashString } from '../core/rng';
-import { type RunContext, stageDone, markStageDone, fileHash } from '../core/run';
+import { type RunContext, stageDone, markStageDone, fileHash, graphFilesHash } from '../core/run';
 import { KnowledgeGraph } from '../graph/graph';
 import { selectBackend } from '../model/backend';
 import { MODEL_PRESETS } from '../model/bench';
@@ -120,9 +120,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     seed: ctx.config.seed,
     items: fileHash(itemsFile),
     // the graph's files when they exist, so `fleming pipeline` and `fleming pretrain` agree on a finished stage
-    graph: fs.existsSync(path.join(graphDir, 'edges.jsonl')) && fs.existsSync(path.join(graphDir, 'nodes.jsonl'))
-      ? fileHash(path.join(graphDir, 'edges.jsonl')) + fileHash(path.join(graphDir, 'nodes.jsonl'))
-      : hashString(JSON.stringify(opts.graph?.edges) + JSON.stringify(opts.graph?.nodes)).toString(16),
+    graph: graphFilesHash(graphDir) ?? hashString(JSON.stringify(opts.graph?.edges) + JSON.stringify(opts.graph?.nodes)).toString(16),
   };
   const doneFile = path.join(dir, 'done.json');
   if (!opts.force && stageDone(doneFile, fingerprint)) {

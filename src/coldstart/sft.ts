@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SkipReport, readJson, readJsonl, readJsonlAll, writeJson, writeJsonlSync } from '../core/io';
 import { savePlot } from '../core/plot';
 import { hashString } from '../core/rng';
-import { type RunContext, stageDone, markStageDone, fileHash } from '../core/run';
+import { type RunContext, stageDone, markStageDone, fileHash, graphFilesHash } from '../core/run';
 import { selectBackend } from '../model/backend';
 import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
@@ -230,9 +230,9 @@ function corpusOf(p: RunConfig['pretrain']): { phrasingsPerEdge: number; synonym
 }
 
 function graphHash(graphDir: string): string {
-  const f = (n: string) => path.join(graphDir, n);
-  if (!fs.existsSync(f('edges.jsonl')) || !fs.existsSync(f('nodes.jsonl'))) throw new Error(`${graphDir}: no graph here; SFT's knowledge replay (sft.replayEvery > 0) renders its sentences (run \`fleming graph\` first, or --set sft.replayEvery=0)`);
-  return fileHash(f('edges.jsonl')) + fileHash(f('nodes.jsonl'));
+  const h = graphFilesHash(graphDir);
+  if (h === null) throw new Error(`${graphDir}: no graph here; SFT's knowledge replay (sft.replayEvery > 0) renders its sentences (run \`fleming graph\` first, or --set sft.replayEvery=0)`);
+  return h;
 }
 
 /** Knowledge replay: packed pretraining windows of the run's graph, rendered afresh (Rng seed `<seed>:sft:replay`). */

@@ -80,6 +80,13 @@ export function fileHash(file: string): string {
   return hashString(fs.readFileSync(file, 'utf8')).toString(16);
 }
 
+/** A run's graph files (nodes.jsonl and edges.jsonl in `graphDir`) as one fingerprint; null when either is missing. */
+export function graphFilesHash(graphDir: string): string | null {
+  const edges = path.join(graphDir, 'edges.jsonl');
+  const nodes = path.join(graphDir, 'nodes.jsonl');
+  return fs.existsSync(edges) && fs.existsSync(nodes) ? fileHash(edges) + fileHash(nodes) : null;
+}
+
 /**
  * Whether a stage already finished with exactly these inputs: its done file exists and records the
  * same fingerprint. Stages skip their work then (unless --force).

@@ -23,10 +23,10 @@ import { CURATED_BENCHMARKS, loadBenchmark } from '../rods/curated/registry';
 import type { Item } from '../rods/item';
 import { thoughtAnatomy } from './anatomy';
 import { ClaimMatcher } from './claims';
-import { CheckpointGenerator, Decoding, EndpointGenerator, EndpointSpec, Generator } from './generators';
+import { CheckpointGenerator, Decoding, EndpointGenerator, EndpointSpec, Generator, type Sample } from './generators';
 import type { CopyProbe } from '../coldstart/pretrain/copy';
 import { plotsSection, renderReport } from './report';
-import { ResultRow, ResultStore, protocolKey, resultKey } from './results';
+import { type ClaimCount, ResultRow, ResultStore, protocolKey, resultKey } from './results';
 import { accuracyByStageFigure, modelBarFigure, readRewardSeries, rewardFigure } from './plots';
 import { ModelSummary, StageRow, SYNTHETIC, Table, strictScore, summarizeModel, table3, table4 } from './summary';
 
@@ -204,7 +204,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
           const have = store.get(key);
           if (have) {
             // claims are re-read with the current matcher (it may have changed since the row was made)
-            rows.push({ ...have, model: m.id, samples: have.samples.map((s) => ({ ...s, claims: matcher ? countClaims(matcher, s.completion) : s.claims, anatomy: matcher ? thoughtAnatomy(matcher, item, s.completion) : null })) });
+            rows.push({ ...have, model: m.id, samples: have.samples.map((s) => readThought(matcher, item, s, s.claims)) });
             reused++;
           } else todo.push({ item, key });
         }
@@ -226,7 +226,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
           const part = fitting.slice(i, i + chunk);
           const out = await gen.run(part.map((p) => p.item), d);
           part.forEach(({ item, key }, j) => {
-            const row: ResultRow = { ...base(item, key), tooLong: false, samples: out[j].map((s) => ({ ...s, claims: matcher ? countClaims(matcher, s.completion) : { total: 0, supported: 0 }, anatomy: matcher ? thoughtAnatomy(matcher, item, s.completion) : null })) };
+            const row: ResultRow = { ...base(item, key), tooLong: false, samples: out[j].map((s) => readThought(matcher, item, s, { total: 0, supported: 0 })) };
             store.put(row);
             rows.push(row);
           });
@@ -294,6 +294,11 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   }
   ctx.log(`eval: ${generated} completions generated, ${reused} reused; ${seconds.toFixed(1)} s; report ${path.join(dir, 'report.md')}`);
   return { dir, models, summaries, benchmarks: sets, table3: t3, table4: t4, generated, reused, plots, seconds };
+}
+
+/** A sample with its claims and anatomy read by the graph's matcher (without a graph: `claims` as given, no anatomy). */
+function readThought(matcher: ClaimMatcher | null, item: Item, s: Sample, claims: ClaimCount): ResultRow['samples'][number] {
+  return matcher ? { ...s, claims: countClaims(matcher, s.completion), anatomy: thoughtAnatomy(matcher, item, s.completion) } : { ...s, claims, anatomy: null };
 }
 
 function countClaims(m: ClaimMatcher, completion: string): { total: number; supported: number } {
