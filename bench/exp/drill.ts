@@ -9,14 +9,13 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/model/backend';
 import { loadCheckpoint } from '../../src/model/checkpoint';
-import { loadTokenizer, CHAT } from '../../src/model/tokenizer';
+import { loadTokenizer } from '../../src/model/tokenizer';
 import { KnowledgeGraph } from '../../src/graph/graph';
 import { trainPhases } from '../../src/coldstart/pretrain/loop';
 import { LmBatches } from '../../src/coldstart/pretrain/data';
-import { namePools } from './pools';
+import { namePools, lookupDrill, drillScore } from './pools';
 import { Rng } from '../../src/core/rng';
 import { Llama } from '../../src/model/llama';
 import { modelConfig } from '../../src/coldstart/pretrain';
@@ -27,19 +26,8 @@ import { modelConfig } from '../../src/coldstart/pretrain';
   const cfg = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
   const tok = loadTokenizer(tokDir);
   const graph = await KnowledgeGraph.load(path.join(run, 'graph'));
-  const { byType, types } = namePools(graph);
-  const L = ['A', 'B', 'C', 'D'];
-  const bos = tok.specialId(CHAT.bos), eos = tok.specialId(CHAT.eos);
-  const drill = (rng: Rng) => {
-    const pool = byType.get(rng.pick(types)) as string[];
-    const opts = rng.shuffle([...pool]).slice(0, 4);
-    const k = rng.int(4);
-    const head = opts.map((o, i) => `${L[i]}. ${o}`).join('\n') + `\n${opts[k]}.\n`;
-    const pre = [bos, ...tok.encode(head, { allowSpecial: false })];
-    const letter = tok.encode(L[k], { allowSpecial: false });
-    const tail: number[] = [];
-    return { pre, letter, ids: [...pre, ...letter, ...tail, eos] };
-  };
+  const pools = namePools(graph);
+  const drill = (rng: Rng) => lookupDrill(tok, pools, rng);
   const p = cfg.pretrain;
   const seqLen = p.seqLen, B = p.batchSize, share = +shareS;
   const lm = new LmBatches(graph, tok, { graph, seqLen, batchSize: B, seed: `${cfg.seed}:pretrain:lm`, phrasingsPerEdge: p.phrasingsPerEdge, synonymRate: p.synonymRate, order: p.corpusOrder } as any);
@@ -53,27 +41,7 @@ import { modelConfig } from '../../src/coldstart/pretrain';
   // held-out drills for measurement
   const evr = new Rng('drill-eval');
   const ev = Array.from({ length: 256 }, () => drill(evr));
-  const measure = (model: Llama) => {
-    let nll = 0, ok = 0;
-    for (let i = 0; i < ev.length; i += 64) {
-      const rows = ev.slice(i, i + 64);
-      const T = Math.max(...rows.map((r) => r.pre.length + 1));
-      const ids = rows.map((r) => [...r.pre, r.letter[0], ...new Array(T - r.pre.length - 1).fill(tok.specialId(CHAT.pad))]);
-      const mask = rows.map((r) => ids[0].map((_, j) => (j < r.pre.length + 1 ? 1 : 0)));
-      const logits = tf.tidy(() => model.forward(ids, mask));
-      const data = logits.arraySync() as number[][][];
-      logits.dispose();
-      const letterIds = L.map((l) => tok.encode(l, { allowSpecial: false })[0]);
-      rows.forEach((r, b) => {
-        const row = data[b][r.pre.length - 1];
-        const m = Math.max(...row); const lse = m + Math.log(row.reduce((a, x) => a + Math.exp(x - m), 0));
-        nll += lse - row[r.letter[0]];
-        const best = letterIds.reduce((bi, id) => (row[id] > row[bi] ? id : bi), letterIds[0]);
-        if (best === r.letter[0]) ok++;
-      });
-    }
-    return { nll: nll / ev.length, acc: ok / ev.length };
-  };
+  const measure = (model: Llama) => drillScore(model, tok, ev);
   fs.mkdirSync(out, { recursive: true });
   const t0 = Date.now(); const win: number[] = [];
   const mc = { ...modelConfig(p, tok), ...(process.env.LAYERS ? { num_hidden_layers: +process.env.LAYERS } : {}), ...(process.env.HEADS ? { num_attention_heads: +process.env.HEADS, num_key_value_heads: +process.env.HEADS } : {}) };

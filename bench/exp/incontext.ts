@@ -6,7 +6,9 @@
  *   lookup  four options "letter key… ;" then "? key… ; letter", keys 1–KT random tokens; loss on
  *           the final letter only. Chance ln 4 ≈ 1.39. LAYOUT=after puts each letter after its key
  *           ("key… letter ;", query "? key… letter"): a plain induction copy.
- *   node -r tsx/cjs bench/exp/incontext.ts repeat|lookup STEPS LR [KT] [PRESET]
+ *   mixed   even steps a repeat batch, odd steps a lookup batch: does a copy curriculum speed up the
+ *           lookup? Prints the two losses separately.
+ *   node -r tsx/cjs bench/exp/incontext.ts repeat|lookup|mixed STEPS LR [KT] [PRESET]
  * Prints the mean loss of every 50 steps. Env LAYERS overrides the preset's depth.
  *   node -r tsx/cjs bench/exp/incontext.ts measure CHECKPOINT_DIR
  * Measures a trained checkpoint with the pipeline's copy probe (src/coldstart/pretrain/copy.ts) on
@@ -36,7 +38,7 @@ async function measure(dir: string): Promise<void> {
 (async () => {
   const [task, stepsS, lrS, ktS, presetS] = process.argv.slice(2);
   if (task === 'measure') return measure(stepsS);
-  if (task !== 'repeat' && task !== 'lookup') throw new Error('usage: incontext.ts repeat|lookup STEPS LR [KT] [PRESET]');
+  if (task !== 'repeat' && task !== 'lookup' && task !== 'mixed') throw new Error('usage: incontext.ts repeat|lookup|mixed STEPS LR [KT] [PRESET]');
   await selectBackend(undefined);
   const preset = MODEL_PRESETS[(presetS ?? 'default') as keyof typeof MODEL_PRESETS];
   const V = 2048, LETTERS = [10, 11, 12, 13], SEP = 14, QUERY = 15, PAD = 0;
@@ -45,8 +47,8 @@ async function measure(dir: string): Promise<void> {
   const kt = +(ktS ?? 1);
   const after = process.env.LAYOUT === 'after';
   /** One example: ids and the positions whose next token is a target. */
-  const example = (rng: Rng): { ids: number[]; targets: number[] } => {
-    if (task === 'repeat') {
+  const example = (rng: Rng, kind: 'repeat' | 'lookup'): { ids: number[]; targets: number[] } => {
+    if (kind === 'repeat') {
       const L = 8 + rng.int(25);
       const xs = Array.from({ length: L }, () => word(rng));
       const ids = [1, ...xs, ...xs];
@@ -59,10 +61,12 @@ async function measure(dir: string): Promise<void> {
     ids.push(QUERY, ...keys[k], ...(after ? [] : [SEP]), LETTERS[k]);
     return { ids, targets: [ids.length - 1] };
   };
-  const B = task === 'repeat' ? 16 : 32;
+  const kindAt = (s: number): 'repeat' | 'lookup' => (task === 'mixed' ? (s % 2 === 0 ? 'repeat' : 'lookup') : task);
   const batch = (s: number): Batch => {
-    const rng = new Rng(`incontext:${task}:${s}`);
-    const rows = Array.from({ length: B }, () => example(rng));
+    const kind = kindAt(s);
+    const B = kind === 'repeat' ? 16 : 32;
+    const rng = new Rng(`incontext:${kind}:${s}`);
+    const rows = Array.from({ length: B }, () => example(rng, kind));
     const T = Math.max(...rows.map((r) => r.ids.length));
     return {
       inputIds: rows.map((r) => [...r.ids, ...new Array<number>(T - r.ids.length).fill(PAD)]),
@@ -71,17 +75,17 @@ async function measure(dir: string): Promise<void> {
     };
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'incontext-'));
-  const win: number[] = [];
+  const win: Record<string, number[]> = { repeat: [], lookup: [] };
   const t0 = Date.now();
-  console.log(`${task}${task === 'lookup' ? ` (keys 1–${kt} tokens, letter ${after ? 'after' : 'before'} its key)` : ''}: ${mc.num_hidden_layers}×${mc.hidden_size}, ${B} examples per step, lr ${lrS}`);
+  console.log(`${task}${task !== 'repeat' ? ` (keys 1–${kt} tokens, letter ${after ? 'after' : 'before'} its key)` : ''}: ${mc.num_hidden_layers}×${mc.hidden_size}, 16 repeat / 32 lookup examples per step, lr ${lrS}`);
   trainPhases(() => new Llama(mc, new Rng('incontext:init')), [{ name: task, steps: +stepsS, optimizer: { lr: +lrS, minLr: +lrS / 10, warmupSteps: 20, weightDecay: 0.1, clipNorm: 1 }, batch }], {
     dir,
     checkpointEvery: 1e9,
     fingerprint: process.argv,
     fresh: true,
     onStep: (r) => {
-      win.push(r.loss);
-      if (r.phaseStep % 50 === 0) console.log(`step ${r.phaseStep} loss ${(win.splice(0).reduce((a, b) => a + b, 0) / 50).toFixed(3)} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+      win[kindAt(r.phaseStep - 1)].push(r.loss);
+      if (r.phaseStep % 50 === 0) console.log(`step ${r.phaseStep} ${Object.entries(win).filter(([, xs]) => xs.length).map(([k, xs]) => { const n = xs.length; return `${k} ${(xs.splice(0).reduce((a, b) => a + b, 0) / n).toFixed(3)}`; }).join(' ')} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
     },
   });
   fs.rmSync(dir, { recursive: true, force: true });

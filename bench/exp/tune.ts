@@ -9,6 +9,7 @@
  * Env: LW=w weights the answer letter; LETTERONLY=1 puts the loss on the letter only; SPLIT=train
  * evaluates train items; FMT=ind writes options as "text (X)" and traces ending "… text (X)."; FMT=lc
  * starts every sentence of a thought lower-case after a space (" hypoglycemia is …"), the question's tokens.
+ * DRILL_EVERY=k makes every k-th step a batch of lookup drills (bench/exp/pools.ts) instead.
  * Writes OUT/exp.json (and rows.jsonl). Scratch measurements, not part of the pipeline.
  */
 import * as path from 'node:path';
@@ -28,6 +29,8 @@ import { SkipReport } from '../../src/core/io';
 import { renderChat } from '../../src/model/tokenizer';
 import * as pd0 from '../../src/coldstart/pretrain/data';
 import { mentionName } from '../../src/coldstart/pretrain/sentences';
+import { namePools, drillBatch } from './pools';
+import { Rng } from '../../src/core/rng';
 const pd = { ...pd0, mentionNameExport: (x: string) => mentionName(x) };
 const indPrompt = (it: any) => [it.question, ...Object.keys(it.options).sort().map((l) => `${it.options[l]} (${l})`)].join('\n');
 
@@ -69,10 +72,12 @@ const indPrompt = (it: any) => [it.question, ...Object.keys(it.options).sort().m
   const tb = new TuneBatches(ex, { batchSize: 16, seed: 'exp', padId: tok.specialId(CHAT.pad) });
   const p = cfg.pretrain;
   const lm = new LmBatches(graph, tok, { graph, seqLen: p.seqLen, batchSize: p.batchSize, seed: `${cfg.seed}:pretrain:lm`, phrasingsPerEdge: p.phrasingsPerEdge, synonymRate: p.synonymRate, order: p.corpusOrder } as any);
+  const drillEvery = +(process.env.DRILL_EVERY ?? 0);
+  const pools = namePools(graph);
   fs.mkdirSync(out, { recursive: true });
   const t0 = Date.now(); const win: number[] = [];
   const loop = kind === 'eval' ? { model: loadCheckpoint(init).model } : trainPhases(() => loadCheckpoint(init).model, [{ name: kind, steps, optimizer: { lr, minLr: lr / 10, warmupSteps: 10, weightDecay: 0.1, clipNorm: 1 },
-    batch: (s) => (lmEvery > 0 && s % lmEvery === lmEvery - 1 ? lm.batch(100000 + s) : tb.batch(s)) }], { dir: out, checkpointEvery: 100000, fingerprint: process.argv, fresh: true,
+    batch: (s) => (drillEvery > 0 && s % drillEvery === drillEvery - 1 ? drillBatch(tok, pools, new Rng(`tune:drill:${s}`)) : lmEvery > 0 && s % lmEvery === lmEvery - 1 ? lm.batch(100000 + s) : tb.batch(s)) }], { dir: out, checkpointEvery: 100000, fingerprint: process.argv, fresh: true,
     onStep: (r) => { win.push(r.loss); if (r.phaseStep % 50 === 0) console.log(`${out} step ${r.phaseStep} loss ${r.loss.toFixed(3)} avg50 ${(win.splice(0).reduce((a, b) => a + b, 0) / 50).toFixed(3)} ${((Date.now() - t0) / 1000).toFixed(0)}s`); } });
   const model = loop.model;
   if (kind !== 'eval') { saveCheckpoint(out, model, {}); fs.copyFileSync(path.join(init, 'tokenizer.json'), path.join(out, 'tokenizer.json')); }

@@ -4,6 +4,10 @@
  * then the run's knowledge LM (pretrain.steps) and direct-answer tuning (pretrain.tuneSteps), as
  * `fleming pretrain` does. Saves the checkpoint and the run's tokenizer in OUT.
  *   node -r tsx/cjs bench/exp/warm.ts RUN OUT COPY_STEPS COPY_LR
+ * Env MIX=1: the warm-up alternates copy batches with lookup-drill batches (32 drills
+ * "A. x … D. w\ny.\n" → letter, loss on the letter; bench/exp/pools.ts); KEEP=k: every k-th LM step is
+ * a warm-up batch, so the circuits keep being used. Prints the drill score (256 held-out drills) every
+ * 250 warm-up steps and after each phase.
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
@@ -18,6 +22,7 @@ import { modelConfig } from '../../src/coldstart/pretrain';
 import { Rng } from '../../src/core/rng';
 import { Llama } from '../../src/model/llama';
 import type { Batch } from '../../src/model/llama';
+import { namePools, lookupDrill, drillScore, drillBatch } from './pools';
 
 (async () => {
   const [run, out, copyS, copyLrS] = process.argv.slice(2);
@@ -46,18 +51,32 @@ import type { Batch } from '../../src/model/llama';
       lossMask: rows.map((r) => Array.from({ length: T }, (_, j) => (r.targets.has(j) ? 1 : 0))),
     };
   };
+  const pools = namePools(graph);
+  const mix = process.env.MIX === '1', keep = +(process.env.KEEP ?? 0);
+  const drill = (s: number): Batch => drillBatch(tok, pools, new Rng(`warm:drill:${s}`));
+  const warmBatch = (s: number): Batch => (mix && s % 2 === 1 ? drill(s) : copyBatch(s));
+  const evr = new Rng('warm:drill-eval');
+  const ev = Array.from({ length: 256 }, () => lookupDrill(tok, pools, evr));
+  const score = (m: Llama) => { const d = drillScore(m, tok, ev); return `drill letter NLL ${d.nll.toFixed(3)} acc ${(100 * d.acc).toFixed(1)}%`; };
+  const lmSteps = keep ? Math.round((p.steps * keep) / (keep - 1)) : p.steps; // as many LM batches as without KEEP
   const lm = new LmBatches(graph, tok, { graph, seqLen: p.seqLen, batchSize: p.batchSize, seed: `${cfg.seed}:pretrain:lm`, phrasingsPerEdge: p.phrasingsPerEdge, synonymRate: p.synonymRate, order: p.corpusOrder } as any);
   const tune = new TuneBatches(train.map((it) => directAnswerExample(tok, it)).filter((e) => e.ids.length <= 512), { batchSize: p.tuneBatchSize, seed: `${cfg.seed}:pretrain:tune`, padId: pad });
   const common = { minLr: p.minLr, warmupSteps: p.warmupSteps, weightDecay: p.weightDecay, clipNorm: p.clipNorm };
   fs.mkdirSync(out, { recursive: true });
   const t0 = Date.now();
-  const win: number[] = [];
+  const wins: Record<string, number[]> = {};
   const loop = trainPhases(() => new Llama(mc, new Rng(`${cfg.seed}:pretrain:init`)), [
-    { name: 'copy', steps: +copyS, optimizer: { ...common, lr: +copyLrS, minLr: +copyLrS / 10 }, batch: copyBatch },
-    { name: 'lm', steps: p.steps, optimizer: { ...common, lr: p.lr }, batch: (s) => lm.batch(s) },
+    { name: 'copy', steps: +copyS, optimizer: { ...common, lr: +copyLrS, minLr: +copyLrS / 10 }, batch: warmBatch },
+    { name: 'lm', steps: lmSteps, optimizer: { ...common, lr: p.lr }, batch: (s) => (keep && s % keep === keep - 1 ? warmBatch(Math.floor(s / keep)) : lm.batch(s - (keep ? Math.floor(s / keep) : 0))) },
     { name: 'tune', steps: p.tuneSteps, optimizer: { ...common, lr: p.tuneLr, minLr: Math.min(p.minLr, p.tuneLr) }, batch: (s) => tune.batch(s) },
   ], { dir: out, checkpointEvery: 1e9, fingerprint: process.argv, fresh: true,
-    onStep: (r) => { win.push(r.loss); if (r.phaseStep % 50 === 0) console.log(`${r.phase} ${r.phaseStep} loss ${(win.splice(0).reduce((a, b) => a + b, 0) / 50).toFixed(3)} ${((Date.now() - t0) / 1000).toFixed(0)}s`); } });
+    onStep: (r, m) => {
+      const ks = r.phase === 'copy' && mix ? (r.phaseStep % 2 === 0 ? 'drill' : 'copy') : r.phase;
+      (wins[ks] ??= []).push(r.loss);
+      if (r.phaseStep % 50 === 0) console.log(`${r.phase} ${r.phaseStep} ${Object.entries(wins).filter(([, xs]) => xs.length).map(([k, xs]) => { const n = xs.length; return `${k} ${(xs.splice(0).reduce((a, b) => a + b, 0) / n).toFixed(3)}`; }).join(' ')} ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+      const ends = { copy: +copyS, lm: lmSteps, tune: p.tuneSteps } as Record<string, number>;
+      if ((r.phase === 'copy' && r.phaseStep % 250 === 0) || r.phaseStep === ends[r.phase]) console.log(`  ${r.phase} ${r.phaseStep}: ${score(m)}`);
+    } });
   saveCheckpoint(out, loop.model, {});
   fs.copyFileSync(path.join(baseDir, 'tokenizer.json'), path.join(out, 'tokenizer.json'));
   console.log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
