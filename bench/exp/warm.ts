@@ -6,8 +6,9 @@
  *   node -r tsx/cjs bench/exp/warm.ts RUN OUT COPY_STEPS COPY_LR
  * Env MIX=1: the warm-up alternates copy batches with lookup-drill batches (32 drills
  * "A. x … D. w\ny.\n" → letter, loss on the letter; bench/exp/pools.ts); KEEP=k: every k-th LM step is
- * a warm-up batch, so the circuits keep being used. Prints the drill score (256 held-out drills) every
- * 250 warm-up steps and after each phase.
+ * a warm-up batch (as many LM batches as without it), so the circuits keep being used. Prints the drill score (256 held-out drills) every
+ * 250 warm-up steps and after each phase. LAYERS, HEADS and KV (key/value heads, default HEADS) override
+ * the preset's architecture.
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
@@ -34,7 +35,8 @@ import { namePools, lookupDrill, drillScore, drillBatch } from './pools';
   const graph = await KnowledgeGraph.load(path.join(run, 'graph'));
   const items = await readJsonlAll<any>(path.join(run, 'rods', 'items.jsonl'));
   const train = items.filter((i) => i.split === 'train');
-  const mc = modelConfig(p, tok);
+  const e = process.env;
+  const mc = { ...modelConfig(p, tok), ...(e.LAYERS ? { num_hidden_layers: +e.LAYERS } : {}), ...(e.HEADS ? { num_attention_heads: +e.HEADS, num_key_value_heads: +(e.KV ?? e.HEADS) } : {}) };
   const V = mc.vocab_size, first = 9, pad = tok.specialId(CHAT.pad);
   const copyBatch = (s: number): Batch => {
     const rng = new Rng(`warm:copy:${s}`);

@@ -127,7 +127,7 @@ describe('refineAll with the graph teacher on the fixture graph', () => {
 });
 
 const seedModule = path.resolve(__dirname, '../../src/graph/seed.ts');
-describe.skipIf(!fs.existsSync(seedModule))('refineAll on the seed graph (skipped: src/graph/seed.ts not present)', () => {
+describe.skipIf(!fs.existsSync(seedModule))(`refineAll on the seed graph${fs.existsSync(seedModule) ? '' : ' (skipped: src/graph/seed.ts not present)'}`, () => {
   it('refineAll on 500 seed-graph items: measured first-draft accuracy, verified share, strategies, traces/s', async () => {
     const mod = (await import(seedModule)) as { loadSeedGraph: () => { graph: KnowledgeGraph } };
     const sg = mod.loadSeedGraph().graph;

@@ -127,7 +127,7 @@ describe('verifySources', () => {
   });
 
   const MIRROR = path.resolve(__dirname, '../../../shared/data/kg-sources');
-  it.runIf(fs.existsSync(MIRROR))('verifySources(mirror) finds every manifest file intact (skipped: mirror absent)', () => {
+  it.runIf(fs.existsSync(MIRROR))(`verifySources(mirror) finds every manifest file intact${fs.existsSync(MIRROR) ? '' : ' (skipped: mirror absent)'}`, () => {
     const v = verifySources(MIRROR);
     expect(v.missing).toEqual([]);
     expect(v.bad).toEqual([]);

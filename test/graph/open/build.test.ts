@@ -43,7 +43,7 @@ describe('buildOpenGraph on fixtures', () => {
   });
 });
 
-describe.skipIf(!HAS_MIRROR)('buildOpenGraph on the open-data mirror (skipped: ../shared/data/kg-sources not present)', () => {
+describe.skipIf(!HAS_MIRROR)(`buildOpenGraph on the open-data mirror${HAS_MIRROR ? '' : ' (skipped: ../shared/data/kg-sources not present)'}`, () => {
   it('buildOpenGraph(mirror) gives ≥ 20,000 entities, ≥ 50,000 edges and cross-source links', async () => {
     const r = await buildOpenGraph({ sourcesDir: MIRROR });
     const g = r.graph;

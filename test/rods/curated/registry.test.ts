@@ -44,7 +44,7 @@ describe('loadAllBenchmarks', () => {
 });
 
 // The real files of the open data mirror (../shared/data/benchmarks from the repository root).
-describe.skipIf(!HAVE_MIRROR)('real benchmark files (skipped: open data mirror not found at ../shared/data/benchmarks)', () => {
+describe.skipIf(!HAVE_MIRROR)(`real benchmark files${HAVE_MIRROR ? '' : ' (skipped: open data mirror not found at ../shared/data/benchmarks)'}`, () => {
   /** Real item counts (SOURCES.md) and the rows each file holds. */
   const REAL: Record<string, { rows: number; loaded: number; skips: Record<string, number> }> = {
     pubmedqa: { rows: 1000, loaded: 1000, skips: {} },

@@ -13,7 +13,7 @@ async function seedGraph(): Promise<KnowledgeGraph> {
   return mod.loadSeedGraph().graph;
 }
 
-describe.skipIf(!hasSeed)('synthesize on the seed graph (skipped: src/graph/seed.ts not present)', () => {
+describe.skipIf(!hasSeed)(`synthesize on the seed graph${hasSeed ? '' : ' (skipped: src/graph/seed.ts not present)'}`, () => {
   it('synthesize on the seed graph: every kept item is solved correctly by the graph solver', async () => {
     const g = await seedGraph();
     const r = synthesize(g, { n: 600 }, new Rng(1));
