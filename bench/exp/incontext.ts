@@ -26,6 +26,7 @@ import { MODEL_PRESETS } from '../../src/model/bench';
 import type { Batch } from '../../src/model/llama';
 import { loadCheckpoint } from '../../src/model/checkpoint';
 import { copyProbe } from '../../src/coldstart/pretrain/copy';
+import { padBatch } from '../../src/coldstart/pretrain/data';
 
 async function measure(dir: string): Promise<void> {
   await selectBackend(undefined);
@@ -67,12 +68,7 @@ async function measure(dir: string): Promise<void> {
     const B = kind === 'repeat' ? 16 : 32;
     const rng = new Rng(`incontext:${kind}:${s}`);
     const rows = Array.from({ length: B }, () => example(rng, kind));
-    const T = Math.max(...rows.map((r) => r.ids.length));
-    return {
-      inputIds: rows.map((r) => [...r.ids, ...new Array<number>(T - r.ids.length).fill(PAD)]),
-      attentionMask: rows.map((r) => Array.from({ length: T }, (_, j) => (j < r.ids.length ? 1 : 0))),
-      lossMask: rows.map((r) => Array.from({ length: T }, (_, j) => (r.targets.includes(j) ? 1 : 0))),
-    };
+    return padBatch(rows.map((r) => ({ ids: r.ids, completionMask: r.ids.map((_, j) => (r.targets.includes(j) ? 1 : 0)), promptLength: r.targets[0] })), PAD);
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'incontext-'));
   const win: Record<string, number[]> = { repeat: [], lookup: [] };

@@ -5,7 +5,8 @@ import { mentionName } from '../../src/coldstart/pretrain/sentences';
 import { CHAT } from '../../src/model/tokenizer';
 import type { Tokenizer } from '../../src/model/tokenizer';
 import type { Rng } from '../../src/core/rng';
-import type { Llama } from '../../src/model/llama';
+import type { Batch, Llama } from '../../src/model/llama';
+import { padBatch } from '../../src/coldstart/pretrain/data';
 
 /** Names per node type, and the types with at least `min` names (enough for four distinct options). */
 export function namePools(graph: KnowledgeGraph, min = 8): { byType: Map<string, string[]>; types: string[] } {
@@ -52,14 +53,8 @@ export function drillScore(model: Llama, tok: Tokenizer, drills: Drill[]): { nll
   return { nll: nll / drills.length, acc: ok / drills.length };
 }
 
-/** A batch of `rows` lookup drills with the loss on the letter only (seeded by `seed`). */
-export function drillBatch(tok: Tokenizer, pools: ReturnType<typeof namePools>, rng: Rng, rows = 32): { inputIds: number[][]; attentionMask: number[][]; lossMask: number[][] } {
-  const pad = tok.specialId(CHAT.pad);
+/** A batch of `rows` lookup drills with the loss on the letter only. */
+export function drillBatch(tok: Tokenizer, pools: ReturnType<typeof namePools>, rng: Rng, rows = 32): Batch {
   const ds = Array.from({ length: rows }, () => lookupDrill(tok, pools, rng));
-  const T = Math.max(...ds.map((r) => r.ids.length));
-  return {
-    inputIds: ds.map((r) => [...r.ids, ...new Array<number>(T - r.ids.length).fill(pad)]),
-    attentionMask: ds.map((r) => Array.from({ length: T }, (_, j) => (j < r.ids.length ? 1 : 0))),
-    lossMask: ds.map((r) => Array.from({ length: T }, (_, j) => (j === r.pre.length ? 1 : 0))),
-  };
+  return padBatch(ds.map((d) => ({ ids: d.ids, completionMask: d.ids.map((_, j) => (j === d.pre.length ? 1 : 0)), promptLength: d.pre.length })), tok.specialId(CHAT.pad));
 }

@@ -18,7 +18,7 @@ import { loadTokenizer, CHAT } from '../../src/model/tokenizer';
 import { KnowledgeGraph } from '../../src/graph/graph';
 import { readJsonlAll } from '../../src/core/io';
 import { trainPhases } from '../../src/coldstart/pretrain/loop';
-import { TuneBatches, directAnswerExample, LmBatches } from '../../src/coldstart/pretrain/data';
+import { TuneBatches, directAnswerExample, LmBatches, padBatch } from '../../src/coldstart/pretrain/data';
 import { modelConfig } from '../../src/coldstart/pretrain';
 import { Rng } from '../../src/core/rng';
 import { Llama } from '../../src/model/llama';
@@ -35,8 +35,8 @@ import { namePools, lookupDrill, drillScore, drillBatch } from './pools';
   const graph = await KnowledgeGraph.load(path.join(run, 'graph'));
   const items = await readJsonlAll<any>(path.join(run, 'rods', 'items.jsonl'));
   const train = items.filter((i) => i.split === 'train');
-  const e = process.env;
-  const mc = { ...modelConfig(p, tok), ...(e.LAYERS ? { num_hidden_layers: +e.LAYERS } : {}), ...(e.HEADS ? { num_attention_heads: +e.HEADS, num_key_value_heads: +(e.KV ?? e.HEADS) } : {}) };
+  const env = process.env;
+  const mc = { ...modelConfig(p, tok), ...(env.LAYERS ? { num_hidden_layers: +env.LAYERS } : {}), ...(env.HEADS ? { num_attention_heads: +env.HEADS, num_key_value_heads: +(env.KV ?? env.HEADS) } : {}) };
   const V = mc.vocab_size, first = 9, pad = tok.specialId(CHAT.pad);
   const copyBatch = (s: number): Batch => {
     const rng = new Rng(`warm:copy:${s}`);
@@ -44,17 +44,12 @@ import { namePools, lookupDrill, drillScore, drillBatch } from './pools';
       const L = 8 + rng.int(25);
       const xs = Array.from({ length: L }, () => first + rng.int(V - first));
       const ids = [tok.specialId(CHAT.bos), ...xs, ...xs];
-      return { ids, targets: new Set(ids.map((_, j) => j).filter((j) => j > L + 1)) };
+      return { ids, completionMask: ids.map((_, j) => (j > L + 1 ? 1 : 0)), promptLength: L + 1 };
     });
-    const T = Math.max(...rows.map((r) => r.ids.length));
-    return {
-      inputIds: rows.map((r) => [...r.ids, ...new Array<number>(T - r.ids.length).fill(pad)]),
-      attentionMask: rows.map((r) => Array.from({ length: T }, (_, j) => (j < r.ids.length ? 1 : 0))),
-      lossMask: rows.map((r) => Array.from({ length: T }, (_, j) => (r.targets.has(j) ? 1 : 0))),
-    };
+    return padBatch(rows, pad);
   };
   const pools = namePools(graph);
-  const mix = process.env.MIX === '1', keep = +(process.env.KEEP ?? 0);
+  const mix = env.MIX === '1', keep = +(env.KEEP ?? 0);
   const drill = (s: number): Batch => drillBatch(tok, pools, new Rng(`warm:drill:${s}`));
   const warmBatch = (s: number): Batch => (mix && s % 2 === 1 ? drill(s) : copyBatch(s));
   const evr = new Rng('warm:drill-eval');

@@ -8,8 +8,8 @@
  * the completion only) = Base, the paper's non-reasoning baseline.
  * Writes coldstart/base/: model.safetensors, config.json, tokenizer.json, tokenizer_config.json,
  * trainer_state.json, metrics.jsonl, plots/loss.*, recall.json (held-out fact recall per
- * relation, and the copy probe of pretrain/copy.ts), eval.json (Base accuracy on the RODS test split), done.json. A killed run resumes
- * from base/last/; a finished stage is reused unless its inputs changed or --force is given.
+ * relation, and the copy probe of pretrain/copy.ts), eval.json (Base accuracy on the RODS test
+ * split), done.json. A killed run resumes from base/last/; a finished stage is reused unless its inputs changed or --force is given.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
