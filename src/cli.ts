@@ -12,7 +12,7 @@ import { resolveConfig, parseOverrides, Preset, RunConfig } from './core/config'
 import { openRun } from './core/run';
 import * as graphStage from './graph/stage';
 import * as rodsStage from './rods/stage';
-import * as pretrainStage from './coldstart/pretrain';
+import * as pretrainStage from './base/stage';
 import * as coldstartStage from './coldstart/stage';
 import * as evalStage from './eval/stage';
 import * as rlvrStage from './rlvr/stage';

@@ -13,12 +13,12 @@ import { selectBackend } from '../../src/model/backend';
 import { loadCheckpoint } from '../../src/model/checkpoint';
 import { loadTokenizer } from '../../src/model/tokenizer';
 import { KnowledgeGraph } from '../../src/graph/graph';
-import { trainPhases } from '../../src/coldstart/pretrain/loop';
-import { LmBatches } from '../../src/coldstart/pretrain/data';
+import { trainPhases } from '../../src/train';
+import { LmBatches } from '../../src/base/data';
 import { namePools, lookupDrill, drillScore } from './pools';
 import { Rng } from '../../src/core/rng';
 import { Llama } from '../../src/model/llama';
-import { modelConfig } from '../../src/coldstart/pretrain';
+import { modelConfig } from '../../src/base/stage';
 
 (async () => {
   const [run, tokDir, out, stepsS, lrS, shareS, init] = process.argv.slice(2);

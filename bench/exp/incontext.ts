@@ -19,14 +19,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { selectBackend } from '../../src/model/backend';
-import { trainPhases } from '../../src/coldstart/pretrain/loop';
+import { trainPhases } from '../../src/train';
 import { Rng } from '../../src/core/rng';
 import { Llama } from '../../src/model/llama';
 import { MODEL_PRESETS } from '../../src/model/bench';
 import type { Batch } from '../../src/model/llama';
 import { loadCheckpoint } from '../../src/model/checkpoint';
-import { copyProbe } from '../../src/coldstart/pretrain/copy';
-import { padBatch } from '../../src/coldstart/pretrain/data';
+import { copyProbe } from '../../src/base/copy';
+import { padBatch } from '../../src/base/data';
 
 async function measure(dir: string): Promise<void> {
   await selectBackend(undefined);

@@ -10,8 +10,8 @@ import { selectBackend } from '../../src/model/backend';
 import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint';
 import { loadTokenizer, CHAT } from '../../src/model/tokenizer';
 import { KnowledgeGraph } from '../../src/graph/graph';
-import { trainPhases } from '../../src/coldstart/pretrain/loop';
-import { padBatch } from '../../src/coldstart/pretrain/data';
+import { trainPhases } from '../../src/train';
+import { padBatch } from '../../src/base/data';
 import { namePools } from './pools';
 import { Rng } from '../../src/core/rng';
 (async () => {

@@ -29,9 +29,9 @@ import { CHAT, Tokenizer, loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import type { RunConfig } from '../core/config';
 import { KnowledgeGraph } from '../graph/graph';
-import { lossFigure } from './pretrain';
-import { LmBatches, TuneBatches } from './pretrain/data';
-import { StepRecord, clearCheckpoints, trainPhasesReads } from './pretrain/loop';
+import { lossFigure } from '../base/stage';
+import { LmBatches, TuneBatches } from '../base/data';
+import { StepRecord, clearCheckpoints, trainPhasesReads } from '../train';
 import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples, weightAnswerLetter } from './sft/data';
 import { EvalRow, PolicyEvalReport, evalPolicyReads } from './sft/evaluate';
 

@@ -27,7 +27,7 @@
 import type { KnowledgeGraph } from '../graph/graph';
 import { RELATIONS, edgeAllowed, type NodeType, type Relation } from '../graph/schema';
 import { PHRASES } from '../coldstart/cot/graphTeacher';
-import { PHRASINGS } from '../coldstart/pretrain/sentences';
+import { PHRASINGS } from '../base/sentences';
 import { type Claim, claimHolds, claimText } from '../coldstart/cot/trace';
 
 /** One claim read from a completion, with the sentence it came from and its verdict. */

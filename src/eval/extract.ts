@@ -14,7 +14,7 @@
  *            check here; MMLU-Pro's cascade is the documented lenient rule this column follows.
  * A reply with no strict letter is a parse failure (reported as a rate).
  */
-import { parseAnswerTag } from '../coldstart/pretrain/evaluate';
+import { parseAnswerTag } from '../base/evaluate';
 
 export { parseAnswerTag };
 

@@ -14,9 +14,9 @@ import { loadCheckpoint } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
 import { generate } from '../model/sample';
 import { runReads } from '../model/reads';
-import { CopyProbe, copyProbeReads } from '../coldstart/pretrain/copy';
+import { CopyProbe, copyProbeReads } from '../base/copy';
 import { CHAT, Tokenizer, chatPrompt, loadTokenizer } from '../model/tokenizer';
-import { itemPrompt } from '../coldstart/pretrain/data';
+import { itemPrompt } from '../base/data';
 import type { Item } from '../rods/item';
 import { lenientAnswer, strictAnswer } from './extract';
 
@@ -118,7 +118,7 @@ export class CheckpointGenerator implements Generator {
     return out;
   }
 
-  /** Does the checkpoint continue a repeated random sequence (src/coldstart/pretrain/copy.ts)? */
+  /** Does the checkpoint continue a repeated random sequence (src/base/copy.ts)? */
   async copyProbe(rng: Rng): Promise<CopyProbe> {
     return await runReads(copyProbeReads(this.model, this.tok.specialId(CHAT.bos), rng), 'copyProbe');
   }

@@ -24,7 +24,7 @@ import type { Item } from '../rods/item';
 import { thoughtAnatomy } from './anatomy';
 import { ClaimMatcher } from './claims';
 import { CheckpointGenerator, Decoding, EndpointGenerator, EndpointSpec, Generator, type Sample } from './generators';
-import type { CopyProbe } from '../coldstart/pretrain/copy';
+import type { CopyProbe } from '../base/copy';
 import { plotsSection, renderReport } from './report';
 import { type ClaimCount, ResultRow, ResultStore, protocolKey, resultKey } from './results';
 import { accuracyByStageFigure, modelBarFigure, readRewardSeries, rewardFigure } from './plots';

@@ -13,7 +13,7 @@ import { markdownTable } from '../core/markdown';
 import { DIFFICULTIES } from '../rods/item';
 import { BootstrapOptions, Interval, bootstrapDiff, bootstrapMacro, bootstrapMean } from './bootstrap';
 import { AnatomySummary, summarizeAnatomy } from './anatomy';
-import type { CopyProbe } from '../coldstart/pretrain/copy';
+import type { CopyProbe } from '../base/copy';
 import type { ResultRow } from './results';
 
 /** The held-out synthetic test split's benchmark name. */
@@ -84,7 +84,7 @@ export interface ModelSummary {
   byType: Record<string, Cell>;
   byDifficulty: Record<string, Cell>;
   longTail: Cell | null;
-  /** Copy probe of a checkpoint (src/coldstart/pretrain/copy.ts); absent for endpoint models. */
+  /** Copy probe of a checkpoint (src/base/copy.ts); absent for endpoint models. */
   copy?: CopyProbe;
 }
 

@@ -4,7 +4,7 @@
  * advantages → μ AdamW updates → one metrics row (metrics.jsonl) and the rollouts
  * (rollouts.jsonl) → the plan's stop rules. Every `checkpointEvery` steps, weights, AdamW
  * moments, the rng state and the plan's state go to `<dir>/last/` (written beside, then
- * renamed, as in coldstart/pretrain/loop.ts); a restarted loop with the same fingerprint
+ * renamed: src/train/checkpoint.ts); a restarted loop with the same fingerprint
  * resumes there and ends bitwise equal to an uninterrupted run, because everything a step does
  * is a function of that state.
  */
@@ -19,7 +19,7 @@ import type { Llama } from '../model/llama';
 import { CHAT, Tokenizer } from '../model/tokenizer';
 import { AdamW, AdamWConfig, NonFiniteLossError } from '../model/train';
 import type { Item } from '../rods/item';
-import { TrainingStopped, clearCheckpoints, lastCheckpointDir, readMetrics } from '../coldstart/pretrain/loop';
+import { TrainingStopped, lastCheckpointDir, resumeCheckpoint, swapInCheckpointReads, truncateSteps } from '../train';
 import { AdvantageOptions, LossOptions, mean, sampleStd } from './advantage';
 import { GrpoSample, grpoStepReads, sequenceLogProbsReads } from './grpo';
 import { Rollout, rolloutReads } from './rollout';
@@ -150,23 +150,6 @@ interface LoopExtra<S> {
   stop: { rule: string; step: number } | null;
 }
 
-function* swapIn<S>(dir: string, model: Llama, opt: AdamW, rng: Rng, step: number, extra: LoopExtra<S>): Reads<void> {
-  const tmp = path.join(dir, 'last.tmp');
-  const last = path.join(dir, 'last');
-  const old = path.join(dir, 'last.old');
-  fs.rmSync(tmp, { recursive: true, force: true });
-  yield* saveCheckpointReads(tmp, model, { optimizer: opt, rng, step, extra: extra as unknown as Record<string, unknown> });
-  fs.rmSync(old, { recursive: true, force: true });
-  if (fs.existsSync(last)) fs.renameSync(last, old);
-  fs.renameSync(tmp, last);
-  fs.rmSync(old, { recursive: true, force: true });
-}
-
-/** Rows of a JSONL file with `step` ≤ `upTo` (a line cut short by a kill at the end is dropped). */
-function keepSteps<T extends { step: number }>(file: string, upTo: number): T[] {
-  return (readMetrics(file) as unknown as T[]).filter((r) => r.step <= upTo);
-}
-
 /** The metrics row of a step (pure). */
 export function stepRecord(step: number, phase: string, k: number, rollouts: readonly Rollout[], stats: { zeroSpread: number; allRight: number; allWrong: number }, r: { loss: number; gradNorm: number; lr: number; updates: number }, times: { sample: number; train: number; since: number }, kl?: number): GrpoRecord {
   const rewards = rollouts.map((x) => x.reward);
@@ -226,23 +209,16 @@ export function* runGrpoLoopReads<S>(o: GrpoLoopOptions<S>): Reads<GrpoLoopResul
   let step = 0;
   let stop: { rule: string; step: number } | null = null;
   let resumedFrom: number | null = null;
-  const ck = lastCheckpointDir(o.dir);
-  if (ck) {
-    const st = readJson<{ step: number; extra?: LoopExtra<S> }>(path.join(ck, 'trainer_state.json'));
-    if (JSON.stringify(st.extra?.fingerprint) === JSON.stringify(o.fingerprint)) {
-      const loaded = loadCheckpoint(ck);
-      model = loaded.model;
-      opt = loaded.optimizer;
-      rng = loaded.rng;
-      planState = st.extra?.plan;
-      stop = st.extra?.stop ?? null;
-      step = st.step;
-      resumedFrom = step;
-      log(`resuming from ${ck} at step ${step}`);
-    } else {
-      log(`ignoring ${ck}: written with other settings; starting over`);
-      clearCheckpoints(o.dir);
-    }
+  const resumed = resumeCheckpoint<LoopExtra<S>>(o.dir, o.fingerprint, log);
+  if (resumed) {
+    model = resumed.model;
+    opt = resumed.optimizer;
+    rng = resumed.rng;
+    planState = resumed.extra?.plan;
+    stop = resumed.extra?.stop ?? null;
+    step = resumed.step;
+    resumedFrom = step;
+    log(`resuming from ${resumed.dir} at step ${step}`);
   }
   if (!model) {
     model = o.init();
@@ -251,14 +227,13 @@ export function* runGrpoLoopReads<S>(o: GrpoLoopOptions<S>): Reads<GrpoLoopResul
   opt ??= new AdamW({ totalSteps: o.maxSteps, ...s.optimizer });
   rng ??= new Rng(o.seed);
   const plan = o.plan(planState);
-  const metrics = keepSteps<GrpoRecord>(metricsFile, step);
-  writeJsonlSync(metricsFile, metrics);
-  writeJsonlSync(rolloutsFile, keepSteps<RolloutRow>(rolloutsFile, step));
+  const metrics = truncateSteps<GrpoRecord>(metricsFile, step);
+  truncateSteps<RolloutRow>(rolloutsFile, step);
 
   const t0 = performance.now();
   const bar = o.progress?.(o.label, o.maxSteps);
   bar?.update(step);
-  const save = (): Reads<void> => swapIn(o.dir, model as Llama, opt as AdamW, rng as Rng, step, { fingerprint: o.fingerprint, plan: plan.state, stop });
+  const save = (): Reads<void> => swapInCheckpointReads(o.dir, model as Llama, { optimizer: opt, rng, step, extra: { fingerprint: o.fingerprint, plan: plan.state, stop } });
   try {
     while (!stop) {
       if (step >= o.maxSteps) {

@@ -13,7 +13,7 @@
  *   before or after) and the completion was not cut at the length limit, else 0 — the same
  *   test as evaluation's `wellFormed`.
  */
-import { parseAnswerTag } from '../coldstart/pretrain/evaluate';
+import { parseAnswerTag } from '../base/evaluate';
 import { isWellFormedCot } from '../coldstart/sft/data';
 
 /** The item columns a reward may read, one entry per completion. */

@@ -10,7 +10,7 @@ import { generateReads } from '../model/sample';
 import { Reads, runSync } from '../model/reads';
 import { CHAT, Tokenizer, chatPrompt } from '../model/tokenizer';
 import type { Item } from '../rods/item';
-import { itemPrompt } from '../coldstart/pretrain/data';
+import { itemPrompt } from '../base/data';
 import { AdvantageOptions, GroupStats, groupAdvantages, groupStats, mean } from './advantage';
 import { RewardColumns, correctness, format, scoreRewards } from './rewards';
 

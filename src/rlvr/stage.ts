@@ -29,7 +29,7 @@ import { runReads } from '../model/reads';
 import type { Llama } from '../model/llama';
 import { Tokenizer, loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
-import { clearCheckpoints, readMetrics } from '../coldstart/pretrain/loop';
+import { clearCheckpoints, readMetrics } from '../train';
 import { PolicyEvalReport, evalPolicyReads } from '../coldstart/sft/evaluate';
 import { GrpoLoopResult, GrpoRecord, GrpoSettings, runGrpoLoopReads } from './loop';
 import type { Plan } from './loop';

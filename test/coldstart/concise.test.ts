@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { RELATION_NAMES } from '../../src/graph/schema';
 import { GraphTeacher, Claim, approxTokens, checkTrace, claimHolds, discriminates, hardness, refineAll, relationHolds } from '../../src/coldstart/cot/index';
-import { PHRASINGS, corpusSentence, fillTemplate, recallTemplate, renderCorpus } from '../../src/coldstart/pretrain/sentences';
+import { PHRASINGS, corpusSentence, fillTemplate, recallTemplate, renderCorpus } from '../../src/base/sentences';
 import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
 import { fixtureGraph } from '../rods/synth/fixture';

@@ -11,9 +11,10 @@ import { Llama } from '../../src/model/llama';
 import { CHAT, loadTokenizer, trainBpe } from '../../src/model/tokenizer';
 import { AdamW, trainStep } from '../../src/model/train';
 import type { Item } from '../../src/rods/item';
-import { TrainingStopped, TuneBatches, itemPrompt } from '../../src/coldstart/pretrain';
+import { TuneBatches, itemPrompt } from '../../src/base';
+import { TrainingStopped } from '../../src/train';
 import { CotRow, EvalRow, SourcedCotRow, evalPolicy, isWellFormedCot, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
-import { tinyBaseRun, tinyPretrain } from './tiny';
+import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 
 /** A short trace whose format (not content) is easy to learn. */
 function trace(letter: string): string {

@@ -10,7 +10,7 @@ import type { Item } from '../../src/rods/item';
 import { completionProblem } from '../../src/coldstart/cot/filters';
 import type { CotOutRow, RefineStats } from '../../src/coldstart/cot/refine';
 import { run as coldstart } from '../../src/coldstart/stage';
-import { tinyBaseRun, tinyPretrain } from './tiny';
+import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 
 /** A smoke-sized run: tiny pretraining, a short SFT, a few test items. */
 function config() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAnswerTag } from '../../src/coldstart/pretrain/evaluate';
+import { parseAnswerTag } from '../../src/base/evaluate';
 import { isWellFormedCot } from '../../src/coldstart/sft/data';
 import { REWARDS, RewardFn, answerLetter, correctness, format, scoreRewards } from '../../src/rlvr/rewards';
 

@@ -12,7 +12,7 @@ import { loadTokenizer } from '../../src/model/tokenizer';
 import type { Item } from '../../src/rods/item';
 import { CotRow, runSft } from '../../src/coldstart/sft';
 import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr } from '../../src/rlvr';
-import { tinyBaseRun, tinyPretrain } from '../coldstart/tiny';
+import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 
 const rlvrSmall = {
   k: 4,

@@ -28,7 +28,7 @@ import type { Relation } from '../../graph/schema';
 import type { Item } from '../../rods/item';
 import type { SynthQuery } from '../../rods/synth/config';
 import { GraphFacts, factsOf } from '../../rods/synth/facts';
-import { corpusSentence } from '../pretrain/sentences';
+import { corpusSentence } from '../../base/sentences';
 import { satisfies } from '../../rods/synth/solve';
 import { joinAnd, upperFirst } from '../../rods/synth/surface';
 import { answerLetter } from './filters';

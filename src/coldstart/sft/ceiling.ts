@@ -12,8 +12,8 @@ import type { Llama } from '../../model/llama';
 import { CHAT, Tokenizer } from '../../model/tokenizer';
 import type { Item } from '../../rods/item';
 import type { SynthQuery } from '../../rods/synth/config';
-import { scoreCompletions } from '../pretrain/recall';
-import { fillTemplate, mentionName, recallTemplate } from '../pretrain/sentences';
+import { scoreCompletions } from '../../base/recall';
+import { fillTemplate, mentionName, recallTemplate } from '../../base/sentences';
 
 const ASK: Record<string, Relation> = { test: 'diagnosed_by', treatment: 'treated_by', mechanism: 'has_mechanism', class: 'in_class' };
 

@@ -6,8 +6,8 @@
 import { SkipReport } from '../../core/io';
 import { RenderedChat, Tokenizer, renderChat } from '../../model/tokenizer';
 import type { Item } from '../../rods/item';
-import { itemPrompt } from '../pretrain/data';
-import { parseAnswerTag } from '../pretrain/evaluate';
+import { itemPrompt } from '../../base/data';
+import { parseAnswerTag } from '../../base/evaluate';
 
 /** One teacher trace (DESIGN.md cot record; coldstart/cot.jsonl). */
 export interface CotRow {

@@ -11,8 +11,8 @@ import { Reads, runAsync, runSync } from '../../model/reads';
 import { generateReads } from '../../model/sample';
 import { CHAT, Tokenizer, chatPrompt } from '../../model/tokenizer';
 import type { Item } from '../../rods/item';
-import { itemPrompt } from '../pretrain/data';
-import { AccuracyCell, parseAnswerTag } from '../pretrain/evaluate';
+import { itemPrompt } from '../../base/data';
+import { AccuracyCell, parseAnswerTag } from '../../base/evaluate';
 import { isWellFormedCot } from './data';
 
 export interface PolicyEvalOptions {

@@ -3,11 +3,11 @@
  * batches an uninterrupted one would): packed LM sequences from graph sentences, and
  * direct-answer chat examples from RODS items.
  */
-import { Rng } from '../../core/rng';
-import type { KnowledgeGraph } from '../../graph/graph';
-import type { Batch } from '../../model/llama';
-import { CHAT, Tokenizer, directAnswerCompletion, renderChat, RenderedChat } from '../../model/tokenizer';
-import type { Item } from '../../rods/item';
+import { Rng } from '../core/rng';
+import type { KnowledgeGraph } from '../graph/graph';
+import type { Batch } from '../model/llama';
+import { CHAT, Tokenizer, directAnswerCompletion, renderChat, RenderedChat } from '../model/tokenizer';
+import type { Item } from '../rods/item';
 import { CorpusOptions, renderCorpus } from './sentences';
 
 /**

@@ -9,7 +9,7 @@ import type { RunConfig } from '../../src/core/config';
 import { writeJsonlSync } from '../../src/core/io';
 import { Rng } from '../../src/core/rng';
 import { openRun, RunContext } from '../../src/core/run';
-import { run as pretrain } from '../../src/coldstart/pretrain';
+import { run as pretrain } from '../../src/base';
 import type { KnowledgeGraph } from '../../src/graph/graph';
 import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';

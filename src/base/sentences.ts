@@ -3,9 +3,9 @@
  * relation, with node names or their synonyms. One family per relation is held out: it is never
  * part of the training corpus and serves the fact-recall probe ("A typical symptom of X is ___").
  */
-import type { Rng } from '../../core/rng';
-import type { KnowledgeGraph } from '../../graph/graph';
-import type { GraphEdge, GraphNode, Relation } from '../../graph/schema';
+import type { Rng } from '../core/rng';
+import type { KnowledgeGraph } from '../graph/graph';
+import type { GraphEdge, GraphNode, Relation } from '../graph/schema';
 
 /** Phrasing families of one relation: `{s}` is the edge's source, `{t}` its target. */
 export interface Phrasings {

@@ -18,7 +18,6 @@ import { synthesize } from '../../src/rods/synth';
 import {
   LmBatches,
   PHRASINGS,
-  TrainingStopped,
   TuneBatches,
   directAnswerExample,
   evalDirectAnswer,
@@ -31,9 +30,8 @@ import {
   passSentences,
   renderCorpus,
   run,
-  trainPhases,
-} from '../../src/coldstart/pretrain';
-import { readMetrics } from '../../src/coldstart/pretrain/loop';
+} from '../../src/base';
+import { TrainingStopped, readMetrics, trainPhases } from '../../src/train';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
 

@@ -6,9 +6,9 @@
  * of the option a thought names are both such copies (README, "Where the chain breaks").
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../../core/rng';
-import type { Llama } from '../../model/llama';
-import { Reads, runSync, take } from '../../model/reads';
+import type { Rng } from '../core/rng';
+import type { Llama } from '../model/llama';
+import { Reads, runSync, take } from '../model/reads';
 
 export interface CopyProbeOptions {
   /** Probe rows. */

@@ -4,12 +4,12 @@
  * same-type distractor targets; the model recalls the fact when the true completion has the
  * highest log-likelihood. Chance is 1/(k+1) per edge.
  */
-import type { Rng } from '../../core/rng';
-import type { KnowledgeGraph } from '../../graph/graph';
-import { RELATION_NAMES, type GraphEdge, type Relation } from '../../graph/schema';
-import type { Llama } from '../../model/llama';
-import { Reads, runAsync, runSync, take } from '../../model/reads';
-import { CHAT, Tokenizer } from '../../model/tokenizer';
+import type { Rng } from '../core/rng';
+import type { KnowledgeGraph } from '../graph/graph';
+import { RELATION_NAMES, type GraphEdge, type Relation } from '../graph/schema';
+import type { Llama } from '../model/llama';
+import { Reads, runAsync, runSync, take } from '../model/reads';
+import { CHAT, Tokenizer } from '../model/tokenizer';
 import { recallPrompt } from './sentences';
 
 /** A prompt and a completion, as token ids. */

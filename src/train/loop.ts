@@ -1,6 +1,6 @@
 /**
- * A resumable training loop over phases (knowledge LM, then direct-answer tuning), each with its
- * own AdamW and warm-up + cosine schedule. A checkpoint goes to `<dir>/last/` every N steps
+ * A resumable training loop over phases (pretraining: knowledge LM, then direct-answer tuning; SFT:
+ * one phase), each with its own AdamW and warm-up + cosine schedule. A checkpoint goes to `<dir>/last/` every N steps
  * (written beside it, then swapped in by renaming, so a kill never leaves half a checkpoint);
  * a restarted loop with the same fingerprint resumes from it and ends with the same weights as an
  * uninterrupted run, because every batch is a function of the step number. A non-finite loss
@@ -8,12 +8,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError, appendJsonl, writeJsonlSync } from '../../core/io';
-import type { Progress } from '../../core/progress';
-import { loadCheckpoint, saveCheckpointReads } from '../../model/checkpoint';
-import type { Batch, Llama } from '../../model/llama';
-import { Reads, runAsync, runSync } from '../../model/reads';
-import { AdamW, AdamWConfig, NonFiniteLossError, trainStepReads } from '../../model/train';
+import { appendJsonl } from '../core/io';
+import type { Progress } from '../core/progress';
+import type { Batch, Llama } from '../model/llama';
+import { Reads, runAsync, runSync } from '../model/reads';
+import { AdamW, AdamWConfig, NonFiniteLossError, trainStepReads } from '../model/train';
+import { clearCheckpoints, lastCheckpointDir, resumeCheckpoint, swapInCheckpointReads } from './checkpoint';
+import { truncateSteps } from './metrics';
 
 /** One phase: `steps` updates on batch(0) … batch(steps − 1) with a fresh AdamW. */
 export interface Phase {
@@ -84,48 +85,6 @@ interface LoopExtra {
   phase: number;
 }
 
-/** The usable resume checkpoint directory (`last`, or `last.old` when a swap was interrupted). */
-export function lastCheckpointDir(dir: string): string | undefined {
-  for (const d of ['last', 'last.old']) {
-    const p = path.join(dir, d);
-    if (fs.existsSync(path.join(p, 'trainer_state.json')) && fs.existsSync(path.join(p, 'model.safetensors'))) return p;
-  }
-  return undefined;
-}
-
-function* swapIn(dir: string, model: Llama, opt: AdamW, step: number, extra: LoopExtra): Reads<void> {
-  const tmp = path.join(dir, 'last.tmp');
-  const last = path.join(dir, 'last');
-  const old = path.join(dir, 'last.old');
-  fs.rmSync(tmp, { recursive: true, force: true });
-  yield* saveCheckpointReads(tmp, model, { optimizer: opt, step, extra: extra as unknown as Record<string, unknown> });
-  fs.rmSync(old, { recursive: true, force: true });
-  if (fs.existsSync(last)) fs.renameSync(last, old);
-  fs.renameSync(tmp, last);
-  fs.rmSync(old, { recursive: true, force: true });
-}
-
-/** Removes the resume checkpoint (after the caller has saved the final model elsewhere). */
-export function clearCheckpoints(dir: string): void {
-  for (const d of ['last', 'last.old', 'last.tmp']) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
-}
-
-/** Rows of a metrics.jsonl; a last line cut short by a kill is dropped (an earlier bad line is an InputError). */
-export function readMetrics(file: string): StepRecord[] {
-  if (!fs.existsSync(file)) return [];
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
-  const out: StepRecord[] = [];
-  lines.forEach((t, i) => {
-    if (t.trim() === '') return;
-    try {
-      out.push(JSON.parse(t) as StepRecord);
-    } catch (e) {
-      if (lines.slice(i + 1).some((x) => x.trim() !== '')) throw new InputError(file, i + 1, `invalid JSON (${(e as Error).message})`);
-    }
-  });
-  return out;
-}
-
 /**
  * Runs the phases in order from a fresh model (`init`) or from the last checkpoint, reading
  * synchronously (wasm, cpu, tensorflow; trainPhasesAsync on webgpu).
@@ -158,28 +117,20 @@ export function* trainPhasesReads(init: () => Llama, phases: readonly Phase[], o
   let step = 0;
   let optPhase = -1;
   let resumedFrom: number | null = null;
-  const ck = lastCheckpointDir(o.dir);
-  if (ck) {
-    const state = JSON.parse(fs.readFileSync(path.join(ck, 'trainer_state.json'), 'utf8')) as { step: number; extra?: LoopExtra };
-    if (JSON.stringify(state.extra?.fingerprint) === JSON.stringify(o.fingerprint) && state.step <= total) {
-      const loaded = loadCheckpoint(ck);
-      model = loaded.model;
-      opt = loaded.optimizer;
-      step = state.step;
-      optPhase = state.extra?.phase ?? -1;
-      resumedFrom = step;
-      log(`resuming from ${ck} at step ${step}/${total}`);
-    } else {
-      log(`ignoring ${ck}: written with other settings; starting over`);
-      clearCheckpoints(o.dir);
-    }
+  const resumed = resumeCheckpoint<LoopExtra>(o.dir, o.fingerprint, log, (at) => at <= total);
+  if (resumed) {
+    model = resumed.model;
+    opt = resumed.optimizer;
+    step = resumed.step;
+    optPhase = resumed.extra?.phase ?? -1;
+    resumedFrom = step;
+    log(`resuming from ${resumed.dir} at step ${step}/${total}`);
   }
   if (!model) {
     model = init();
     if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
   }
-  const metrics = readMetrics(metricsFile).filter((r) => r.step <= step);
-  writeJsonlSync(metricsFile, metrics);
+  const metrics = truncateSteps<StepRecord>(metricsFile, step);
 
   const t0 = performance.now();
   let lastCk: number | null = resumedFrom;
@@ -216,7 +167,7 @@ export function* trainPhasesReads(init: () => Llama, phases: readonly Phase[], o
         metrics.push(rec);
         appendJsonl(metricsFile, rec);
         if (step === end || step % o.checkpointEvery === 0) {
-          yield* swapIn(o.dir, model, opt, step, { fingerprint: o.fingerprint, phase: p });
+          yield* swapInCheckpointReads(o.dir, model, { optimizer: opt, step, extra: { fingerprint: o.fingerprint, phase: p } });
           lastCk = step;
         }
         bar?.tick();

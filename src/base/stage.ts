@@ -27,22 +27,12 @@ import { Llama, LlamaConfig } from '../model/llama';
 import { runReads } from '../model/reads';
 import { CHAT, Tokenizer, loadTokenizer, saveTokenizer, trainBpe } from '../model/tokenizer';
 import type { Item } from '../rods/item';
-import { LmBatches, TuneBatches, directAnswerExample, itemPrompt, passSentences } from './pretrain/data';
-import { DirectAnswerReport, evalDirectAnswerReads } from './pretrain/evaluate';
-import { StepRecord, clearCheckpoints, trainPhasesReads } from './pretrain/loop';
-import { RecallReport, factRecallReads } from './pretrain/recall';
-import { CopyProbe, copyProbeReads } from './pretrain/copy';
+import { LmBatches, TuneBatches, directAnswerExample, itemPrompt, passSentences } from './data';
+import { DirectAnswerReport, evalDirectAnswerReads } from './evaluate';
+import { StepRecord, clearCheckpoints, trainPhasesReads } from '../train';
+import { RecallReport, factRecallReads } from './recall';
+import { CopyProbe, copyProbeReads } from './copy';
 
-export { PHRASINGS, fillTemplate, heldOutPrompt, mentionName, recallPrompt, renderCorpus } from './pretrain/sentences';
-export { LmBatches, TuneBatches, directAnswerExample, itemPrompt, packSentences, padBatch, passSentences } from './pretrain/data';
-export { distractorPool, factRecall, scoreCompletions } from './pretrain/recall';
-export type { RecallReport, RelationRecall } from './pretrain/recall';
-export { copyProbe, copyProbeReads, copyNllSums } from './pretrain/copy';
-export type { CopyProbe } from './pretrain/copy';
-export { evalDirectAnswer, parseAnswerTag } from './pretrain/evaluate';
-export type { DirectAnswerReport } from './pretrain/evaluate';
-export { TrainingStopped, trainPhases } from './pretrain/loop';
-export type { Phase, StepRecord } from './pretrain/loop';
 
 /** What the stage returns. */
 export interface PretrainResult {

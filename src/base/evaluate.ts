@@ -2,12 +2,12 @@
  * Accuracy of a direct-answer policy on multiple-choice items: greedy decoding of
  * `<answer>X</answer><|eos|>` after the chat prompt, the letter read from the answer tag.
  */
-import { Rng } from '../../core/rng';
-import type { Llama } from '../../model/llama';
-import { Reads, runAsync, runSync } from '../../model/reads';
-import { generateReads } from '../../model/sample';
-import { CHAT, Tokenizer, chatPrompt } from '../../model/tokenizer';
-import type { Item } from '../../rods/item';
+import { Rng } from '../core/rng';
+import type { Llama } from '../model/llama';
+import { Reads, runAsync, runSync } from '../model/reads';
+import { generateReads } from '../model/sample';
+import { CHAT, Tokenizer, chatPrompt } from '../model/tokenizer';
+import type { Item } from '../rods/item';
 import { itemPrompt } from './data';
 
 /** The letter inside the last `<answer>X</answer>` of a reply, or null (strict: one letter A–J, spaces allowed). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
-import { copyNllSums, copyProbe, copyProbeReads } from '../../src/coldstart/pretrain/copy';
+import { copyNllSums, copyProbe, copyProbeReads } from '../../src/base/copy';
 import { Llama } from '../../src/model/llama';
 import { runAsync } from '../../src/model/reads';
 import { useBackend } from '../model/helpers';
