@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { PretrainConfig } from '../core/config';
+import type { PretrainConfig } from './config';
 import { readJson, readJsonlAll, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { hashString } from '../core/rng';

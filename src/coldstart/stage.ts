@@ -20,7 +20,7 @@ import { LlmClient } from '../core/llm';
 import type { KnowledgeGraph } from '../graph/graph';
 import { loadRunGraph } from '../graph/stage';
 import type { Item } from '../rods/item';
-import type { ColdstartConfig } from '../core/config';
+import type { ColdstartConfig } from './config';
 import { FilterOptions, GraphTeacher, LlmTeacher, refineAll, RefineStats, Teacher } from './cot/index';
 import { runSft, SftResult } from './sft';
 

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunConfig } from './config';
+import { type RunConfig, redactSecrets } from './config';
 import { writeJson, readJson } from './io';
 import { progress, Progress, ProgressMode } from './progress';
 import { Rng, hashString } from './rng';
@@ -24,13 +24,6 @@ export interface RunContext {
   rng(purpose: string): Rng;
   log(message: string): void;
   progress(label: string, total: number): Progress;
-}
-
-/** Removes values that look like secrets before anything is written to a run file. */
-export function redactSecrets<T>(value: T): T {
-  return JSON.parse(
-    JSON.stringify(value, (k, v) => (/(api[-_]?key|token|secret|password)/i.test(k) && typeof v === 'string' ? '[redacted]' : v)),
-  ) as T;
 }
 
 /**

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { markdownTable } from '../core/markdown';
 import type { SavedPlot } from '../core/plot';
 import type { Decoding } from './generators';
-import type { BenchmarkSet, ModelEntry } from './stage';
+import type { BenchmarkSet, ModelEntry } from './inputs';
 import { type ModelSummary, SYNTHETIC, type Table } from './summary';
 
 export interface ReportExample {

@@ -3,7 +3,7 @@
  * fixed length from the default-preset model (random weights, no stop token), then one update on
  * them with alternating advantages. Figures only; no assertions.
  */
-import type { RlvrConfig } from '../core/config';
+import type { RlvrConfig } from './config';
 import { Rng } from '../core/rng';
 import { MODEL_PRESETS } from '../model/bench';
 import { Llama } from '../model/llama';

@@ -20,5 +20,6 @@ export { runGrpoLoop, stepRecord } from './loop';
 export type { GrpoLoopOptions, GrpoLoopResult, GrpoRecord, GrpoSettings, Plan, PlanDecision, RolloutRow } from './loop';
 export { DIFFICULTY_ORDER, epochItems, mineFailures, selectHard, stage1Plan, stage1Stop, stage2Plan } from './plans';
 export type { MinedItem, MiningRecord, Stage1Rules, Stage1State, Stage2Options, Stage2State } from './plans';
-export { grpoSettings, miningFigure, rewardFigure, run, sparsityFigure } from './stage';
+export { grpoSettings, run } from './stage';
+export { miningFigure, rewardFigure, sparsityFigure } from './plots';
 export type { RlvrEval, RlvrResult, RlvrRunOptions, StageResult, StageSummary } from './stage';

@@ -15,7 +15,7 @@ import { readJson, readJsonlAll, writeFileAtomic, writeJson, writeJsonl, SkipRep
 import { savePlot, Figure } from '../core/plot';
 import { markdownTable } from '../core/markdown';
 import { LlmClient } from '../core/llm';
-import type { EndpointConfig } from '../core/config';
+import type { EndpointConfig } from '../core/endpoint';
 import type { KnowledgeGraph } from '../graph/graph';
 import { loadRunGraph } from '../graph/stage';
 import { DIFFICULTIES, Difficulty, Item } from './item';

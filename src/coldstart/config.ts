@@ -1,0 +1,65 @@
+/**
+ * Settings of the CoT cold start (`fleming coldstart`, src/coldstart/stage.ts): the teachers and
+ * refinement loop (`coldstart` section) and SFT of the Base on verified traces → +CoT (`sft`
+ * section). Each field is documented once, at its default below; presets and `--set` overrides
+ * are applied by src/core/config.ts.
+ */
+import type { EndpointConfig } from '../core/endpoint';
+
+export interface ColdstartConfig {
+  teacher?: EndpointConfig;
+  k: number;
+  depth: number;
+  maxChars: number;
+  style: 'concise' | 'clinical';
+}
+
+export const defaults: ColdstartConfig = {
+  // teacher (optional): an LLM teacher endpoint (the paper used GPT-OSS-120B); absent = the graph-grounded teacher
+  k: 4, // drafts per item (pass@k)
+  depth: 3, // most revisions per draft
+  maxChars: 1200, // longest trace kept, in characters
+  // graph teacher's trace style: 'concise' (the claims that single out the answer, in the pretraining corpus's
+  // sentences; evidence filter 'discriminating') or 'clinical' (findings, support, a denial per distractor,
+  // conclusion; evidence filter 'full')
+  style: 'concise',
+};
+
+export interface SftConfig {
+  steps: number;
+  batchSize: number;
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipNorm: number;
+  answerWeight: number;
+  replayEvery: number;
+  checkpointEvery: number;
+  evalItems: number;
+  evalMaxNewTokens: number;
+  evalBatchSize: number;
+  examples: number;
+}
+
+export const sftDefaults: SftConfig = {
+  steps: 600, // SFT optimiser steps on verified traces (≈ 3 epochs of the default run's traces; 200 left the answer letter at chance)
+  batchSize: 16, // traces per step
+  lr: 1e-3, // peak learning rate, warm-up + cosine (below pretraining's: the Base is already trained)
+  minLr: 1e-4, // cosine floor
+  warmupSteps: 10, // linear warm-up steps
+  weightDecay: 0.1, // AdamW decoupled decay
+  clipNorm: 1.0, // global gradient-norm clipping
+  // loss weight of the answer letter relative to the other completion tokens (1 = plain SFT); the letter is one token
+  // of a trace's ~20 and choosing it is an in-context lookup the tiny policy learns slowly (10 made +CoT pick the
+  // option its thought names 39% vs 22–25%)
+  answerWeight: 10,
+  // knowledge replay: every N-th update is a pretraining batch instead of traces; 0 = traces only (off: 3 keeps the
+  // Base's knowledge, ceiling 99.5% vs 36%, but did not raise +CoT's accuracy within 900 steps; docs/findings.md)
+  replayEvery: 0,
+  checkpointEvery: 50, // steps between checkpoints (a killed run resumes from the last one)
+  evalItems: 200, // RODS test items Base and +CoT are evaluated on (0 = all)
+  evalMaxNewTokens: 128, // tokens generated per test item (room for a short <think> trace and the answer)
+  evalBatchSize: 16, // prompts decoded together
+  examples: 8, // Base vs +CoT completions written to examples.jsonl
+};

@@ -1,0 +1,34 @@
+/**
+ * Settings of evaluation (`fleming eval`, src/eval/stage.ts): benchmarks, Tables 3 and 4,
+ * verifiability; the run config's `eval` section. Each field is documented once, at its default
+ * below; presets and `--set` overrides are applied by src/core/config.ts.
+ */
+export interface EvalConfig {
+  models: string[];
+  benchmarks: string[];
+  testItems: number;
+  benchmarkItems: number;
+  samples: number;
+  temperature: number;
+  maxNewTokens: number;
+  endpointMaxTokens: number;
+  batchSize: number;
+  bootstrap: number;
+  ciLevel: number;
+  examples: number;
+}
+
+export const defaults: EvalConfig = {
+  models: ['base', 'cot', 'rl1', 'rl2'], // policy stages evaluated (a stage without a checkpoint is reported as not run)
+  benchmarks: [], // benchmark names (CURATED_BENCHMARKS); [] = every one whose file is in the benchmarks directory
+  testItems: 300, // held-out synthetic test items evaluated (0 = all)
+  benchmarkItems: 40, // items drawn (seeded) per public benchmark, to bound CPU time (0 = all)
+  samples: 1, // samples per item: 1 = greedy; k > 1 = temperature sampling (mean accuracy, pass@k)
+  temperature: 0.7, // sampling temperature when samples > 1
+  maxNewTokens: 192, // tokens generated per completion at most (room for a whole <think> trace and the answer; default context 512)
+  endpointMaxTokens: 1024, // completion budget of an endpoint model
+  batchSize: 16, // prompts decoded together
+  bootstrap: 1000, // bootstrap resamples per confidence interval
+  ciLevel: 0.95, // confidence level of the intervals
+  examples: 4, // completions with their claims shown in report.md and examples.jsonl, per model
+};

@@ -1,0 +1,22 @@
+/**
+ * Settings of the knowledge-graph stage (`fleming graph`, src/graph/stage.ts): the run config's
+ * `graph` section. Each field is documented once, at its default below; presets and `--set`
+ * overrides are applied by src/core/config.ts.
+ */
+export interface GraphConfig {
+  kg: 'seed' | 'open';
+  sourcesDir?: string;
+  includeSider: boolean;
+  strict: boolean;
+  focus: { diseases: number };
+}
+
+export const defaults: GraphConfig = {
+  kg: 'seed', // 'seed': the hand-written graph in data/seed (embedded default); 'open': built from the open sources
+  // sourcesDir (optional): directory with the open sources (kg-sources layout); default $FLEMING_SOURCES or .cache/kg-sources
+  includeSider: false, // include SIDER side effects (CC BY-NC-SA: outputs become non-commercial)
+  strict: false, // stop at the first malformed source row instead of counting it
+  // A focused world (src/graph/focus.ts): keep N anchor diseases (a seeded shuffle of those with a symptom or
+  // finding, a test and a treatment) and their closed neighbourhood; 0 = the whole graph
+  focus: { diseases: 0 },
+};

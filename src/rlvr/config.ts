@@ -1,0 +1,87 @@
+/**
+ * Settings of RLVR (`fleming rlvr`, src/rlvr/stage.ts): two-stage GRPO with verifiable rewards
+ * (the paper's Eq. 1–3); the run config's `rlvr` section, flat on purpose. Each field is
+ * documented once, at its default below; presets and `--set` overrides are applied by
+ * src/core/config.ts.
+ */
+export interface RlvrConfig {
+  k: number;
+  promptsPerStep: number;
+  maxNewTokens: number;
+  temperature: number;
+  rewards: Record<string, number>;
+  advantage: 'none' | 'std';
+  advantageEps: number;
+  lossNorm: 'sequence' | 'sequence-mean' | 'token' | 'constant';
+  updatesPerBatch: number;
+  clipLow: number;
+  clipHigh: number;
+  klCoef: number;
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipNorm: number;
+  rolloutBatch: number;
+  microBatch: number;
+  checkpointEvery: number;
+  rolloutsEvery: number;
+  stage1MaxSteps: number;
+  stage1MinSteps: number;
+  stage1SparsityThreshold: number;
+  stage1SparsityWindow: number;
+  stage1PlateauWindow: number;
+  stage1PlateauDelta: number;
+  stage2Rounds: number;
+  stage2StepsPerRound: number;
+  stage2PromptsPerStep: number;
+  stage2K: number;
+  stage2Samples: number;
+  stage2MinFailures: number;
+  stage2MaxMined: number;
+  stage2MinePool: number;
+  evalItems: number;
+  evalMaxNewTokens: number;
+  evalBatchSize: number;
+}
+
+export const defaults: RlvrConfig = {
+  k: 8, // rollouts per prompt (the group of Eq. 1–2)
+  promptsPerStep: 6, // prompts per GRPO step (batch = promptsPerStep × k completions)
+  maxNewTokens: 128, // tokens per completion at most (a cut completion gets no format reward)
+  temperature: 1.0, // sampling temperature of the rollouts
+  rewards: { correctness: 1, format: 0.25 }, // reward name → weight (src/rlvr/rewards.ts); nothing else, as in the paper
+  advantage: 'none', // 'none': A = r − group mean (Eq. 2); 'std': also divide by the group std (+ advantageEps)
+  advantageEps: 1e-4, // added to the group std when advantage = 'std'
+  lossNorm: 'sequence', // 'sequence' (Eq. 3: Σ_t log π, mean over completions) | 'sequence-mean' (GRPO) | 'token' (DAPO) | 'constant' (Dr. GRPO)
+  updatesPerBatch: 1, // μ: updates per batch of rollouts; > 1 uses PPO ratio clipping against the sampler's logprobs
+  clipLow: 0.2, // ratio clip 1 − clipLow (only when updatesPerBatch > 1)
+  clipHigh: 0.2, // ratio clip 1 + clipHigh (DAPO's clip-higher: larger)
+  klCoef: 0, // β of the k3 KL penalty to the frozen start policy (0 as in the paper)
+  lr: 2e-4, // peak learning rate (AdamW)
+  minLr: 2e-4, // cosine floor (= lr: constant after warm-up)
+  warmupSteps: 3, // linear warm-up steps (each stage)
+  weightDecay: 0, // AdamW decoupled decay
+  clipNorm: 1.0, // global gradient-norm clipping
+  rolloutBatch: 64, // completions decoded together
+  microBatch: 16, // completions per forward/backward pass
+  checkpointEvery: 10, // steps between resume checkpoints
+  rolloutsEvery: 1, // every N-th step's rollouts go to rollouts.jsonl
+  stage1MaxSteps: 24, // stage 1 ends here at the latest
+  stage1MinSteps: 8, // no stop rule fires before this
+  stage1SparsityThreshold: 0.7, // zero-spread fraction (moving average) that ends stage 1
+  stage1SparsityWindow: 4, // steps in that moving average
+  stage1PlateauWindow: 8, // reward plateau: last window vs the window before
+  stage1PlateauDelta: 0, // the last window must beat the one before by more than this
+  stage2Rounds: 2, // mining rounds
+  stage2StepsPerRound: 6, // GRPO steps per round on the mined set
+  stage2PromptsPerStep: 3, // prompts per stage-2 step
+  stage2K: 16, // rollouts per prompt in stage 2 (more: a hard item needs more tries to show spread)
+  stage2Samples: 4, // n samples per item when mining
+  stage2MinFailures: 3, // failures (of n) that make an item "repeatedly failed"
+  stage2MaxMined: 64, // mined set cap (Difficult first)
+  stage2MinePool: 96, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
+  evalItems: 200, // RODS test items for +CoT / +RL1 / +RL2 (greedy, evalPolicy)
+  evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
+  evalBatchSize: 32, // prompts decoded together
+};
