@@ -3,13 +3,13 @@
  * of the same graph (another seed) and keeps its items whose anchor is a training anchor of RUN,
  * whose question is not one of RUN's, and (STRICT=1) whose evidence edges no train item of RUN has.
  * Writes OUT/rods/items.jsonl (all marked split "test", in a seeded order) with RUN's graph and
- * config beside it, ready for `bench/exp/tune.ts OUT CHECKPOINT … eval`.
+ * config beside it, ready for `experiments/tune.ts OUT CHECKPOINT … eval`.
  *   fleming rods --run OTHER --seed 77 --set graph.focus.diseases=25   (after copying RUN/graph to OTHER)
- *   node -r tsx/cjs bench/exp/seen.ts RUN OTHER OUT
+ *   node -r tsx/cjs experiments/seen.ts RUN OTHER OUT
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Rng } from '../../src/core/rng';
+import { Rng } from '../src/core/rng';
 
 const [run, other, out] = process.argv.slice(2);
 const read = (f: string): any[] => fs.readFileSync(f, 'utf8').trim().split('\n').map((l) => JSON.parse(l));

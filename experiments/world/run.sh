@@ -1,5 +1,5 @@
 #!/bin/bash
-# World-size experiment: bench/world/run.sh NAME N [--set k=v ...]
+# World-size experiment: experiments/world/run.sh NAME N [--set k=v ...]
 # graph (focused on N anchor diseases; 0 = whole seed graph) → rods → pretrain → measure, default preset.
 set -e
 cd "$(dirname "$0")/../.."
@@ -8,4 +8,4 @@ R=runs/$name
 for st in graph rods pretrain; do
   nice -n 5 node bin/fleming.cjs $st --preset default --run $R --set graph.focus.diseases=$n "$@"
 done
-nice -n 5 node -r tsx/cjs bench/world/measure.ts $R
+nice -n 5 node -r tsx/cjs experiments/world/measure.ts $R

@@ -1,36 +1,36 @@
 /**
- * Cold-start experiments (README, "Where the chain breaks"): continue training a checkpoint of a
+ * Cold-start experiments (docs/findings.md, "Where the chain breaks"): continue training a checkpoint of a
  * run on direct-answer items (kind "tune") or teacher traces (kind "sft"), optionally with every
  * lmEvery-th step a pretraining batch, or only evaluate it (kind "eval"); then decode the first 200
  * items of a split greedily and measure, besides accuracy: the answer letters, distinct thoughts,
  * copyRate (the thought names the item's given entity or a clue), answerInThought (it names the
  * answer option's entity), letterGivenAnswer (accuracy among those), and the knowledge ceiling.
- *   node -r tsx/cjs bench/exp/tune.ts RUN INITDIR OUT tune|sft|eval STEPS LR [LM_EVERY]
+ *   node -r tsx/cjs experiments/tune.ts RUN INITDIR OUT tune|sft|eval STEPS LR [LM_EVERY]
  * Env: LW=w weights the answer letter; LETTERONLY=1 puts the loss on the letter only; SPLIT=train
  * evaluates train items; FMT=ind writes options as "text (X)" and traces ending "… text (X)."; FMT=lc
  * starts every sentence of a thought lower-case after a space (" hypoglycemia is …"), the question's tokens.
- * DRILL_EVERY=k makes every k-th step a batch of lookup drills (bench/exp/pools.ts) instead.
+ * DRILL_EVERY=k makes every k-th step a batch of lookup drills (experiments/pools.ts) instead.
  * Writes OUT/exp.json (and rows.jsonl). Scratch measurements, not part of the pipeline.
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { selectBackend } from '../../src/model/backend';
-import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint';
-import { loadTokenizer, CHAT } from '../../src/model/tokenizer';
-import { KnowledgeGraph } from '../../src/graph/graph';
-import { readJsonlAll } from '../../src/core/io';
-import { trainPhases } from '../../src/train';
-import { TuneBatches, directAnswerExample, LmBatches } from '../../src/base/data';
-import { sftExamples } from '../../src/coldstart/sft/data';
-import { loadCotRows } from '../../src/coldstart/sft';
-import { evalPolicy } from '../../src/coldstart/sft/evaluate';
-import { knowledgeCeiling } from '../../src/coldstart/sft/ceiling';
-import { SkipReport } from '../../src/core/io';
-import { renderChat } from '../../src/model/tokenizer';
-import * as pd0 from '../../src/base/data';
-import { mentionName } from '../../src/base/sentences';
+import { selectBackend } from '../src/model/backend';
+import { loadCheckpoint, saveCheckpoint } from '../src/model/checkpoint';
+import { loadTokenizer, CHAT } from '../src/model/tokenizer';
+import { KnowledgeGraph } from '../src/graph/graph';
+import { readJsonlAll } from '../src/core/io';
+import { trainPhases } from '../src/train';
+import { TuneBatches, directAnswerExample, LmBatches } from '../src/base/data';
+import { sftExamples } from '../src/coldstart/sft/data';
+import { loadCotRows } from '../src/coldstart/sft';
+import { evalPolicy } from '../src/coldstart/sft/evaluate';
+import { knowledgeCeiling } from '../src/coldstart/sft/ceiling';
+import { SkipReport } from '../src/core/io';
+import { renderChat } from '../src/model/tokenizer';
+import * as pd0 from '../src/base/data';
+import { mentionName } from '../src/base/sentences';
 import { namePools, drillBatch } from './pools';
-import { Rng } from '../../src/core/rng';
+import { Rng } from '../src/core/rng';
 const pd = { ...pd0, mentionNameExport: (x: string) => mentionName(x) };
 const indPrompt = (it: any) => [it.question, ...Object.keys(it.options).sort().map((l) => `${it.options[l]} (${l})`)].join('\n');
 

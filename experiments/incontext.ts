@@ -1,5 +1,5 @@
 /**
- * Scratch probe (README, "Where the chain breaks"): how many optimiser steps does a fresh model of
+ * Scratch probe (docs/findings.md, "Where the chain breaks"): how many optimiser steps does a fresh model of
  * a preset need before it copies from its context at all? Two synthetic tasks, no medical text:
  *   repeat  <bos> x₁ … x_L x₁ … x_L, L ∈ [8, 32] random tokens; loss on the second copy only.
  *           Chance ln 1900 ≈ 7.55; an induction head drives it towards 0.
@@ -8,25 +8,25 @@
  *           ("key… letter ;", query "? key… letter"): a plain induction copy.
  *   mixed   even steps a repeat batch, odd steps a lookup batch: does a copy curriculum speed up the
  *           lookup? Prints the two losses separately.
- *   node -r tsx/cjs bench/exp/incontext.ts repeat|lookup|mixed STEPS LR [KT] [PRESET]
+ *   node -r tsx/cjs experiments/incontext.ts repeat|lookup|mixed STEPS LR [KT] [PRESET]
  * Prints the mean loss of every 50 steps. Env LAYERS overrides the preset's depth.
- *   node -r tsx/cjs bench/exp/incontext.ts measure CHECKPOINT_DIR
- * Measures a trained checkpoint with the pipeline's copy probe (src/coldstart/pretrain/copy.ts) on
+ *   node -r tsx/cjs experiments/incontext.ts measure CHECKPOINT_DIR
+ * Measures a trained checkpoint with the pipeline's copy probe (src/base/copy.ts) on
  * 128 repeated random sequences: the mean NLL of the first copy and of the second; a model that
  * copies from its context scores the second far below the first.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { selectBackend } from '../../src/model/backend';
-import { trainPhases } from '../../src/train';
-import { Rng } from '../../src/core/rng';
-import { Llama } from '../../src/model/llama';
-import { MODEL_PRESETS } from '../../src/model/bench';
-import type { Batch } from '../../src/model/llama';
-import { loadCheckpoint } from '../../src/model/checkpoint';
-import { copyProbe } from '../../src/base/copy';
-import { padBatch } from '../../src/base/data';
+import { selectBackend } from '../src/model/backend';
+import { trainPhases } from '../src/train';
+import { Rng } from '../src/core/rng';
+import { Llama } from '../src/model/llama';
+import { MODEL_PRESETS } from '../src/model/bench';
+import type { Batch } from '../src/model/llama';
+import { loadCheckpoint } from '../src/model/checkpoint';
+import { copyProbe } from '../src/base/copy';
+import { padBatch } from '../src/base/data';
 
 async function measure(dir: string): Promise<void> {
   await selectBackend(undefined);

@@ -1,19 +1,19 @@
 /**
  * Can the policy learn the option lookup from short exercises ("A. x\nB. y\n…\ny: B", entities of
  * one type from the run's graph, loss on the letter only)? Prints the mean loss every 25 steps
- * (chance: ln 4 ≈ 1.39). README, "Where the chain breaks".
- *   node -r tsx/cjs bench/exp/lookup.ts RUN INITDIR OUT STEPS LR BATCH
+ * (chance: ln 4 ≈ 1.39). docs/findings.md, "Where the chain breaks".
+ *   node -r tsx/cjs experiments/lookup.ts RUN INITDIR OUT STEPS LR BATCH
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { selectBackend } from '../../src/model/backend';
-import { loadCheckpoint, saveCheckpoint } from '../../src/model/checkpoint';
-import { loadTokenizer, CHAT } from '../../src/model/tokenizer';
-import { KnowledgeGraph } from '../../src/graph/graph';
-import { trainPhases } from '../../src/train';
-import { padBatch } from '../../src/base/data';
+import { selectBackend } from '../src/model/backend';
+import { loadCheckpoint, saveCheckpoint } from '../src/model/checkpoint';
+import { loadTokenizer, CHAT } from '../src/model/tokenizer';
+import { KnowledgeGraph } from '../src/graph/graph';
+import { trainPhases } from '../src/train';
+import { padBatch } from '../src/base/data';
 import { namePools } from './pools';
-import { Rng } from '../../src/core/rng';
+import { Rng } from '../src/core/rng';
 (async () => {
   const [run, init, out, stepsS, lrS, bS] = process.argv.slice(2);
   await selectBackend(undefined);

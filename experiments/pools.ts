@@ -1,12 +1,12 @@
 /** Shared by the lookup experiments: node names grouped by type, lookup drills and their score. */
 import * as tf from '@tensorflow/tfjs-core';
-import type { KnowledgeGraph } from '../../src/graph/graph';
-import { mentionName } from '../../src/base/sentences';
-import { CHAT } from '../../src/model/tokenizer';
-import type { Tokenizer } from '../../src/model/tokenizer';
-import type { Rng } from '../../src/core/rng';
-import type { Batch, Llama } from '../../src/model/llama';
-import { padBatch } from '../../src/base/data';
+import type { KnowledgeGraph } from '../src/graph/graph';
+import { mentionName } from '../src/base/sentences';
+import { CHAT } from '../src/model/tokenizer';
+import type { Tokenizer } from '../src/model/tokenizer';
+import type { Rng } from '../src/core/rng';
+import type { Batch, Llama } from '../src/model/llama';
+import { padBatch } from '../src/base/data';
 
 /** Names per node type, and the types with at least `min` names (enough for four distinct options). */
 export function namePools(graph: KnowledgeGraph, min = 8): { byType: Map<string, string[]>; types: string[] } {

@@ -2,23 +2,23 @@
  * Scratch: does the option lookup form during pretraining when the LM stream carries lookup
  * drills ("A. x\nB. y\nC. z\nD. w\ny.\nB": the letter is the same token as in the option line, as in
  * "<answer>B"; same-type graph names, no facts)?
- *   node -r tsx/cjs bench/exp/drill.ts RUN TOKDIR OUT STEPS LR DRILL_SHARE [INIT]
+ *   node -r tsx/cjs experiments/drill.ts RUN TOKDIR OUT STEPS LR DRILL_SHARE [INIT]
  * DRILL_SHARE: fraction of each batch's sequences that are drills (the rest: graph sentences).
  * INIT: a checkpoint to start from (default: a fresh default-preset model).
  * Every 25 steps: the letter's NLL and accuracy on 256 fresh drills (chance ln 4, 25%).
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { selectBackend } from '../../src/model/backend';
-import { loadCheckpoint } from '../../src/model/checkpoint';
-import { loadTokenizer } from '../../src/model/tokenizer';
-import { KnowledgeGraph } from '../../src/graph/graph';
-import { trainPhases } from '../../src/train';
-import { LmBatches } from '../../src/base/data';
+import { selectBackend } from '../src/model/backend';
+import { loadCheckpoint } from '../src/model/checkpoint';
+import { loadTokenizer } from '../src/model/tokenizer';
+import { KnowledgeGraph } from '../src/graph/graph';
+import { trainPhases } from '../src/train';
+import { LmBatches } from '../src/base/data';
 import { namePools, lookupDrill, drillScore } from './pools';
-import { Rng } from '../../src/core/rng';
-import { Llama } from '../../src/model/llama';
-import { modelConfig } from '../../src/base/stage';
+import { Rng } from '../src/core/rng';
+import { Llama } from '../src/model/llama';
+import { modelConfig } from '../src/base';
 
 (async () => {
   const [run, tokDir, out, stepsS, lrS, shareS, init] = process.argv.slice(2);

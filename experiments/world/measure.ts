@@ -2,7 +2,7 @@
  * World-size experiments (graph.focus): after `fleming graph|rods|pretrain --run R`, measures the
  * Base checkpoint's knowledge ceiling on the first 400 test items (sft/ceiling.ts), and gathers
  * its fact recall, Base test accuracy and pretraining seconds into R/measure.json.
- *   Usage: node -r tsx/cjs bench/world/measure.ts runs/R      (bench/world/run.sh does all four)
+ *   Usage: node -r tsx/cjs experiments/world/measure.ts runs/R      (experiments/world/run.sh does all four)
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';

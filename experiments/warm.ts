@@ -1,28 +1,28 @@
 /**
  * Scratch: the Base with a copy warm-up. A fresh model first learns to continue repeated random
- * token sequences (COPY steps; an induction head forms near step 1,200, bench/exp/incontext.ts),
+ * token sequences (COPY steps; an induction head forms near step 1,200, experiments/incontext.ts),
  * then the run's knowledge LM (pretrain.steps) and direct-answer tuning (pretrain.tuneSteps), as
  * `fleming pretrain` does. Saves the checkpoint and the run's tokenizer in OUT.
- *   node -r tsx/cjs bench/exp/warm.ts RUN OUT COPY_STEPS COPY_LR
+ *   node -r tsx/cjs experiments/warm.ts RUN OUT COPY_STEPS COPY_LR
  * Env MIX=1: the warm-up alternates copy batches with lookup-drill batches (32 drills
- * "A. x … D. w\ny.\n" → letter, loss on the letter; bench/exp/pools.ts); KEEP=k: every k-th LM step is
+ * "A. x … D. w\ny.\n" → letter, loss on the letter; experiments/pools.ts); KEEP=k: every k-th LM step is
  * a warm-up batch (as many LM batches as without it), so the circuits keep being used. Prints the drill score (256 held-out drills) every
  * 250 warm-up steps and after each phase. LAYERS, HEADS and KV (key/value heads, default HEADS) override
  * the preset's architecture.
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { selectBackend } from '../../src/model/backend';
-import { saveCheckpoint } from '../../src/model/checkpoint';
-import { loadTokenizer, CHAT } from '../../src/model/tokenizer';
-import { KnowledgeGraph } from '../../src/graph/graph';
-import { readJsonlAll } from '../../src/core/io';
-import { trainPhases } from '../../src/train';
-import { TuneBatches, directAnswerExample, LmBatches, padBatch } from '../../src/base/data';
-import { modelConfig } from '../../src/base/stage';
-import { Rng } from '../../src/core/rng';
-import { Llama } from '../../src/model/llama';
-import type { Batch } from '../../src/model/llama';
+import { selectBackend } from '../src/model/backend';
+import { saveCheckpoint } from '../src/model/checkpoint';
+import { loadTokenizer, CHAT } from '../src/model/tokenizer';
+import { KnowledgeGraph } from '../src/graph/graph';
+import { readJsonlAll } from '../src/core/io';
+import { trainPhases } from '../src/train';
+import { TuneBatches, directAnswerExample, LmBatches, padBatch } from '../src/base/data';
+import { modelConfig } from '../src/base';
+import { Rng } from '../src/core/rng';
+import { Llama } from '../src/model/llama';
+import type { Batch } from '../src/model/llama';
 import { namePools, lookupDrill, drillScore, drillBatch } from './pools';
 
 (async () => {
