@@ -3,7 +3,7 @@
  * `<|bos|> x₁ … x_L x₁ … x_L` with x random non-special tokens. A model with an induction head
  * predicts the second copy from the first and its loss there falls towards 0; without one, both
  * copies cost about the same. Reading a question's subject into a thought and finding the letter
- * of the option a thought names are both such copies (README, "Where the chain breaks").
+ * of the option a thought names are both such copies (docs/findings.md, "Where the chain breaks").
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../core/rng';

@@ -1,5 +1,6 @@
 /**
  * Knowledge pretraining → the "Base" policy.   Command: `fleming pretrain [--run DIR] [--force]`
+ * Settings: src/base/config.ts (config `pretrain`), one commented default per field.
  *
  * graph edges → sentences in 4 training phrasing families per relation (names and synonyms; a
  * 5th family per relation is held out) → byte-level BPE tokenizer on those sentences and the RODS

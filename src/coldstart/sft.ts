@@ -1,5 +1,6 @@
 /**
  * SFT on teacher traces → the "+CoT" policy.   Library: `runSft(ctx, { cot })`.
+ * Settings: src/coldstart/config.ts (config `sft`), one commented default per field.
  *
  * Verified cot rows (coldstart/cot.jsonl) joined to their RODS train items → chat prompt
  * (itemPrompt) + trace `<think>…</think>\n<answer>X</answer><|eos|>`, loss on the completion

@@ -1,5 +1,6 @@
 /**
  * CoT cold start.   Command: `fleming coldstart [--run DIR]`
+ * Settings: src/coldstart/config.ts (configs `coldstart` and `sft`), one commented default per field.
  *
  * 1. distill(): a teacher sees each training item with its known answer and writes a concise
  *    chain of thought; flawed traces go through the refinement loop (backtracking, path

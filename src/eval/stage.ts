@@ -2,6 +2,7 @@
  * Benchmarks: `fleming eval [--run DIR] [--models base,cot,rl1,rl2 | --checkpoint DIR ...]
  * [--endpoint URL --model NAME --api-key-env VAR] [--benchmarks a,b] [--samples k]`.
  * Library: `run(ctx, opts)`.
+ * Settings: src/eval/config.ts (config `eval`), one commented default per field.
  *
  * Every model (the policy's stages Base → +CoT → +RL1 → +RL2, any checkpoint directory, any
  * OpenAI-compatible endpoint) answers the run's held-out synthetic test split (rods-test) and a

@@ -1,5 +1,6 @@
 /**
  * Stage 1 of RODS: the knowledge graph.   Command: `fleming graph [--kg seed|open] [--sources DIR]`
+ * Settings: src/graph/config.ts (config `graph`), one commented default per field.
  *
  * Builds the graph (the hand-written seed in data/seed, or the open-source build), then writes
  * graph/nodes.jsonl, edges.jsonl, stats.json, skipped.json, report.md and plots/. With the open

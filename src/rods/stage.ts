@@ -1,5 +1,6 @@
 /**
  * RODS: the Reasoning-Oriented Data Strategy.   Command: `fleming rods [--run DIR]`
+ * Settings: src/rods/config.ts (config `rods`), one commented default per field.
  *
  * graph → synthesis (rare-entity-biased subgraphs, masking, relation-preserving distractors)
  *       → curated public QA (optional, mixed at a ratio) → format filter, near-duplicates,
