@@ -30,7 +30,7 @@ import { CHAT, Tokenizer, loadTokenizer, saveTokenizer, trainBpe } from '../mode
 import type { Item } from '../rods/item';
 import { LmBatches, TuneBatches, directAnswerExample, itemPrompt, passSentences } from './data';
 import { DirectAnswerReport, evalDirectAnswerReads } from './evaluate';
-import { StepRecord, clearCheckpoints, trainPhasesReads } from '../train';
+import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../train';
 import { RecallReport, factRecallReads } from './recall';
 import { CopyProbe, copyProbeReads } from './copy';
 
@@ -94,6 +94,77 @@ export interface PretrainRunOptions {
   onStep?: (record: StepRecord, model: Llama) => void;
 }
 
+/** The stage's inputs, checked: graph and RODS items, and the fingerprint a finished stage is reused under. */
+function stageInputs(ctx: RunContext, opts: PretrainRunOptions) {
+  const itemsFile = path.join(ctx.dir, 'rods', 'items.jsonl');
+  const graphDir = path.join(ctx.dir, 'graph');
+  if (!fs.existsSync(itemsFile))
+    throw new Error(`${itemsFile}: no RODS items; run \`fleming rods --run ${ctx.dir}\` first (the Base model is tuned on the train split and evaluated on the test split)`);
+  if (!opts.graph && !fs.existsSync(path.join(graphDir, 'edges.jsonl'))) throw new Error(`${graphDir}: no graph here yet; run \`fleming graph --run ${ctx.dir}\` first`);
+  const fingerprint = {
+    pretrain: ctx.config.pretrain,
+    seed: ctx.config.seed,
+    items: fileHash(itemsFile),
+    // the graph's files when they exist, so `fleming pipeline` and `fleming pretrain` agree on a finished stage
+    graph: graphFilesHash(graphDir) ?? hashString(JSON.stringify(opts.graph?.edges) + JSON.stringify(opts.graph?.nodes)).toString(16),
+  };
+  return { itemsFile, graphDir, fingerprint };
+}
+
+/** Step 1: the tokenizer, trained on the first pass of training sentences and the item prompts (kept when resuming). */
+function tokenizerStep(ctx: RunContext, dir: string, fingerprint: unknown, firstPass: () => string[], items: readonly Item[]): { tok: Tokenizer; mc: LlamaConfig } {
+  const cfg = ctx.config.pretrain;
+  fs.mkdirSync(dir, { recursive: true });
+  let tok: Tokenizer;
+  const tokFile = path.join(dir, 'tokenizer.json');
+  const tokFp = path.join(dir, 'tokenizer.fingerprint.json');
+  if (fs.existsSync(tokFile) && fs.existsSync(tokFp) && JSON.stringify(readJson(tokFp)) === JSON.stringify(fingerprint)) tok = loadTokenizer(tokFile);
+  else {
+    const corpus = [...firstPass(), ...items.map((it) => itemPrompt(it))];
+    const t = trainBpe(corpus, { vocabSize: cfg.vocabSize });
+    tok = t.tokenizer;
+    ctx.log(`pretrain: tokenizer ${tok.vocab.length} tokens (${t.stats.merges} merges, stop: ${t.stats.stop}) from ${corpus.length} texts in ${t.stats.seconds.toFixed(1)} s`);
+  }
+  const mc = modelConfig(cfg, tok);
+  saveTokenizer(tok, dir, { modelMaxLength: mc.max_position_embeddings });
+  writeJson(tokFp, fingerprint);
+  return { tok, mc };
+}
+
+/** Step 2's phases: the knowledge LM on packed graph sentences, then direct-answer tuning on the train split. */
+function pretrainPhases(ctx: RunContext, graph: KnowledgeGraph, tok: Tokenizer, mc: LlamaConfig, lm0: ConstructorParameters<typeof LmBatches>[2], train: readonly Item[], seed: string): Phase[] {
+  const cfg = ctx.config.pretrain;
+  const lm = new LmBatches(graph, tok, lm0);
+  const examples = train.map((it) => directAnswerExample(tok, it));
+  const fitting = examples.filter((e) => e.ids.length <= mc.max_position_embeddings);
+  if (fitting.length < examples.length) ctx.log(`pretrain: ${examples.length - fitting.length} of ${examples.length} train items are longer than the context (${mc.max_position_embeddings}) and are left out of tuning`);
+  if (fitting.length === 0) throw new Error(`pretrain: no train item fits the ${cfg.model} model's context of ${mc.max_position_embeddings} tokens`);
+  const tune = new TuneBatches(fitting, { batchSize: cfg.tuneBatchSize, seed: `${seed}:tune`, padId: tok.specialId(CHAT.pad) });
+  const common = { minLr: cfg.minLr, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm };
+  ctx.log(
+    `pretrain: ${graph.edges.length} edges → ${lm.passTokens(0)} tokens per pass; model ${cfg.model} (${mc.num_hidden_layers}×${mc.hidden_size}, vocab ${mc.vocab_size}); ` +
+      `${cfg.steps} LM steps × ${cfg.batchSize}×${cfg.seqLen} tokens, then ${cfg.tuneSteps} tuning steps × ${cfg.tuneBatchSize} of ${fitting.length} train items`,
+  );
+  return [
+    { name: 'lm', steps: cfg.steps, optimizer: { ...common, lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr) }, batch: (s) => lm.batch(s) },
+    { name: 'tune', steps: cfg.tuneSteps, optimizer: { ...common, lr: cfg.tuneLr, minLr: Math.min(cfg.minLr, cfg.tuneLr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.tuneSteps)) }, batch: (s) => tune.batch(s) },
+  ];
+}
+
+/** Step 3: the Base's probes (held-out and seen-phrasing fact recall, the copy probe) and its direct-answer accuracy on the test split. */
+async function probeStep(ctx: RunContext, dir: string, model: Llama, tok: Tokenizer, graph: KnowledgeGraph, test: readonly Item[]) {
+  const cfg = ctx.config.pretrain;
+  const probe = (phrasing: 'heldOut' | number) => runReads(factRecallReads(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing }), 'factRecall');
+  // Copy probe: does the Base continue a random sequence it has just seen (an induction head)?
+  const copy = await runReads(copyProbeReads(model, tok.specialId(CHAT.bos), ctx.rng('pretrain:copy')), 'copyProbe');
+  const recall = { heldOut: await probe('heldOut'), seen: await probe(0), copy };
+  writeJson(path.join(dir, 'recall.json'), recall);
+  const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
+  const evaluation = await runReads(evalDirectAnswerReads(model, tok, evalItems), 'evalDirectAnswer');
+  writeJson(path.join(dir, 'eval.json'), { split: 'test', ...evaluation });
+  return { recall, copy, evaluation };
+}
+
 /**
  * The stage: tokenizer, knowledge LM, direct-answer tuning, recall probe and Base evaluation.
  * Needs graph/ and rods/items.jsonl in the run directory.
@@ -101,18 +172,7 @@ export interface PretrainRunOptions {
 export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promise<PretrainResult> {
   const cfg = ctx.config.pretrain;
   const dir = path.join(ctx.stageDir('coldstart'), 'base');
-  const itemsFile = path.join(ctx.dir, 'rods', 'items.jsonl');
-  const graphDir = path.join(ctx.dir, 'graph');
-  if (!fs.existsSync(itemsFile))
-    throw new Error(`${itemsFile}: no RODS items; run \`fleming rods --run ${ctx.dir}\` first (the Base model is tuned on the train split and evaluated on the test split)`);
-  if (!opts.graph && !fs.existsSync(path.join(graphDir, 'edges.jsonl'))) throw new Error(`${graphDir}: no graph here yet; run \`fleming graph --run ${ctx.dir}\` first`);
-  const fingerprint = {
-    pretrain: cfg,
-    seed: ctx.config.seed,
-    items: fileHash(itemsFile),
-    // the graph's files when they exist, so `fleming pipeline` and `fleming pretrain` agree on a finished stage
-    graph: graphFilesHash(graphDir) ?? hashString(JSON.stringify(opts.graph?.edges) + JSON.stringify(opts.graph?.nodes)).toString(16),
-  };
+  const { itemsFile, graphDir, fingerprint } = stageInputs(ctx, opts);
   const doneFile = path.join(dir, 'done.json');
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`pretrain: reusing ${dir} (already trained with these settings; --force retrains)`);
@@ -133,43 +193,13 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
   const test = items.filter((it) => it.split === 'test');
   if (train.length === 0) throw new Error(`${itemsFile}: no items with split "train" (rerun \`fleming rods --run ${ctx.dir}\`)`);
   const seed = `${ctx.config.seed}:pretrain`;
-
-  // 1. Tokenizer on the first pass of training sentences and the item prompts (kept when resuming).
-  fs.mkdirSync(dir, { recursive: true });
   const lm0 = { graph, seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: `${seed}:lm`, phrasingsPerEdge: cfg.phrasingsPerEdge, synonymRate: cfg.synonymRate, order: cfg.corpusOrder };
-  let tok: Tokenizer;
-  const tokFile = path.join(dir, 'tokenizer.json');
-  const tokFp = path.join(dir, 'tokenizer.fingerprint.json');
-  if (fs.existsSync(tokFile) && fs.existsSync(tokFp) && JSON.stringify(readJson(tokFp)) === JSON.stringify(fingerprint)) tok = loadTokenizer(tokFile);
-  else {
-    const corpus = [...passSentences(graph, lm0, 0), ...items.map((it) => itemPrompt(it))];
-    const t = trainBpe(corpus, { vocabSize: cfg.vocabSize });
-    tok = t.tokenizer;
-    ctx.log(`pretrain: tokenizer ${tok.vocab.length} tokens (${t.stats.merges} merges, stop: ${t.stats.stop}) from ${corpus.length} texts in ${t.stats.seconds.toFixed(1)} s`);
-  }
-  const mc = modelConfig(cfg, tok);
-  saveTokenizer(tok, dir, { modelMaxLength: mc.max_position_embeddings });
-  writeJson(tokFp, fingerprint);
+  const { tok, mc } = tokenizerStep(ctx, dir, fingerprint, () => passSentences(graph, lm0, 0), items);
 
-  // 2. Phases: knowledge LM, then direct-answer tuning on the train split.
-  const lm = new LmBatches(graph, tok, lm0);
-  const examples = train.map((it) => directAnswerExample(tok, it));
-  const fitting = examples.filter((e) => e.ids.length <= mc.max_position_embeddings);
-  if (fitting.length < examples.length) ctx.log(`pretrain: ${examples.length - fitting.length} of ${examples.length} train items are longer than the context (${mc.max_position_embeddings}) and are left out of tuning`);
-  if (fitting.length === 0) throw new Error(`pretrain: no train item fits the ${cfg.model} model's context of ${mc.max_position_embeddings} tokens`);
-  const tune = new TuneBatches(fitting, { batchSize: cfg.tuneBatchSize, seed: `${seed}:tune`, padId: tok.specialId(CHAT.pad) });
-  const common = { minLr: cfg.minLr, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm };
-  ctx.log(
-    `pretrain: ${graph.edges.length} edges → ${lm.passTokens(0)} tokens per pass; model ${cfg.model} (${mc.num_hidden_layers}×${mc.hidden_size}, vocab ${mc.vocab_size}); ` +
-      `${cfg.steps} LM steps × ${cfg.batchSize}×${cfg.seqLen} tokens, then ${cfg.tuneSteps} tuning steps × ${cfg.tuneBatchSize} of ${fitting.length} train items`,
-  );
-  // Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
+  // 2. Knowledge LM, then direct-answer tuning. Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
   const loop = await runReads(trainPhasesReads(
     () => new Llama(mc, ctx.rng('pretrain:init')),
-    [
-      { name: 'lm', steps: cfg.steps, optimizer: { ...common, lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr) }, batch: (s) => lm.batch(s) },
-      { name: 'tune', steps: cfg.tuneSteps, optimizer: { ...common, lr: cfg.tuneLr, minLr: Math.min(cfg.minLr, cfg.tuneLr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.tuneSteps)) }, batch: (s) => tune.batch(s) },
-    ],
+    pretrainPhases(ctx, graph, tok, mc, lm0, train, seed),
     { dir, checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`pretrain: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
   ), 'trainPhases');
   const model = loop.model;
@@ -177,16 +207,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     await runReads(saveCheckpointReads(dir, model, { step: loop.steps, extra: { phases: { lm: cfg.steps, tune: cfg.tuneSteps }, stage: 'base' } }), 'saveCheckpoint');
     const plot = savePlot(lossFigure(loop.metrics), path.join(dir, 'plots'), 'loss');
     if (plot.pngSkipped) ctx.log(`pretrain: loss.png not written: ${plot.pngSkipped}`);
-
-    // 3. Held-out fact recall and the Base's accuracy on the test split.
-    const probe = (phrasing: 'heldOut' | number) => runReads(factRecallReads(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing }), 'factRecall');
-    // Copy probe: does the Base continue a random sequence it has just seen (an induction head)?
-    const copy = await runReads(copyProbeReads(model, tok.specialId(CHAT.bos), ctx.rng('pretrain:copy')), 'copyProbe');
-    const recall = { heldOut: await probe('heldOut'), seen: await probe(0), copy };
-    writeJson(path.join(dir, 'recall.json'), recall);
-    const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
-    const evaluation = await runReads(evalDirectAnswerReads(model, tok, evalItems), 'evalDirectAnswer');
-    writeJson(path.join(dir, 'eval.json'), { split: 'test', ...evaluation });
+    const { recall, copy, evaluation } = await probeStep(ctx, dir, model, tok, graph, test);
     const seconds = (Date.now() - t0) / 1000;
     markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });
     clearCheckpoints(dir);

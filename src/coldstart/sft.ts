@@ -32,7 +32,7 @@ import type { RunConfig } from '../core/config';
 import { KnowledgeGraph } from '../graph/graph';
 import { lossFigure } from '../base/stage';
 import { LmBatches, TuneBatches } from '../base/data';
-import { StepRecord, clearCheckpoints, trainPhasesReads } from '../train';
+import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../train';
 import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples, weightAnswerLetter } from './sft/data';
 import { EvalRow, PolicyEvalReport, evalPolicyReads } from './sft/evaluate';
 
@@ -111,14 +111,9 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-/**
- * The stage (see the file comment). Needs coldstart/base (a finished Base), rods/items.jsonl
- * and the traces.
- */
-export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise<SftResult> {
+/** The stage's inputs, checked (a finished Base, RODS items, the traces), and the fingerprint a finished stage is reused under. */
+async function sftInputs(ctx: RunContext, opts: SftRunOptions, baseDir: string) {
   const cfg = ctx.config.sft;
-  const baseDir = path.join(ctx.dir, 'coldstart', 'base');
-  const dir = path.join(ctx.stageDir('coldstart'), 'sft');
   const itemsFile = path.join(ctx.dir, 'rods', 'items.jsonl');
   if (!fs.existsSync(path.join(baseDir, 'done.json'))) throw new Error(`${baseDir}: no finished Base model; run \`fleming pretrain --run ${ctx.dir}\` first`);
   if (!fs.existsSync(itemsFile)) throw new Error(`${itemsFile}: no RODS items; run \`fleming rods --run ${ctx.dir}\` first`);
@@ -132,6 +127,83 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     // replay renders the graph's sentences with the pretraining corpus options
     ...(cfg.replayEvery > 0 ? { replay: { graph: graphHash(path.join(ctx.dir, 'graph')), corpus: corpusOf(ctx.config.pretrain) } } : {}),
   };
+  return { itemsFile, cotRows, fingerprint };
+}
+
+/** Step 1: the examples, verified traces of train items that fit the context (data.json says what was left out and why). */
+function sftData(ctx: RunContext, dir: string, tok: Tokenizer, cotRows: SourcedCotRow[], byId: Map<string, Item>, ctxLen: number) {
+  const skips = new SkipReport();
+  const { examples, report: data } = sftExamples(tok, cotRows, byId, ctxLen, skips);
+  fs.mkdirSync(dir, { recursive: true });
+  writeJson(path.join(dir, 'data.json'), { report: data, ...skips.toJSON() });
+  ctx.log(
+    `sft: ${data.rows} trace rows → ${data.used} examples on ${data.items} train items (not verified ${data.notVerified}, test split ${data.testSplit}, ` +
+      `item missing ${data.missingItem}, malformed ${data.malformed}, wrong answer ${data.wrongAnswer}, longer than the context ${data.tooLong}); ` +
+      `${data.meanTokens.toFixed(0)} tokens per example on average (max ${data.maxTokens}, completion ${data.meanCompletionTokens.toFixed(0)})`,
+  );
+  if (examples.length === 0) throw new Error(`sft: none of the ${data.rows} trace rows is usable (see ${path.join(dir, 'data.json')})`);
+  return { examples, data };
+}
+
+/** Step 2's one phase: trace batches (answer letter weighted), every replayEvery-th a pretraining batch when replay is on. */
+async function sftPhase(ctx: RunContext, tok: Tokenizer, examples: SftExample[]): Promise<Phase> {
+  const cfg = ctx.config.sft;
+  const weighted = examples.map((e) => weightAnswerLetter(e, tok.specialId(CHAT.answerOpen), cfg.answerWeight));
+  const batches = new TuneBatches(weighted, { batchSize: cfg.batchSize, seed: `${ctx.config.seed}:sft`, padId: tok.specialId(CHAT.pad) });
+  const replay = cfg.replayEvery > 0 ? await replayBatches(ctx, tok) : null;
+  const isReplay = (s: number) => replay !== null && s % cfg.replayEvery === cfg.replayEvery - 1;
+  // trace batch k and replay batch k are the k-th of their kind, so resuming sees the same batches
+  const batchOf = (s: number) => (isReplay(s) ? (replay as LmBatches).batch(Math.floor(s / cfg.replayEvery)) : batches.batch(replay ? s - Math.floor((s + 1) / cfg.replayEvery) : s));
+  const traceSteps = replay ? cfg.steps - Math.floor(cfg.steps / cfg.replayEvery) : cfg.steps;
+  ctx.log(
+    `sft: ${cfg.steps} steps: ${traceSteps} × ${cfg.batchSize} traces (≈ ${((traceSteps * cfg.batchSize) / examples.length).toFixed(1)} epochs)` +
+      `${replay ? ` and ${cfg.steps - traceSteps} of pretraining sentences (every ${cfg.replayEvery}th)` : ''}, lr ${cfg.lr}${cfg.answerWeight !== 1 ? `, answer letter weighted ×${cfg.answerWeight}` : ''}`,
+  );
+  return {
+    name: 'sft',
+    steps: cfg.steps,
+    optimizer: { lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.steps)), weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm },
+    batch: batchOf,
+  };
+}
+
+/** The +CoT checkpoint with the Base's tokenizer, and its loss plot. */
+async function saveCot(ctx: RunContext, dir: string, baseDir: string, cot: Llama, steps: number, metrics: readonly StepRecord[]): Promise<void> {
+  await runReads(saveCheckpointReads(dir, cot, { step: steps, extra: { stage: 'cot', from: 'coldstart/base', steps: ctx.config.sft.steps } }), 'saveCheckpoint');
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(baseDir, f), path.join(dir, f));
+  const fig = lossFigure(metrics);
+  fig.layout = { ...fig.layout, title: { text: 'SFT on teacher traces → +CoT: training loss' } };
+  const plot = savePlot(fig, path.join(dir, 'plots'), 'loss');
+  if (plot.pngSkipped) ctx.log(`sft: loss.png not written: ${plot.pngSkipped}`);
+}
+
+/** Step 3: Base and +CoT on the test split under one protocol (eval.json, examples.jsonl). */
+async function evalBaseAndCot(ctx: RunContext, dir: string, tok: Tokenizer, base: Llama, cot: Llama, test: readonly Item[]): Promise<SftEval> {
+  const cfg = ctx.config.sft;
+  const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
+  const evalOne = async (label: string, model: Llama) => {
+    const bar = ctx.progress(`sft: eval ${label}`, evalItems.length);
+    const r = await runReads(evalPolicyReads(model, tok, evalItems, { batchSize: cfg.evalBatchSize, maxNewTokens: cfg.evalMaxNewTokens, onBatch: (d) => bar.update(d) }), 'evalPolicy');
+    bar.done(`${pct(r.report.accuracy)}`);
+    return r;
+  };
+  const b = await evalOne('Base', base);
+  const c = await evalOne('+CoT', cot);
+  const evaluation: SftEval = { split: 'test', base: b.report, cot: c.report };
+  writeJson(path.join(dir, 'eval.json'), evaluation);
+  writeJsonlSync(path.join(dir, 'examples.jsonl'), pairExamples(b.rows, c.rows, cfg.examples));
+  return evaluation;
+}
+
+/**
+ * The stage (see the file comment). Needs coldstart/base (a finished Base), rods/items.jsonl
+ * and the traces.
+ */
+export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise<SftResult> {
+  const cfg = ctx.config.sft;
+  const baseDir = path.join(ctx.dir, 'coldstart', 'base');
+  const dir = path.join(ctx.stageDir('coldstart'), 'sft');
+  const { itemsFile, cotRows, fingerprint } = await sftInputs(ctx, opts, baseDir);
   const doneFile = path.join(dir, 'done.json');
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`sft: reusing ${dir} (already trained with these settings; force retrains)`);
@@ -153,71 +225,22 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
   const base = loadCheckpoint(baseDir).model;
   let cot: Llama | undefined;
   try {
-    const ctxLen = base.config.max_position_embeddings;
-
-    // 1. Examples: verified traces of train items that fit the context.
-    const skips = new SkipReport();
-    const { examples, report: data } = sftExamples(tok, cotRows, byId, ctxLen, skips);
-    fs.mkdirSync(dir, { recursive: true });
-    writeJson(path.join(dir, 'data.json'), { report: data, ...skips.toJSON() });
-    ctx.log(
-      `sft: ${data.rows} trace rows → ${data.used} examples on ${data.items} train items (not verified ${data.notVerified}, test split ${data.testSplit}, ` +
-        `item missing ${data.missingItem}, malformed ${data.malformed}, wrong answer ${data.wrongAnswer}, longer than the context ${data.tooLong}); ` +
-        `${data.meanTokens.toFixed(0)} tokens per example on average (max ${data.maxTokens}, completion ${data.meanCompletionTokens.toFixed(0)})`,
-    );
-    if (examples.length === 0) throw new Error(`sft: none of the ${data.rows} trace rows is usable (see ${path.join(dir, 'data.json')})`);
-
-    // 2. Training from the Base weights.
-    const weighted = examples.map((e) => weightAnswerLetter(e, tok.specialId(CHAT.answerOpen), cfg.answerWeight));
-    const batches = new TuneBatches(weighted, { batchSize: cfg.batchSize, seed: `${ctx.config.seed}:sft`, padId: tok.specialId(CHAT.pad) });
-    const replay = cfg.replayEvery > 0 ? await replayBatches(ctx, tok) : null;
-    const isReplay = (s: number) => replay !== null && s % cfg.replayEvery === cfg.replayEvery - 1;
-    // trace batch k and replay batch k are the k-th of their kind, so resuming sees the same batches
-    const batchOf = (s: number) => (isReplay(s) ? (replay as LmBatches).batch(Math.floor(s / cfg.replayEvery)) : batches.batch(replay ? s - Math.floor((s + 1) / cfg.replayEvery) : s));
-    const traceSteps = replay ? cfg.steps - Math.floor(cfg.steps / cfg.replayEvery) : cfg.steps;
-    ctx.log(
-      `sft: ${cfg.steps} steps: ${traceSteps} × ${cfg.batchSize} traces (≈ ${((traceSteps * cfg.batchSize) / examples.length).toFixed(1)} epochs)` +
-        `${replay ? ` and ${cfg.steps - traceSteps} of pretraining sentences (every ${cfg.replayEvery}th)` : ''}, lr ${cfg.lr}${cfg.answerWeight !== 1 ? `, answer letter weighted ×${cfg.answerWeight}` : ''}`,
-    );
-    // Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
+    const { examples, data } = sftData(ctx, dir, tok, cotRows, byId, base.config.max_position_embeddings);
+    // 2. Training from the Base weights. Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
+    const phase = await sftPhase(ctx, tok, examples);
     const loop = await runReads(trainPhasesReads(
       () => loadCheckpoint(baseDir).model,
-      [
-        {
-          name: 'sft',
-          steps: cfg.steps,
-          optimizer: { lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.steps)), weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm },
-          batch: batchOf,
-        },
-      ],
+      [phase],
       { dir, label: 'coldstart', checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
     ), 'trainPhases');
     cot = loop.model;
-    await runReads(saveCheckpointReads(dir, cot, { step: loop.steps, extra: { stage: 'cot', from: 'coldstart/base', steps: cfg.steps } }), 'saveCheckpoint');
-    for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(baseDir, f), path.join(dir, f));
-    const fig = lossFigure(loop.metrics);
-    fig.layout = { ...fig.layout, title: { text: 'SFT on teacher traces → +CoT: training loss' } };
-    const plot = savePlot(fig, path.join(dir, 'plots'), 'loss');
-    if (plot.pngSkipped) ctx.log(`sft: loss.png not written: ${plot.pngSkipped}`);
-
-    // 3. Base and +CoT on the test split, one protocol.
-    const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
-    const evalOne = async (label: string, model: Llama) => {
-      const bar = ctx.progress(`sft: eval ${label}`, evalItems.length);
-      const r = await runReads(evalPolicyReads(model, tok, evalItems, { batchSize: cfg.evalBatchSize, maxNewTokens: cfg.evalMaxNewTokens, onBatch: (d) => bar.update(d) }), 'evalPolicy');
-      bar.done(`${pct(r.report.accuracy)}`);
-      return r;
-    };
-    const b = await evalOne('Base', base);
-    const c = await evalOne('+CoT', cot);
-    const evaluation: SftEval = { split: 'test', base: b.report, cot: c.report };
-    writeJson(path.join(dir, 'eval.json'), evaluation);
-    writeJsonlSync(path.join(dir, 'examples.jsonl'), pairExamples(b.rows, c.rows, cfg.examples));
+    await saveCot(ctx, dir, baseDir, cot, loop.steps, loop.metrics);
+    const evaluation = await evalBaseAndCot(ctx, dir, tok, base, cot, test);
     const seconds = (Date.now() - t0) / 1000;
     markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });
     clearCheckpoints(dir);
     const line = (r: PolicyEvalReport) => `${pct(r.accuracy)} (well-formed ${pct(r.wellFormedRate)}, answer tag ${pct(r.answerTagRate)}, ${r.meanCompletionTokens.toFixed(1)} tokens)`;
-    ctx.log(`sft: on ${b.report.n} test items (chance ${pct(b.report.chance)}): Base ${line(b.report)}; +CoT ${line(c.report)}; ${seconds.toFixed(1)} s`);
+    ctx.log(`sft: on ${evaluation.base.n} test items (chance ${pct(evaluation.base.chance)}): Base ${line(evaluation.base)}; +CoT ${line(evaluation.cot)}; ${seconds.toFixed(1)} s`);
     return { dir, data, eval: evaluation, reused: false, resumedFrom: loop.resumedFrom, seconds };
   } finally {
     base.dispose();

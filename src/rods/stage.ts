@@ -80,65 +80,65 @@ export async function loadRunItems(runDir: string, split?: 'train' | 'test'): Pr
   return readJsonlAll<Item>(file);
 }
 
-export async function run(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<RodsResult> {
+/** Step 1: synthesis from the graph (rejected drafts recorded). */
+function synthesisStep(ctx: RunContext, graph: KnowledgeGraph, rejected: RejectedRow[]) {
   const cfg = ctx.config.rods;
-  const dir = ctx.stageDir('rods');
-  const doneFile = path.join(dir, 'done.json');
-  const fingerprint = { rods: cfg, seed: ctx.config.seed, graph: ctx.config.graph.kg };
-  if (!opts.force && stageDone(doneFile, fingerprint)) {
-    ctx.log(`rods: reusing ${dir} (already built with these settings; --force rebuilds)`);
-    return { items: await readJsonlAll<Item>(path.join(dir, 'items.jsonl')), stats: readJson<RodsStats>(path.join(dir, 'stats.json')), reused: true };
-  }
-  const graph = opts.graph ?? (await loadRunGraph(ctx.dir));
-  const rejected: RejectedRow[] = [];
-
-  // 1. Synthesis from the graph.
   const t0 = Date.now();
   const syn = synthesize(graph, { n: cfg.items, options: cfg.options, alpha: cfg.alpha, mix: cfg.mix }, ctx.rng('rods:synthesis'));
   for (const r of syn.rejected) rejected.push({ stage: 'synthesis', reason: r.reason, type: r.type, detail: [r.anchor, r.variant, r.detail].filter(Boolean).join(' ') });
   ctx.log(`rods: synthesized ${syn.items.length} items from ${cfg.items} requested (${syn.rejected.length} drafts rejected) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return syn;
+}
 
-  // 2. Curated public QA, mixed at a ratio (optional: the mirrored benchmarks are test sets).
-  let items: Item[] = syn.items;
-  let curatedCount = 0;
-  if (cfg.curatedBenchmarks.length) {
-    const benchDir = cfg.benchmarksDir ?? process.env.FLEMING_BENCHMARKS;
-    if (!benchDir) throw new Error('rods.curatedBenchmarks is set but no benchmarks directory: pass --set rods.benchmarksDir=DIR or FLEMING_BENCHMARKS=DIR (e.g. ../shared/data/benchmarks)');
-    const skips = new SkipReport();
-    const { items: curated } = await loadAllBenchmarks(benchDir, skips, cfg.curatedBenchmarks);
-    const mixed = mixItems(syn.items, curated, cfg.curatedRatio, ctx.rng('rods:mix'));
-    items = mixed.items;
-    curatedCount = mixed.curated;
-    writeJson(path.join(dir, 'curated-skipped.json'), skips.toJSON());
-    ctx.log(`rods: mixed ${mixed.curated} curated and ${mixed.synthetic} synthetic items (ratio ${cfg.curatedRatio})`);
-  }
+/** Step 2: curated public QA mixed in at a ratio (optional: the mirrored benchmarks are test sets). */
+async function curationStep(ctx: RunContext, dir: string, synthetic: Item[]): Promise<{ items: Item[]; curated: number }> {
+  const cfg = ctx.config.rods;
+  if (!cfg.curatedBenchmarks.length) return { items: synthetic, curated: 0 };
+  const benchDir = cfg.benchmarksDir ?? process.env.FLEMING_BENCHMARKS;
+  if (!benchDir) throw new Error('rods.curatedBenchmarks is set but no benchmarks directory: pass --set rods.benchmarksDir=DIR or FLEMING_BENCHMARKS=DIR (e.g. ../shared/data/benchmarks)');
+  const skips = new SkipReport();
+  const { items: curated } = await loadAllBenchmarks(benchDir, skips, cfg.curatedBenchmarks);
+  const mixed = mixItems(synthetic, curated, cfg.curatedRatio, ctx.rng('rods:mix'));
+  writeJson(path.join(dir, 'curated-skipped.json'), skips.toJSON());
+  ctx.log(`rods: mixed ${mixed.curated} curated and ${mixed.synthetic} synthetic items (ratio ${cfg.curatedRatio})`);
+  return { items: mixed.items, curated: mixed.curated };
+}
 
-  // 3. Filters.
+/** Step 3: the format filter, near-duplicate removal and anonymisation (rejections recorded). */
+function filterStep(ctx: RunContext, items: Item[], rejected: RejectedRow[]): Item[] {
   const fmt = formatFilter(items);
   for (const r of fmt.rejected) rejected.push({ stage: 'format', reason: r.reason, id: r.item.id, type: r.item.type });
-  const dup = nearDuplicates(fmt.kept, { threshold: cfg.nearDupThreshold, seed: ctx.config.seed });
+  const dup = nearDuplicates(fmt.kept, { threshold: ctx.config.rods.nearDupThreshold, seed: ctx.config.seed });
   for (const r of dup.rejected) rejected.push({ stage: 'near-duplicate', reason: r.reason.replace(/ of .*/, ''), id: r.item.id, type: r.item.type, detail: r.reason });
   const anon = anonymize(dup.kept);
   for (const r of anon.rejected) rejected.push({ stage: 'anonymisation', reason: r.reason, id: r.item.id, type: r.item.type });
-  items = anon.kept;
+  return anon.kept;
+}
 
-  // 4. Label verification: k answers per item; items failed every time go to review.
+/** Step 4: label verification, k answers per item (LLM validator or the graph solver); items failed every time go to review. */
+async function verificationStep(ctx: RunContext, graph: KnowledgeGraph, items: Item[], llmCache: string) {
+  const cfg = ctx.config.rods;
   const graphValidator: Validator = async (item) => solveItem(graph, item).letter;
-  const llmCache = path.join(ctx.dir, 'cache', 'llm');
   const validator: Validator = cfg.validator
     ? llmValidator(client(cfg.validator, llmCache))
     : async (item, i) => (item.origin === 'synthetic' ? graphValidator(item, i) : item.answer); // curated items have no graph query
   const verified = await verifyLabels(items, validator, { k: cfg.verifySamples });
-  items = verified.kept;
-  ctx.log(`rods: verification kept ${items.length}, sent ${verified.review.length} to review (${cfg.validator ? `LLM ${cfg.validator.model}` : 'graph solver'}, ${cfg.verifySamples} answers each)`);
+  ctx.log(`rods: verification kept ${verified.kept.length}, sent ${verified.review.length} to review (${cfg.validator ? `LLM ${cfg.validator.model}` : 'graph solver'}, ${cfg.verifySamples} answers each)`);
+  return verified;
+}
 
-  // 5. Difficulty from three signals.
+/**
+ * Step 5: difficulty from three signals (graph features, a reference model's pass rate, an
+ * optional LLM judge), combined per item, with the signals' pairwise agreement.
+ */
+async function difficultyStep(ctx: RunContext, graph: KnowledgeGraph, items: Item[], verdicts: { id: string; passes: number }[], llmCache: string) {
+  const cfg = ctx.config.rods;
   const judge = cfg.judge ? llmDifficultyJudge(client(cfg.judge, llmCache)) : undefined;
   const signals: Record<string, (Difficulty | null)[]> = { graph: [], passRate: [], judge: [] };
   const refRng = ctx.rng('rods:reference');
   // With an LLM validator, its k answers per item are a real reference model's empirical pass rate;
   // offline, a simulated reference model (features.ts) answers referenceSamples times.
-  const llmPasses = new Map(cfg.validator ? verified.verdicts.map((v) => [v.id, v.passes] as const) : []);
+  const llmPasses = new Map(cfg.validator ? verdicts.map((v) => [v.id, v.passes] as const) : []);
   const labelled: Item[] = [];
   for (const item of items) {
     const synthetic = item.origin === 'synthetic';
@@ -159,27 +159,24 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
     labelled.push({ ...item, difficulty, meta: { ...(item.meta ?? {}), difficultySignals: { graph: g, passRate: p, judge: j, referencePassRate: synthetic || llmPasses.has(item.id) ? passes / samples : null, reference: llmPasses.has(item.id) ? `LLM ${cfg.validator?.model}` : 'simulated' }, graphFeatures: features } });
   }
   const agreement = pairwiseAgreement(judge ? signals : { graph: signals.graph, passRate: signals.passRate });
+  return { labelled, agreement };
+}
 
-  // 6. Split: whole anchor groups held out, with a long-tail slice in test.
-  const final = splitItems(labelled, graph, { ...splitDefaults, testShare: cfg.testShare }, ctx.rng('rods:split'));
+/** The stage's statistics (stats.json, report.md, plots). */
+function rodsStats(ctx: RunContext, graph: KnowledgeGraph, counts: { synthesized: number; curated: number; review: number }, final: Item[], rejected: RejectedRow[], agreement: RodsStats['agreement']): RodsStats {
+  const cfg = ctx.config.rods;
   const train = final.filter((i) => i.split === 'train');
   const test = final.filter((i) => i.split === 'test');
-
-  await writeJsonl(path.join(dir, 'items.jsonl'), final);
-  await writeJsonl(path.join(dir, 'train.jsonl'), train);
-  await writeJsonl(path.join(dir, 'test.jsonl'), test);
-  await writeJsonl(path.join(dir, 'rejected.jsonl'), rejected);
-  await writeJsonl(path.join(dir, 'review.jsonl'), verified.review.map((r) => ({ reason: r.reason, item: r.item })));
-  const stats: RodsStats = {
+  return {
     drafted: cfg.items,
-    synthesized: syn.items.length,
-    curated: curatedCount,
+    synthesized: counts.synthesized,
+    curated: counts.curated,
     kept: final.length,
     train: train.length,
     test: test.length,
     testLongTail: test.filter((i) => i.meta?.longTail).length,
     rejectedByReason: count(rejected, (r) => `${r.stage}: ${r.reason}`),
-    review: verified.review.length,
+    review: counts.review,
     byType: count(final, (i) => i.type),
     byDifficulty: count(final, (i) => i.difficulty ?? 'none'),
     difficultyByType: Object.fromEntries(Object.entries(count(final, (i) => i.type)).map(([t]) => [t, count(final.filter((i) => i.type === t), (i) => i.difficulty ?? 'none')])),
@@ -190,12 +187,48 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
       return { alpha: cfg.alpha, threshold: c.threshold, biased: c.biased, uniform: c.uniform, ratio: c.ratio };
     })(),
   };
+}
+
+/** Writes stats.json, report.md and the plots. */
+function writeReport(ctx: RunContext, dir: string, stats: RodsStats): void {
   writeJson(path.join(dir, 'stats.json'), stats);
   writeFileAtomic(path.join(dir, 'report.md'), rodsMarkdown(stats));
   for (const [name, fig] of Object.entries(rodsFigures(stats))) {
     const saved = savePlot(fig, path.join(dir, 'plots'), name);
     if (saved.pngSkipped) ctx.log(`rods: ${name}.png not written: ${saved.pngSkipped}`);
   }
+}
+
+/** The stage (see the file comment): synthesis, curation, filters, verification, difficulty, split, report. */
+export async function run(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<RodsResult> {
+  const cfg = ctx.config.rods;
+  const dir = ctx.stageDir('rods');
+  const doneFile = path.join(dir, 'done.json');
+  const fingerprint = { rods: cfg, seed: ctx.config.seed, graph: ctx.config.graph.kg };
+  if (!opts.force && stageDone(doneFile, fingerprint)) {
+    ctx.log(`rods: reusing ${dir} (already built with these settings; --force rebuilds)`);
+    return { items: await readJsonlAll<Item>(path.join(dir, 'items.jsonl')), stats: readJson<RodsStats>(path.join(dir, 'stats.json')), reused: true };
+  }
+  const graph = opts.graph ?? (await loadRunGraph(ctx.dir));
+  const rejected: RejectedRow[] = [];
+  const llmCache = path.join(ctx.dir, 'cache', 'llm');
+  const syn = synthesisStep(ctx, graph, rejected);
+  const mixed = await curationStep(ctx, dir, syn.items);
+  const filtered = filterStep(ctx, mixed.items, rejected);
+  const verified = await verificationStep(ctx, graph, filtered, llmCache);
+  const { labelled, agreement } = await difficultyStep(ctx, graph, verified.kept, verified.verdicts, llmCache);
+
+  // 6. Split: whole anchor groups held out, with a long-tail slice in test.
+  const final = splitItems(labelled, graph, { ...splitDefaults, testShare: cfg.testShare }, ctx.rng('rods:split'));
+  const train = final.filter((i) => i.split === 'train');
+  const test = final.filter((i) => i.split === 'test');
+  await writeJsonl(path.join(dir, 'items.jsonl'), final);
+  await writeJsonl(path.join(dir, 'train.jsonl'), train);
+  await writeJsonl(path.join(dir, 'test.jsonl'), test);
+  await writeJsonl(path.join(dir, 'rejected.jsonl'), rejected);
+  await writeJsonl(path.join(dir, 'review.jsonl'), verified.review.map((r) => ({ reason: r.reason, item: r.item })));
+  const stats = rodsStats(ctx, graph, { synthesized: syn.items.length, curated: mixed.curated, review: verified.review.length }, final, rejected, agreement);
+  writeReport(ctx, dir, stats);
   markStageDone(doneFile, fingerprint);
   ctx.log(`rods: ${final.length} items (${train.length} train, ${test.length} test of which ${stats.testLongTail} long-tail); difficulty ${JSON.stringify(stats.byDifficulty)}`);
   return { items: final, stats, reused: false };
