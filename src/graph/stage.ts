@@ -35,6 +35,74 @@ export async function loadRunGraph(runDir: string): Promise<KnowledgeGraph> {
   return KnowledgeGraph.load(dir);
 }
 
+/** A built graph with what its sources skipped, and (open graph) per-source counts. */
+interface Built {
+  graph: KnowledgeGraph;
+  skipsJson: unknown;
+  skippedCount: number;
+  extra: Record<string, unknown>;
+}
+
+/** The hand-written seed graph (data/seed), compiled strictly. */
+function buildSeed(ctx: RunContext): Built {
+  ctx.log('graph: compiling the seed graph (data/seed)');
+  const seed = loadSeedGraph(undefined, { strict: true });
+  return { graph: seed.graph, skipsJson: seed.skips.toJSON(), skippedCount: seed.skips.total(), extra: {} };
+}
+
+/** The open graph from the sources directory, with a progress bar per source and the seed's agreement with it. */
+async function buildOpen(ctx: RunContext, dir: string, sourcesDir: string): Promise<Built> {
+  const cfg = ctx.config.graph;
+  ctx.log(`graph: building the open graph from ${sourcesDir}${cfg.includeSider ? ' (with SIDER: non-commercial)' : ''}`);
+  let bar: ReturnType<RunContext['progress']> | undefined;
+  let barStage = '';
+  const open = await buildOpenGraph({
+    sourcesDir,
+    includeSider: cfg.includeSider,
+    strict: cfg.strict,
+    onProgress: (stage, done, total) => {
+      if (stage !== barStage) {
+        bar?.done();
+        bar = ctx.progress(`graph: ${stage}`, total);
+        barStage = stage;
+      }
+      bar?.update(done);
+    },
+  });
+  bar?.done();
+  // How far the hand-written seed agrees with the open sources where they overlap.
+  const seed = loadSeedGraph(undefined, { strict: true }).graph;
+  const agreement = seedAgreement(seed, open.graph);
+  writeJson(path.join(dir, 'agreement.json'), agreement);
+  writeFileAtomic(path.join(dir, 'agreement.md'), agreementMarkdown(agreement));
+  return { graph: open.graph, skipsJson: open.skips.toJSON(), skippedCount: open.skips.total(), extra: { perSource: open.perSource, nonCommercial: open.nonCommercial } };
+}
+
+/** A focused world: N anchor diseases and their neighbourhood; every later stage loads this graph. */
+function applyFocus(ctx: RunContext, dir: string, graph: KnowledgeGraph, n: number): { graph: KnowledgeGraph; focus: FocusReport } {
+  const f = focusGraph(graph, n, ctx.config.seed);
+  const focus = f.report;
+  writeJson(path.join(dir, 'focus.json'), focus);
+  ctx.log(`graph: focused on ${focus.anchors.length} of ${focus.eligible} eligible diseases: ${focus.nodes.kept} of ${focus.nodes.of} entities, ${focus.edges.kept} of ${focus.edges.of} edges`);
+  return { graph: f.graph, focus };
+}
+
+/** nodes/edges, stats.json, skipped.json, report.md and the plots. */
+async function writeGraph(ctx: RunContext, dir: string, built: Built, focus: FocusReport | undefined, seconds: number) {
+  const { graph, skipsJson, extra } = built;
+  await graph.save(dir);
+  const stats = graphStats(graph);
+  writeJson(path.join(dir, 'stats.json'), { ...stats, ...extra, ...(focus ? { focus: { ...focus, anchors: focus.anchors.length } } : {}), buildSeconds: Math.round(seconds * 10) / 10 });
+  writeJson(path.join(dir, 'skipped.json'), skipsJson);
+  writeFileAtomic(path.join(dir, 'report.md'), statsMarkdown(stats, ctx.config.graph.kg, skipsJson, focus));
+  for (const [name, fig] of Object.entries(graphFigures(stats))) {
+    const saved = savePlot(fig, path.join(dir, 'plots'), name);
+    if (saved.pngSkipped) ctx.log(`graph: ${name}.png not written: ${saved.pngSkipped}`);
+  }
+  return stats;
+}
+
+/** The stage (see the file comment): build (seed or open), focus, write. */
 export async function run(ctx: RunContext, opts: { force?: boolean } = {}): Promise<GraphStageResult> {
   const cfg = ctx.config.graph;
   const dir = ctx.stageDir('graph');
@@ -52,69 +120,15 @@ export async function run(ctx: RunContext, opts: { force?: boolean } = {}): Prom
     const graph = await KnowledgeGraph.load(dir);
     return { graph, stats: graphStats(graph), skipped: 0, reused: true };
   }
-
   const t0 = Date.now();
-  let graph: KnowledgeGraph;
-  let skipsJson: unknown;
-  let skippedCount: number;
-  let extra: Record<string, unknown> = {};
-  if (cfg.kg === 'seed') {
-    ctx.log('graph: compiling the seed graph (data/seed)');
-    const seed = loadSeedGraph(undefined, { strict: true });
-    graph = seed.graph;
-    skipsJson = seed.skips.toJSON();
-    skippedCount = seed.skips.total();
-  } else {
-    const sourcesDir = fingerprint.sourcesDir as string;
-    ctx.log(`graph: building the open graph from ${sourcesDir}${cfg.includeSider ? ' (with SIDER: non-commercial)' : ''}`);
-    let bar: ReturnType<RunContext['progress']> | undefined;
-    let barStage = '';
-    const open = await buildOpenGraph({
-      sourcesDir,
-      includeSider: cfg.includeSider,
-      strict: cfg.strict,
-      onProgress: (stage, done, total) => {
-        if (stage !== barStage) {
-          bar?.done();
-          bar = ctx.progress(`graph: ${stage}`, total);
-          barStage = stage;
-        }
-        bar?.update(done);
-      },
-    });
-    bar?.done();
-    graph = open.graph;
-    skipsJson = open.skips.toJSON();
-    skippedCount = open.skips.total();
-    extra = { perSource: open.perSource, nonCommercial: open.nonCommercial };
-    // How far the hand-written seed agrees with the open sources where they overlap.
-    const seed = loadSeedGraph(undefined, { strict: true }).graph;
-    const agreement = seedAgreement(seed, graph);
-    writeJson(path.join(dir, 'agreement.json'), agreement);
-    writeFileAtomic(path.join(dir, 'agreement.md'), agreementMarkdown(agreement));
-  }
-  // A focused world: every later stage (RODS, pretraining, teachers, eval) loads this graph.
+  const built = cfg.kg === 'seed' ? buildSeed(ctx) : await buildOpen(ctx, dir, fingerprint.sourcesDir as string);
   let focus: FocusReport | undefined;
-  if (focusN > 0) {
-    const f = focusGraph(graph, focusN, ctx.config.seed);
-    graph = f.graph;
-    focus = f.report;
-    writeJson(path.join(dir, 'focus.json'), focus);
-    ctx.log(`graph: focused on ${focus.anchors.length} of ${focus.eligible} eligible diseases: ${focus.nodes.kept} of ${focus.nodes.of} entities, ${focus.edges.kept} of ${focus.edges.of} edges`);
-  }
+  if (focusN > 0) ({ graph: built.graph, focus } = applyFocus(ctx, dir, built.graph, focusN));
   const seconds = (Date.now() - t0) / 1000;
-  await graph.save(dir);
-  const stats = graphStats(graph);
-  writeJson(path.join(dir, 'stats.json'), { ...stats, ...extra, ...(focus ? { focus: { ...focus, anchors: focus.anchors.length } } : {}), buildSeconds: Math.round(seconds * 10) / 10 });
-  writeJson(path.join(dir, 'skipped.json'), skipsJson);
-  writeFileAtomic(path.join(dir, 'report.md'), statsMarkdown(stats, cfg.kg, skipsJson, focus));
-  for (const [name, fig] of Object.entries(graphFigures(stats))) {
-    const saved = savePlot(fig, path.join(dir, 'plots'), name);
-    if (saved.pngSkipped) ctx.log(`graph: ${name}.png not written: ${saved.pngSkipped}`);
-  }
+  const stats = await writeGraph(ctx, dir, built, focus, seconds);
   markStageDone(doneFile, fingerprint);
-  ctx.log(`graph: ${stats.nodes} nodes, ${stats.edges} edges (${cfg.kg}) in ${seconds.toFixed(1)} s; ${skippedCount} rows skipped (see graph/skipped.json)`);
-  return { graph, stats, skipped: skippedCount, reused: false };
+  ctx.log(`graph: ${stats.nodes} nodes, ${stats.edges} edges (${cfg.kg}) in ${seconds.toFixed(1)} s; ${built.skippedCount} rows skipped (see graph/skipped.json)`);
+  return { graph: built.graph, stats, skipped: built.skippedCount, reused: false };
 }
 
 /** Degree distribution (log–log) and entity counts per type, as plotly figures. */
