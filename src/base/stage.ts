@@ -30,7 +30,7 @@ import { CHAT, Tokenizer, loadTokenizer, saveTokenizer, trainBpe } from '../mode
 import type { Item } from '../rods/item';
 import { LmBatches, TuneBatches, directAnswerExample, itemPrompt, passSentences } from './data';
 import { DirectAnswerReport, evalDirectAnswerReads } from './evaluate';
-import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../train';
+import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../train/index';
 import { RecallReport, factRecallReads } from './recall';
 import { CopyProbe, copyProbeReads } from './copy';
 

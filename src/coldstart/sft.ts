@@ -32,7 +32,7 @@ import type { RunConfig } from '../core/config';
 import { KnowledgeGraph } from '../graph/graph';
 import { lossFigure } from '../base/stage';
 import { LmBatches, TuneBatches } from '../base/data';
-import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../train';
+import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../train/index';
 import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples, weightAnswerLetter } from './sft/data';
 import { EvalRow, PolicyEvalReport, evalPolicyReads } from './sft/evaluate';
 

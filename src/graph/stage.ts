@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type RunContext, stageDone, markStageDone } from '../core/run';
-import { readJson, writeFileAtomic, writeJson } from '../core/io';
+import { writeFileAtomic, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { markdownTable } from '../core/markdown';
 import { KnowledgeGraph } from './graph';

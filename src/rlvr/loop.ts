@@ -10,16 +10,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { appendJsonl, readJson, writeJsonlSync } from '../core/io';
+import { appendJsonl } from '../core/io';
 import type { Progress } from '../core/progress';
 import { Rng } from '../core/rng';
-import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import { Reads, runSync } from '../model/reads';
 import type { Llama } from '../model/llama';
 import { CHAT, Tokenizer } from '../model/tokenizer';
 import { AdamW, AdamWConfig, NonFiniteLossError } from '../model/train';
 import type { Item } from '../rods/item';
-import { TrainingStopped, lastCheckpointDir, resumeCheckpoint, swapInCheckpointReads, truncateSteps } from '../train';
+import { resumeCheckpoint, swapInCheckpointReads, trainingStopped, truncateSteps } from '../train/index';
 import { AdvantageOptions, LossOptions, mean, sampleStd } from './advantage';
 import { GrpoSample, grpoStepReads, sequenceLogProbsReads } from './grpo';
 import { Rollout, rolloutReads } from './rollout';
@@ -182,6 +181,51 @@ export function stepRecord(step: number, phase: string, k: number, rollouts: rea
 }
 
 /**
+ * The rollouts of one step: k completions per prompt with their rewards and group advantages,
+ * as GRPO samples; with a KL penalty, the reference policy's log-probabilities and the mean
+ * per-token k3 KL.
+ */
+function* sampleStepReads<S>(o: GrpoLoopOptions<S>, model: Llama, rng: Rng, d: { items: Item[]; k: number }, pad: number) {
+  const s = o.settings;
+  const batch = yield* rolloutReads(model, o.tok, d.items, rng, { ...s, k: d.k, batchSize: s.rolloutBatch });
+  const samples: GrpoSample[] = batch.rollouts.map((x) => ({ prompt: x.prompt, completion: x.tokens, adv: x.advantage, old: x.logprobs }));
+  let kl: number | undefined;
+  if (s.loss.klCoef > 0) {
+    const ref = yield* sequenceLogProbsReads(o.ref as Llama, samples, pad);
+    samples.forEach((x, i) => (x.ref = ref[i]));
+    const terms = samples.flatMap((x) => x.ref!.map((r, t) => Math.exp(r - x.old![t]) - (r - x.old![t]) - 1));
+    kl = mean(terms);
+  }
+  return { batch, samples, kl };
+}
+
+/** Appends a step's rollouts to rollouts.jsonl (text and scores; no token ids or logprobs). */
+function appendRollouts(file: string, step: number, rollouts: readonly Rollout[]): void {
+  for (const x of rollouts)
+    appendJsonl(file, { step, itemId: x.itemId, group: x.group, text: x.text, tokens: x.tokens.length, finish: x.finish, rewards: x.rewards, reward: x.reward, advantage: Math.round(x.advantage * 1e6) / 1e6 } satisfies RolloutRow);
+}
+
+/**
+ * The loop's state: from `<dir>/last/` when it was written with the same fingerprint (weights,
+ * AdamW moments, rng, the plan's state, a stop that had fired), else fresh (and the stage's old
+ * metrics and rollouts removed).
+ */
+function startOrResume<S>(o: GrpoLoopOptions<S>, log: (m: string) => void) {
+  const resumed = resumeCheckpoint<LoopExtra<S>>(o.dir, o.fingerprint, log);
+  if (resumed) log(`resuming from ${resumed.dir} at step ${resumed.step}`);
+  else for (const f of ['metrics.jsonl', 'rollouts.jsonl']) fs.rmSync(path.join(o.dir, f), { force: true });
+  return {
+    model: resumed?.model ?? o.init(),
+    opt: resumed?.optimizer ?? new AdamW({ totalSteps: o.maxSteps, ...o.settings.optimizer }),
+    rng: resumed?.rng ?? new Rng(o.seed),
+    planState: resumed?.extra?.plan,
+    step: resumed?.step ?? 0,
+    stop: (resumed?.extra?.stop ?? null) as { rule: string; step: number } | null,
+    resumedFrom: resumed ? resumed.step : null,
+  };
+}
+
+/**
  * Runs (or resumes) a GRPO stage with synchronous reads; see the file comment and runGrpoLoopReads.
  * @throws TrainingStopped on a non-finite loss (the last good checkpoint stays in `<dir>/last`)
  */
@@ -202,38 +246,21 @@ export function* runGrpoLoopReads<S>(o: GrpoLoopOptions<S>): Reads<GrpoLoopResul
   if (s.loss.klCoef > 0 && !o.ref) throw new Error('rlvr: klCoef > 0 needs a reference policy');
   fs.mkdirSync(o.dir, { recursive: true });
 
-  let model: Llama | undefined;
-  let opt: AdamW | undefined;
-  let rng: Rng | undefined;
-  let planState: S | undefined;
-  let step = 0;
-  let stop: { rule: string; step: number } | null = null;
-  let resumedFrom: number | null = null;
-  const resumed = resumeCheckpoint<LoopExtra<S>>(o.dir, o.fingerprint, log);
-  if (resumed) {
-    model = resumed.model;
-    opt = resumed.optimizer;
-    rng = resumed.rng;
-    planState = resumed.extra?.plan;
-    stop = resumed.extra?.stop ?? null;
-    step = resumed.step;
-    resumedFrom = step;
-    log(`resuming from ${resumed.dir} at step ${step}`);
-  }
-  if (!model) {
-    model = o.init();
-    for (const f of [metricsFile, rolloutsFile]) fs.rmSync(f, { force: true });
-  }
-  opt ??= new AdamW({ totalSteps: o.maxSteps, ...s.optimizer });
-  rng ??= new Rng(o.seed);
-  const plan = o.plan(planState);
+  const start = startOrResume(o, log);
+  const { model, opt, rng, resumedFrom } = start;
+  let { step, stop } = start;
+  const plan = o.plan(start.planState);
   const metrics = truncateSteps<GrpoRecord>(metricsFile, step);
   truncateSteps<RolloutRow>(rolloutsFile, step);
 
   const t0 = performance.now();
   const bar = o.progress?.(o.label, o.maxSteps);
   bar?.update(step);
-  const save = (): Reads<void> => swapInCheckpointReads(o.dir, model as Llama, { optimizer: opt, rng, step, extra: { fingerprint: o.fingerprint, plan: plan.state, stop } });
+  let lastCk: number | null = resumedFrom;
+  const save = function* (): Reads<void> {
+    yield* swapInCheckpointReads(o.dir, model, { optimizer: opt, rng, step, extra: { fingerprint: o.fingerprint, plan: plan.state, stop } });
+    lastCk = step;
+  };
   try {
     while (!stop) {
       if (step >= o.maxSteps) {
@@ -246,15 +273,7 @@ export function* runGrpoLoopReads<S>(o: GrpoLoopOptions<S>): Reads<GrpoLoopResul
         break;
       }
       const ts = performance.now();
-      const batch = yield* rolloutReads(model, o.tok, d.items, rng, { ...s, k: d.k, batchSize: s.rolloutBatch });
-      const samples: GrpoSample[] = batch.rollouts.map((x) => ({ prompt: x.prompt, completion: x.tokens, adv: x.advantage, old: x.logprobs }));
-      let kl: number | undefined;
-      if (s.loss.klCoef > 0) {
-        const ref = yield* sequenceLogProbsReads(o.ref as Llama, samples, pad);
-        samples.forEach((x, i) => (x.ref = ref[i]));
-        const terms = samples.flatMap((x) => x.ref!.map((r, t) => Math.exp(r - x.old![t]) - (r - x.old![t]) - 1));
-        kl = mean(terms);
-      }
+      const { batch, samples, kl } = yield* sampleStepReads(o, model, rng, d, pad);
       const tt = performance.now();
       let r;
       try {
@@ -262,8 +281,7 @@ export function* runGrpoLoopReads<S>(o: GrpoLoopOptions<S>): Reads<GrpoLoopResul
       } catch (e) {
         if (!(e instanceof NonFiniteLossError)) throw e;
         bar?.done('stopped');
-        const kept = lastCheckpointDir(o.dir);
-        throw new TrainingStopped(`${o.label} step ${step + 1}: ${e.message}. ` + (kept ? `The last good checkpoint is kept in ${kept}; rerun to resume from it, or lower the learning rate and use --force.` : 'No checkpoint was written yet; lower the learning rate and rerun.'), step, null);
+        throw trainingStopped(`${o.label} step ${step + 1}: ${e.message}`, o.dir, step, lastCk);
       }
       const te = performance.now();
       step++;
@@ -275,9 +293,7 @@ export function* runGrpoLoopReads<S>(o: GrpoLoopOptions<S>): Reads<GrpoLoopResul
       }
       metrics.push(rec);
       appendJsonl(metricsFile, rec);
-      if (o.rolloutsEvery > 0 && (step - 1) % o.rolloutsEvery === 0)
-        for (const x of batch.rollouts)
-          appendJsonl(rolloutsFile, { step, itemId: x.itemId, group: x.group, text: x.text, tokens: x.tokens.length, finish: x.finish, rewards: x.rewards, reward: x.reward, advantage: Math.round(x.advantage * 1e6) / 1e6 } satisfies RolloutRow);
+      if (o.rolloutsEvery > 0 && (step - 1) % o.rolloutsEvery === 0) appendRollouts(rolloutsFile, step, batch.rollouts);
       if (!stop && step % o.checkpointEvery === 0) yield* save();
       bar?.tick();
       o.onStep?.(rec, model, batch.rollouts);

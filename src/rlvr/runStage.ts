@@ -14,7 +14,7 @@ import { runReads } from '../model/reads';
 import type { Tokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import { PolicyEvalReport, evalPolicyReads } from '../coldstart/sft/evaluate';
-import { clearCheckpoints, readMetrics } from '../train';
+import { clearCheckpoints, readMetrics } from '../train/index';
 import type { RlvrConfig } from './config';
 import { GrpoLoopResult, GrpoRecord, GrpoSettings, Plan, runGrpoLoopReads } from './loop';
 import type { MiningRecord } from './plans';

@@ -2,7 +2,7 @@
  * Training shared by every stage that trains (pretraining, SFT, GRPO): the phased loop, the
  * resume checkpoint with its atomic swap, and metrics.jsonl.
  */
-export { TrainingStopped, trainPhases, trainPhasesAsync, trainPhasesReads } from './loop';
+export { TrainingStopped, trainPhases, trainPhasesAsync, trainPhasesReads, trainingStopped } from './loop';
 export type { LoopOptions, LoopResult, Phase, StepRecord } from './loop';
 export { clearCheckpoints, lastCheckpointDir, resumeCheckpoint, swapInCheckpointReads } from './checkpoint';
 export type { Resumed } from './checkpoint';

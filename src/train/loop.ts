@@ -68,6 +68,20 @@ export interface LoopResult {
   metrics: StepRecord[];
 }
 
+/**
+ * The TrainingStopped for a non-finite loss at `step`: says where the last good checkpoint is
+ * (or that none was written) and what to change.
+ */
+export function trainingStopped(what: string, dir: string, step: number, checkpointStep: number | null): TrainingStopped {
+  const kept = lastCheckpointDir(dir);
+  return new TrainingStopped(
+    `${what}. ` +
+      (kept ? `The last good checkpoint (step ${checkpointStep ?? '?'}) is kept in ${kept}; rerun to resume from it, or lower the learning rate and use --force.` : 'No checkpoint was written yet; lower the learning rate and rerun.'),
+    step,
+    checkpointStep,
+  );
+}
+
 /** Thrown when training cannot go on (non-finite loss); the last good checkpoint stays in `<dir>/last`. */
 export class TrainingStopped extends Error {
   constructor(
@@ -154,13 +168,7 @@ export function* trainPhasesReads(init: () => Llama, phases: readonly Phase[], o
         } catch (e) {
           if (!(e instanceof NonFiniteLossError)) throw e;
           bar?.done('stopped');
-          const kept = lastCheckpointDir(o.dir);
-          throw new TrainingStopped(
-            `${ph.name} step ${local + 1}: ${e.message}. ` +
-              (kept ? `The last good checkpoint (step ${lastCk ?? '?'}) is kept in ${kept}; rerun to resume from it, or lower the learning rate and use --force.` : 'No checkpoint was written yet; lower the learning rate and rerun.'),
-            step,
-            lastCk,
-          );
+          throw trainingStopped(`${ph.name} step ${local + 1}: ${e.message}`, o.dir, step, lastCk);
         }
         step++;
         const rec: StepRecord = { phase: ph.name, step, phaseStep: local + 1, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr, tokens: r.tokens, seconds: Math.round(performance.now() - t0) / 1000 };
