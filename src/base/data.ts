@@ -7,17 +7,9 @@ import { Rng } from '../core/rng';
 import type { KnowledgeGraph } from '../graph/graph';
 import type { Batch } from '../model/llama';
 import { CHAT, Tokenizer, directAnswerCompletion, renderChat, RenderedChat } from '../model/tokenizer';
+import { itemPrompt } from '../protocol/index';
 import type { Item } from '../rods/item';
 import { CorpusOptions, renderCorpus } from './sentences';
-
-/**
- * The policy's user turn for an item: the question, then one `A. text` line per option. Every
- * stage that prompts the policy (Base, +CoT, RL, evaluation) uses this text.
- */
-export function itemPrompt(item: Pick<Item, 'question' | 'options'>): string {
-  const letters = Object.keys(item.options).sort();
-  return [item.question, ...letters.map((l) => `${l}. ${item.options[l]}`)].join('\n');
-}
 
 /** `<|bos|>` sentence `<|eos|>` for every sentence, concatenated. */
 export function packSentences(tok: Tokenizer, sentences: readonly string[]): number[] {

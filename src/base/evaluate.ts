@@ -7,14 +7,8 @@ import type { Llama } from '../model/llama';
 import { Reads, runAsync, runSync } from '../model/reads';
 import { generateReads } from '../model/sample';
 import { CHAT, Tokenizer, chatPrompt } from '../model/tokenizer';
+import { itemPrompt, optionLetters, strictAnswer } from '../protocol/index';
 import type { Item } from '../rods/item';
-import { itemPrompt } from './data';
-
-/** The letter inside the last `<answer>X</answer>` of a reply, or null (strict: one letter A–J, spaces allowed). */
-export function parseAnswerTag(text: string): string | null {
-  const tags = [...text.matchAll(/<answer>\s*([A-J])\s*<\/answer>/g)];
-  return tags.length ? tags[tags.length - 1][1] : null;
-}
 
 export interface EvalOptions {
   /** Prompts decoded together. */
@@ -86,7 +80,7 @@ export function* evalDirectAnswerReads(model: Llama, tok: Tokenizer, items: read
     g.tokens.forEach((t, b) => {
       const item = kept[i + b];
       const reply = tok.decode(t);
-      const letter = parseAnswerTag(reply);
+      const letter = strictAnswer(reply, optionLetters(item));
       rows.push({ item, reply, letter, ok: letter === item.answer });
     });
   }

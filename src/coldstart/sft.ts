@@ -36,7 +36,7 @@ import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../t
 import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples, weightAnswerLetter } from './sft/data';
 import { EvalRow, PolicyEvalReport, evalPolicyReads } from './sft/evaluate';
 
-export { isWellFormedCot, sftExamples, weightAnswerLetter } from './sft/data';
+export { sftExamples, weightAnswerLetter } from './sft/data';
 export type { CotRow, SftDataReport, SftExample, SourcedCotRow } from './sft/data';
 export { evalItemsFitting, evalPolicy, policyEvalDefaults, summarizeEval } from './sft/evaluate';
 export { knowledgeCeiling, optionSentences } from './sft/ceiling';

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { RunContext } from '../core/run';
 import { selectBackend } from '../model/backend';
+import { lenientAnswer, optionLetters, strictAnswer } from '../protocol/index';
 import type { Item } from '../rods/item';
 import type { CopyProbe } from '../base/copy';
 import { thoughtAnatomy } from './anatomy';
@@ -50,8 +51,9 @@ async function decodeSet(p: Pass, m: ModelEntry, gen: Generator, d: Decoding, se
     const key = resultKey(gen.fingerprint, p.protocol, set.name, item);
     const have = store.get(key);
     if (have) {
-      // claims are re-read with the current matcher (it may have changed since the row was made)
-      out.rows.push({ ...have, model: m.id, samples: have.samples.map((s) => readThought(matcher, item, s, s.claims)) });
+      // answers and claims are re-read with the current protocol and matcher (they may have changed since the row was made)
+      const letters = optionLetters(item);
+      out.rows.push({ ...have, model: m.id, samples: have.samples.map((s) => readThought(matcher, item, { ...s, strict: strictAnswer(s.completion, letters), lenient: lenientAnswer(s.completion, letters) }, s.claims)) });
       out.reused++;
     } else todo.push({ item, key });
   }

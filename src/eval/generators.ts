@@ -16,9 +16,8 @@ import { generate } from '../model/sample';
 import { runReads } from '../model/reads';
 import { CopyProbe, copyProbeReads } from '../base/copy';
 import { CHAT, Tokenizer, chatPrompt, loadTokenizer } from '../model/tokenizer';
-import { itemPrompt } from '../base/data';
+import { itemPrompt, lenientAnswer, optionLetters, strictAnswer } from '../protocol/index';
 import type { Item } from '../rods/item';
-import { lenientAnswer, strictAnswer } from './extract';
 
 /** One completion and what was read from it. */
 export interface Sample {
@@ -60,8 +59,9 @@ export interface Generator {
   dispose(): void;
 }
 
-export function readSample(completion: string, tokens: number, finish: 'stop' | 'length'): Sample {
-  return { completion, strict: strictAnswer(completion), lenient: lenientAnswer(completion), tokens, finish };
+/** A completion with its strict and lenient letters, read over the item's `letters` (optionLetters). */
+export function readSample(completion: string, letters: readonly string[], tokens: number, finish: 'stop' | 'length'): Sample {
+  return { completion, strict: strictAnswer(completion, letters), lenient: lenientAnswer(completion, letters), tokens, finish };
 }
 
 /** A checkpoint directory of this project (or an HF Llama export with tokenizer.json). */
@@ -98,13 +98,13 @@ export class CheckpointGenerator implements Generator {
     const eos = this.tok.specialId(CHAT.eos);
     const pad = this.tok.specialId(CHAT.pad);
     const base = { maxNewTokens: d.maxNewTokens, stopTokenIds: [eos], padTokenId: pad };
-    const read = (t: number[], f: 'stop' | 'length') => readSample(this.tok.decode(t), t.length, f);
+    const read = (it: Item, t: number[], f: 'stop' | 'length') => readSample(this.tok.decode(t), optionLetters(it), t.length, f);
     const out: Sample[][] = [];
     if (d.samples <= 1) {
       for (let i = 0; i < items.length; i += d.batchSize) {
         const batch = items.slice(i, i + d.batchSize);
         const g = generate(this.model, batch.map((it) => this.prompt(it)), new Rng(0), { ...base, greedy: true });
-        g.tokens.forEach((t, b) => out.push([read(t, g.finishReasons[b])]));
+        g.tokens.forEach((t, b) => out.push([read(batch[b], t, g.finishReasons[b])]));
         this.generated += batch.length;
       }
       return out;
@@ -112,7 +112,7 @@ export class CheckpointGenerator implements Generator {
     for (const it of items) {
       const p = this.prompt(it);
       const g = generate(this.model, Array.from({ length: d.samples }, () => p), new Rng(`${d.seed}:${this.fingerprint}:${it.id}`), { ...base, temperature: d.temperature });
-      out.push(g.tokens.map((t, b) => read(t, g.finishReasons[b])));
+      out.push(g.tokens.map((t, b) => read(it, t, g.finishReasons[b])));
       this.generated += d.samples;
     }
     return out;
@@ -177,7 +177,7 @@ export class EndpointGenerator implements Generator {
     );
     const res = await this.client.chatMany(requests);
     this.generated += res.filter((r) => !r.cached).length;
-    return items.map((_, i) => res.slice(i * k, (i + 1) * k).map((r) => readSample(r.texts[0] ?? '', r.usage.completion_tokens, 'stop')));
+    return items.map((it, i) => res.slice(i * k, (i + 1) * k).map((r) => readSample(r.texts[0] ?? '', optionLetters(it), r.usage.completion_tokens, 'stop')));
   }
 
   stats() {

@@ -1,5 +1,4 @@
 /** Benchmarks and the paper's tables: the evaluation harness (`fleming eval`, notebook 08). */
-export { strictAnswer, lenientAnswer, parseAnswerTag } from './extract';
 export { bootstrapMean, bootstrapMacro, bootstrapDiff, quantile, bootstrapDefaults, type Interval, type BootstrapOptions } from './bootstrap';
 export { ClaimMatcher, type ReadClaim, type Verification } from './claims';
 export { thoughtAnatomy, summarizeAnatomy, type Anatomy, type AnatomySummary } from './anatomy';

@@ -8,7 +8,7 @@
  *   plans.ts      stage 1 (Easy + Moderate, stop rules) and stage 2 (hard-sample mining)
  *   stage.ts      `fleming rlvr`: both stages, checkpoints +RL1 / +RL2, evaluation, plots
  */
-export { REWARDS, answerLetter, correctness, format, scoreRewards, wellFormed } from './rewards';
+export { REWARDS, correctness, format, scoreRewards, wellFormed } from './rewards';
 export type { RewardColumns, RewardFn, ScoredRewards } from './rewards';
 export { LOSS_NORMS, advantageDefaults, clippedTerm, groupAdvantages, groupStats, grpoLossValue, k3, mean, sampleStd, tokenWeights } from './advantage';
 export type { AdvantageOptions, ClipRange, GroupStats, LossNorm, LossOptions, SequenceTerms } from './advantage';

@@ -13,6 +13,7 @@
 import { Rng } from '../core/rng';
 import type { Llama } from '../model/llama';
 import type { Tokenizer } from '../model/tokenizer';
+import { optionLetters } from '../protocol/index';
 import type { Item } from '../rods/item';
 import { mean } from './advantage';
 import type { GrpoRecord, Plan, PlanDecision } from './loop';
@@ -130,7 +131,7 @@ export function* mineFailuresReads(model: Llama, tok: Tokenizer, pool: readonly 
   const comps = yield* sampleCompletionsReads(model, tok, pool, n, rng, o);
   const ok = correctness(
     comps.map((c) => c.text),
-    { answer: comps.map((c) => pool[c.group].answer), letters: comps.map((c) => Object.keys(pool[c.group].options)), finish: comps.map((c) => c.finish) },
+    { answer: comps.map((c) => pool[c.group].answer), letters: comps.map((c) => optionLetters(pool[c.group])), finish: comps.map((c) => c.finish) },
   );
   return pool.map((it, g) => ({ id: it.id, difficulty: it.difficulty ?? 'unlabelled', failures: comps.reduce((a, c, i) => a + (c.group === g && ok[i] !== 1 ? 1 : 0), 0) }));
 }

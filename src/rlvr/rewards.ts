@@ -5,16 +5,15 @@
  * answer correctness and format, and nothing else enters the reward.
  *
  * - `correctness`: 1 when the letter of the LAST `<answer>X</answer>` is the item's answer, else 0.
- *   The tag must hold exactly one capital letter (A–J, spaces allowed) that is one of the item's
- *   option letters. This is the evaluation protocol's parser (parseAnswerTag), so a completion
- *   the reward scores 1 is exactly one that evaluation counts correct.
+ *   The tag must hold exactly one of the item's option letters (spaces allowed). This is the
+ *   protocol's strict parser (src/protocol, strictAnswer), the one evaluation reads, so a
+ *   completion the reward scores 1 is exactly one that evaluation counts correct.
  * - `format`: 1 when the completion is exactly `<think>{reasoning}</think>\n<answer>X</answer>`
- *   followed by `<|eos|>` (isWellFormedCot: non-empty reasoning without format tags, nothing
- *   before or after) and the completion was not cut at the length limit, else 0 — the same
- *   test as evaluation's `wellFormed`.
+ *   followed by `<|eos|>` (the protocol's isWellFormedCot: non-empty reasoning without format
+ *   tags, one of the item's letters, nothing before or after) and the completion was not cut at
+ *   the length limit, else 0 — the same test as evaluation's `wellFormed`.
  */
-import { parseAnswerTag } from '../base/evaluate';
-import { isWellFormedCot } from '../coldstart/sft/data';
+import { isWellFormedCot, strictAnswer } from '../protocol/index';
 
 /** The item columns a reward may read, one entry per completion. */
 export interface RewardColumns {
@@ -29,22 +28,16 @@ export interface RewardColumns {
 /** One number per completion, or null (not applicable). */
 export type RewardFn = (completions: readonly string[], columns: RewardColumns) => (number | null)[];
 
-/** The strict answer letter: the last `<answer>X</answer>`'s letter when it is one of `letters`, else null. */
-export function answerLetter(completion: string, letters: readonly string[]): string | null {
-  const l = parseAnswerTag(completion);
-  return l !== null && letters.includes(l) ? l : null;
-}
+/** Answer correctness: 1 if strictAnswer() is the item's answer, else 0. */
+export const correctness: RewardFn = (completions, cols) => completions.map((c, i) => (strictAnswer(c, cols.letters[i]) === cols.answer[i] ? 1 : 0));
 
-/** Answer correctness: 1 if answerLetter() is the item's answer, else 0. */
-export const correctness: RewardFn = (completions, cols) => completions.map((c, i) => (answerLetter(c, cols.letters[i]) === cols.answer[i] ? 1 : 0));
-
-/** Whether a sampled completion has the exact format: isWellFormedCot and not cut at the length limit. */
-export function wellFormed(completion: string, finish: 'stop' | 'length' = 'stop'): boolean {
-  return finish === 'stop' && isWellFormedCot(completion);
+/** Whether a sampled completion has the exact format: isWellFormedCot over the item's letters and not cut at the length limit. */
+export function wellFormed(completion: string, letters: readonly string[], finish: 'stop' | 'length' = 'stop'): boolean {
+  return finish === 'stop' && isWellFormedCot(completion, letters);
 }
 
 /** Format: 1 for `<think>…</think>\n<answer>X</answer><|eos|>` and nothing else, else 0. */
-export const format: RewardFn = (completions, cols) => completions.map((c, i) => (wellFormed(c, cols.finish?.[i] ?? 'stop') ? 1 : 0));
+export const format: RewardFn = (completions, cols) => completions.map((c, i) => (wellFormed(c, cols.letters[i], cols.finish?.[i] ?? 'stop') ? 1 : 0));
 
 /** Rewards by config name. */
 export const REWARDS: Readonly<Record<string, RewardFn>> = { correctness, format };

@@ -9,8 +9,8 @@ import type { Llama } from '../model/llama';
 import { generateReads } from '../model/sample';
 import { Reads, runSync } from '../model/reads';
 import { CHAT, Tokenizer, chatPrompt } from '../model/tokenizer';
+import { itemPrompt, optionLetters } from '../protocol/index';
 import type { Item } from '../rods/item';
-import { itemPrompt } from '../base/data';
 import { AdvantageOptions, GroupStats, groupAdvantages, groupStats, mean } from './advantage';
 import { RewardColumns, correctness, format, scoreRewards } from './rewards';
 
@@ -124,7 +124,7 @@ export function* rolloutReads(model: Llama, tok: Tokenizer, items: readonly Item
   const comps = yield* sampleCompletionsReads(model, tok, items, o.k, rng, o);
   const byGroup = comps.map((c) => items[c.group]);
   const texts = comps.map((c) => c.text);
-  const cols: RewardColumns = { answer: byGroup.map((it) => it.answer), letters: byGroup.map((it) => Object.keys(it.options)), finish: comps.map((c) => c.finish) };
+  const cols: RewardColumns = { answer: byGroup.map((it) => it.answer), letters: byGroup.map((it) => optionLetters(it)), finish: comps.map((c) => c.finish) };
   const scored = scoreRewards(texts, cols, o.rewards);
   const adv = groupAdvantages(scored.total, o.k, o.advantage);
   // correctness and format flags for the metrics, whatever the reward weights

@@ -24,13 +24,12 @@ import {
   factRecall,
   fillTemplate,
   heldOutPrompt,
-  itemPrompt,
   mentionName,
-  parseAnswerTag,
   passSentences,
   renderCorpus,
   run,
 } from '../../src/base';
+import { itemPrompt } from '../../src/protocol';
 import { TrainingStopped, readMetrics, trainPhases } from '../../src/train';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
@@ -123,14 +122,6 @@ describe('pretrain', () => {
     const row = b.inputIds.findIndex((r, i) => b.attentionMask![i].reduce((x, y) => x + y, 0) === ex.ids.length);
     const target = b.inputIds[row].filter((_, t) => b.lossMask![row][t] === 1);
     expect(tok.decode(target)).toBe('<answer>A</answer><|eos|>');
-  });
-
-  it('parseAnswerTag() reads the last well-formed answer tag', () => {
-    expect(parseAnswerTag('<answer>B</answer><|eos|>')).toBe('B');
-    expect(parseAnswerTag('<answer> C </answer>')).toBe('C');
-    expect(parseAnswerTag('<answer>A</answer> then <answer>D</answer>')).toBe('D');
-    expect(parseAnswerTag('B')).toBeNull();
-    expect(parseAnswerTag('<answer>Z</answer>')).toBeNull();
   });
 
   it('factRecall() of an untrained model is near chance, and chance is the mean of 1/candidates', () => {

@@ -3,7 +3,6 @@ import { Rng } from '../../src/core/rng';
 import {
   Claim,
   Trace,
-  answerLetter,
   approxTokens,
   checkAnswer,
   checkClaims,
@@ -13,7 +12,6 @@ import {
   checkTrace,
   claimHolds,
   completionProblem,
-  lastAnswerTag,
 } from '../../src/coldstart/cot/index';
 import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
@@ -36,10 +34,15 @@ describe('checkFormat', () => {
     ['<think>a <answer>C</answer> b</think>\n<answer>B</answer>', false, 'extra tags inside <think>'],
     ['<think>a</think>\n<think>b</think>\n<answer>B</answer>', false, 'extra tags'],
     ['<think>x</think>\n<answer>Aspirin</answer>', false, 'not one letter'],
-    ['<think>x</think>\n<answer> B </answer>', false, 'not one letter'],
+    ['<think>x</think>\n<answer> B </answer>', true], // whitespace around the letter is tolerated (the protocol's strict answer reads it)
+    ['<think>x</think>\n<answer>B</answer><|eos|>', true], // one trailing <|eos|>
+    ['<think>x</think>\n<answer>B</answer><|eos|><|eos|>', false, 'missing tag or text outside'],
+    ['<think>x</think>\n<answer>E</answer>', false, "answer tag holds E, not one of the options (ABCD)"],
+    ['<think>x</think>\n<answer>K</answer>', false, "answer tag holds K, not one of the options (ABCD)"],
+    ['<think>a <|im_end|> b</think>\n<answer>B</answer>', false, 'extra tags inside <think>'],
   ];
   it.each(table)('checkFormat(%j) → %s', (text, ok, reason) => {
-    const r = checkFormat(text);
+    const r = checkFormat(text, item4);
     expect(r.ok).toBe(ok);
     if (reason) expect(r.reason).toContain(reason);
     else expect(r.reason).toBeUndefined();
@@ -58,18 +61,12 @@ describe('checkAnswer', () => {
     ['<think>x</think>\n<answer>B or C</answer>', false, 'is not a single letter'],
     ['<think>x</think>\n<answer>E</answer>', false, 'E is not an option (ABCD)'],
     ['<think>x</think>\n<answer>b</answer>', false, 'is not a single letter'],
+    ['<think>x</think>\n<answer>K</answer>', false, 'K is not an option (ABCD)'],
   ];
   it.each(table)('checkAnswer(%j) → %s', (text, ok, reason) => {
     const r = checkAnswer(text, item4);
     expect(r.ok).toBe(ok);
     if (reason) expect(r.reason).toContain(reason);
-  });
-
-  it('lastAnswerTag / answerLetter read the last tag and only accept option letters', () => {
-    expect(lastAnswerTag('<answer>A</answer><answer>C</answer>')).toBe('C');
-    expect(lastAnswerTag('no tag')).toBeNull();
-    expect(answerLetter('<answer> D </answer>', ['A', 'B', 'C', 'D'])).toBe('D');
-    expect(answerLetter('<answer>E</answer>', ['A', 'B', 'C', 'D'])).toBeNull();
   });
 });
 

@@ -11,9 +11,10 @@ import { Llama } from '../../src/model/llama';
 import { CHAT, loadTokenizer, trainBpe } from '../../src/model/tokenizer';
 import { AdamW, trainStep } from '../../src/model/train';
 import type { Item } from '../../src/rods/item';
-import { TuneBatches, itemPrompt } from '../../src/base';
+import { TuneBatches } from '../../src/base';
 import { TrainingStopped } from '../../src/train';
-import { CotRow, EvalRow, SourcedCotRow, evalPolicy, isWellFormedCot, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
+import { CotRow, EvalRow, SourcedCotRow, evalPolicy, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
+import { itemPrompt } from '../../src/protocol';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 
 /** A short trace whose format (not content) is easy to learn. */
@@ -65,18 +66,6 @@ describe('sft', () => {
       row('no-such-item', trace('A')), // missing
     ];
   }, 60_000);
-
-  it('isWellFormedCot() accepts exactly <think>…</think>\\n<answer>X</answer> (+ one <|eos|>)', () => {
-    expect(isWellFormedCot('<think>Fever and rash point to measles.</think>\n<answer>B</answer>')).toBe(true);
-    expect(isWellFormedCot('<think>x</think>\n<answer>B</answer><|eos|>')).toBe(true);
-    expect(isWellFormedCot('<answer>B</answer><|eos|>')).toBe(false); // the Base's format
-    expect(isWellFormedCot('<think></think>\n<answer>B</answer>')).toBe(false); // empty reasoning
-    expect(isWellFormedCot('<think>x</think><answer>B</answer>')).toBe(false); // no newline
-    expect(isWellFormedCot('<think>x</think>\n<answer>B</answer> more')).toBe(false);
-    expect(isWellFormedCot('<think>x</think>\n<answer>Z</answer>')).toBe(false);
-    expect(isWellFormedCot('<think>a <answer>C</answer></think>\n<answer>B</answer>')).toBe(false);
-    expect(isWellFormedCot('<think>x</think>\n<answer>B</answer><|eos|><|eos|>')).toBe(false);
-  });
 
   it('sftExamples() puts loss on the trace and <|eos|> only, and counts every row it leaves out', () => {
     const tok = trainBpe(items.map(itemPrompt), { vocabSize: 320 }).tokenizer;

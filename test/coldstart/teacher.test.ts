@@ -24,7 +24,7 @@ describe('GraphTeacher.draft', () => {
       expect(tr.claims.length).toBeGreaterThan(0);
       expect(tr.steps!.length).toBeGreaterThanOrEqual(3);
       expect(tr.completion.length).toBeLessThan(1200);
-      expect(checkFormat(tr.completion)).toEqual({ name: 'format', ok: true });
+      expect(checkFormat(tr.completion, it)).toEqual({ name: 'format', ok: true });
       expect(tr.completion.endsWith(`</think>\n<answer>${tr.answer}</answer>`)).toBe(true);
     }
   });

@@ -12,7 +12,7 @@ import { openRun, RunContext } from '../../src/core/run';
 import { saveCheckpoint } from '../../src/model/checkpoint';
 import { Llama } from '../../src/model/llama';
 import { saveTokenizer, trainBpe } from '../../src/model/tokenizer';
-import { itemPrompt } from '../../src/base/data';
+import { itemPrompt } from '../../src/protocol';
 import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
 import { ResultStore, SYNTHETIC, run as evaluate } from '../../src/eval';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAnswerTag } from '../../src/base/evaluate';
-import { isWellFormedCot } from '../../src/coldstart/sft/data';
-import { REWARDS, RewardFn, answerLetter, correctness, format, scoreRewards } from '../../src/rlvr/rewards';
+import { isWellFormedCot, strictAnswer } from '../../src/protocol';
+import { REWARDS, RewardFn, correctness, format, scoreRewards } from '../../src/rlvr/rewards';
 
 const ABCD = ['A', 'B', 'C', 'D'];
 
@@ -37,7 +36,7 @@ const TABLE: [string, 'stop' | 'length', number, number, string][] = [
   ['<think>a <|user|> b</think>\n<answer>B</answer><|eos|>', 'stop', 1, 0, 'a special token inside the thinking'],
   ['<think>x</think>\n<|eos|><answer>B</answer>', 'stop', 1, 0, '<|eos|> before the answer'],
   ['<answer>B</answer><|eos|>', 'stop', 1, 0, "the Base model's direct answer: right, but no thinking"],
-  ['<think>x</think>\n<answer>E</answer><|eos|>', 'stop', 0, 1, 'a letter that is not an option (the format alone does not check letters)'],
+  ['<think>x</think>\n<answer>E</answer><|eos|>', 'stop', 0, 0, "a letter that is not an option: neither correct nor well-formed (the format checks the item's letters)"],
   ['', 'length', 0, 0, 'empty'],
 ];
 
@@ -51,22 +50,22 @@ describe('rewards', () => {
     expect(format(completions, cols)[i], `format of ${JSON.stringify(text)}`).toBe(f);
   });
 
-  it('correctness and format agree with the evaluation protocol (evalPolicy: ok and wellFormed) on every row', () => {
+  it('correctness and format agree with the protocol (strictAnswer, isWellFormedCot) on every row', () => {
     const c = correctness(completions, cols);
     const f = format(completions, cols);
     TABLE.forEach(([text, finish], i) => {
-      expect(c[i]).toBe(parseAnswerTag(text) === 'B' ? 1 : 0);
-      expect(f[i]).toBe(finish === 'stop' && isWellFormedCot(text) ? 1 : 0);
+      expect(c[i]).toBe(strictAnswer(text, ABCD) === 'B' ? 1 : 0);
+      expect(f[i]).toBe(finish === 'stop' && isWellFormedCot(text, ABCD) ? 1 : 0);
     });
   });
 
-  it("answerLetter() accepts only the item's option letters", () => {
-    expect(answerLetter('<answer>D</answer>', ABCD)).toBe('D');
-    expect(answerLetter('<answer>D</answer>', ['A', 'B', 'C'])).toBeNull();
-    expect(answerLetter('<answer>E</answer>', ABCD)).toBeNull();
-    expect(answerLetter('<answer>C</answer><answer>E</answer>', ABCD)).toBeNull(); // the last tag decides, even when invalid
+  it("correctness and format accept only the item's option letters", () => {
+    const one = (text: string, answer: string, letters: string[]) => [correctness([text], { answer: [answer], letters: [letters] })[0], format([text], { answer: [answer], letters: [letters] })[0]];
+    expect(one('<think>x</think>\n<answer>D</answer>', 'D', ABCD)).toEqual([1, 1]);
     // an item with options A–C whose completion answers D scores 0 even if "D" were the stored answer by mistake
-    expect(correctness(['<think>x</think>\n<answer>D</answer>'], { answer: ['D'], letters: [['A', 'B', 'C']] })).toEqual([0]);
+    expect(one('<think>x</think>\n<answer>D</answer>', 'D', ['A', 'B', 'C'])).toEqual([0, 0]);
+    expect(one('<think>x</think>\n<answer>C</answer><answer>E</answer>', 'C', ABCD)).toEqual([0, 0]); // the last tag decides, even when invalid
+    expect(one('<think>x</think>\n<answer>K</answer>', 'K', 'ABCDEFGHIJK'.split(''))).toEqual([1, 1]); // an 11th option is a letter like any other
   });
 
   it('scoreRewards() sums weighted rewards, leaves nulls out, and names unknown rewards and bad columns', () => {

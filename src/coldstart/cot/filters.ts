@@ -11,6 +11,7 @@
  */
 import type { KnowledgeGraph } from '../../graph/graph';
 import { normalizeName } from '../../graph/schema';
+import { answerProblem, formatProblem, optionLetters, strictAnswer } from '../../protocol/index';
 import type { Item } from '../../rods/item';
 import { Claim, Trace, claimHolds, claimText } from './trace';
 
@@ -47,50 +48,24 @@ export const defaults: FilterOptions = {
   evidence: 'full', // proof edges + one denial per distractor
 };
 
-const FORMAT = /^<think>([\s\S]*)<\/think>\n<answer>([\s\S]*)<\/answer>$/;
-const TAGS = /<\/?think>|<\/?answer>|<\|[a-z_]+\|>/;
-
 /** Words and punctuation marks: a tokenizer-free token estimate. */
 export function approxTokens(text: string): number {
   return (text.match(/[\p{L}\p{N}]+|[^\s\p{L}\p{N}]/gu) ?? []).length;
 }
 
-/** Format: `<think>{non-empty reasoning}</think>\n<answer>{one letter}</answer>`, no other tags, no text outside. */
-export function checkFormat(completion: string): FilterResult {
-  const m = FORMAT.exec(completion);
-  const fail = (reason: string): FilterResult => ({ name: 'format', ok: false, reason });
-  if (!completion.startsWith('<think>')) return fail('does not start with <think>');
-  if (!m) return fail('not <think>…</think>\\n<answer>X</answer> (missing tag or text outside the tags)');
-  if (!m[1].trim()) return fail('empty reasoning');
-  if (TAGS.test(m[1])) return fail('extra tags inside <think>');
-  if (!/^[A-J]$/.test(m[2])) return fail(`answer tag holds ${JSON.stringify(m[2].slice(0, 40))}, not one letter`);
-  return { name: 'format', ok: true };
+/** Format: the protocol's formatProblem — `<think>{non-empty reasoning}</think>\n<answer>{one of the item's letters}</answer>`, no other tags, no text outside (one trailing `<|eos|>` allowed). */
+export function checkFormat(completion: string, item: Pick<Item, 'options'>): FilterResult {
+  const reason = formatProblem(completion, optionLetters(item));
+  return reason === null ? { name: 'format', ok: true } : { name: 'format', ok: false, reason };
 }
 
-/** The content of the last <answer>…</answer> tag, or null. */
-export function lastAnswerTag(completion: string): string | null {
-  const tags = [...completion.matchAll(/<answer>([\s\S]*?)<\/answer>/g)];
-  return tags.length ? tags[tags.length - 1][1] : null;
-}
-
-/** The letter in the last <answer> tag when it is a single option letter of the item; else null. */
-export function answerLetter(completion: string, letters: readonly string[]): string | null {
-  const t = lastAnswerTag(completion);
-  if (t === null) return null;
-  const s = t.trim();
-  return letters.includes(s) ? s : null;
-}
-
-/** Answer: the last <answer> tag holds one option letter, equal to the item's label. */
+/** Answer: the protocol's strict answer (the last <answer> tag holds one of the item's letters) equals the item's label. */
 export function checkAnswer(completion: string, item: Pick<Item, 'options' | 'answer'>): FilterResult {
-  const letters = Object.keys(item.options);
-  const t = lastAnswerTag(completion);
-  const fail = (reason: string): FilterResult => ({ name: 'answer', ok: false, reason });
-  if (t === null) return fail('no <answer> tag');
-  const s = t.trim();
-  if (!/^[A-J]$/.test(s)) return fail(`answer ${JSON.stringify(s.slice(0, 40))} is not a single letter`);
-  if (!letters.includes(s)) return fail(`answer ${s} is not an option (${letters.join('')})`);
-  if (s !== item.answer) return fail(`answer ${s} but the label is ${item.answer}`);
+  const letters = optionLetters(item);
+  const problem = answerProblem(completion, letters);
+  if (problem !== null) return { name: 'answer', ok: false, reason: problem };
+  const s = strictAnswer(completion, letters);
+  if (s !== item.answer) return { name: 'answer', ok: false, reason: `answer ${s} but the label is ${item.answer}` };
   return { name: 'answer', ok: true };
 }
 
@@ -177,7 +152,7 @@ export interface TraceCheck {
 
 /** Runs every filter on a trace. */
 export function checkTrace(item: Item, trace: Trace, graph: KnowledgeGraph | null, options: Partial<FilterOptions> = {}): TraceCheck {
-  const results: FilterResult[] = [checkFormat(trace.completion), checkAnswer(trace.completion, item)];
+  const results: FilterResult[] = [checkFormat(trace.completion, item), checkAnswer(trace.completion, item)];
   if (graph) results.push(checkClaims(trace.claims, graph));
   results.push(checkEvidence(item, trace, graph, options));
   results.push(checkLength(trace.completion, options));
@@ -190,6 +165,6 @@ export function checkTrace(item: Item, trace: Trace, graph: KnowledgeGraph | nul
  * no longer at hand; null when it passes, else the first reason.
  */
 export function completionProblem(item: Pick<Item, 'options' | 'answer'>, completion: string, options: Partial<FilterOptions> = {}): string | null {
-  for (const r of [checkFormat(completion), checkAnswer(completion, item), checkLength(completion, options)]) if (!r.ok) return `${r.name}: ${r.reason}`;
+  for (const r of [checkFormat(completion, item), checkAnswer(completion, item), checkLength(completion, options)]) if (!r.ok) return `${r.name}: ${r.reason}`;
   return null;
 }

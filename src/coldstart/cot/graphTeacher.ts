@@ -31,7 +31,7 @@ import { GraphFacts, factsOf } from '../../rods/synth/facts';
 import { corpusSentence } from '../../base/sentences';
 import { satisfies } from '../../rods/synth/solve';
 import { joinAnd, upperFirst } from '../../rods/synth/surface';
-import { answerLetter } from './filters';
+import { optionLetters, strictAnswer } from '../../protocol/index';
 import { Claim, Strategy, TeachContext, Teacher, Trace, formatCompletion, relationHolds } from './trace';
 
 export interface GraphTeacherOptions {
@@ -508,7 +508,7 @@ export class GraphTeacher implements Teacher {
       const k = rng.int(3);
       completion = k === 0 ? `<think>${reasoning}</think>\nThe answer is ${letter}.` : k === 1 ? `<think>${reasoning}\n<answer>${letter}</answer>` : `<think>${reasoning}</think>\n<answer>${item.options[letter]}</answer>`;
     }
-    const trace: Trace = { completion, steps, claims, answer: answerLetter(completion, Object.keys(item.options)), grounded: true };
+    const trace: Trace = { completion, steps, claims, answer: strictAnswer(completion, optionLetters(item)), grounded: true };
     this.plans.set(trace, p);
     return trace;
   }

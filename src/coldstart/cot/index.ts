@@ -14,7 +14,6 @@ export { LlmTeacher, DRAFT_PROMPT, REVISION_PROMPTS, parseTeacherReply, renderTe
 export type { LlmTeacherOptions } from './llmTeacher';
 export {
   FILTER_NAMES,
-  answerLetter,
   approxTokens,
   checkAnswer,
   checkClaims,
@@ -24,7 +23,6 @@ export {
   checkTrace,
   completionProblem,
   discriminates,
-  lastAnswerTag,
   defaults as filterDefaults,
 } from './filters';
 export type { FilterName, FilterOptions, FilterResult, TraceCheck } from './filters';

@@ -5,9 +5,8 @@
  */
 import { SkipReport } from '../../core/io';
 import { RenderedChat, Tokenizer, renderChat } from '../../model/tokenizer';
+import { isWellFormedCot, itemPrompt, optionLetters, strictAnswer } from '../../protocol/index';
 import type { Item } from '../../rods/item';
-import { itemPrompt } from '../../base/data';
-import { parseAnswerTag } from '../../base/evaluate';
 
 /** One teacher trace (DESIGN.md cot record; coldstart/cot.jsonl). */
 export interface CotRow {
@@ -71,20 +70,6 @@ export function weightAnswerLetter<T extends RenderedChat>(ex: T, answerOpenId: 
   return { ...ex, completionMask: ex.completionMask.map((m, i) => (i === at ? weight : m)) };
 }
 
-const COT_FORMAT = /^<think>([\s\S]*)<\/think>\n<answer>\s*([A-J])\s*<\/answer>$/;
-
-/**
- * Whether a completion is exactly `<think>{reasoning}</think>\n<answer>X</answer>` (one trailing
- * `<|eos|>` allowed), the reasoning non-empty and free of the format's tags.
- */
-export function isWellFormedCot(text: string): boolean {
-  const t = text.endsWith('<|eos|>') ? text.slice(0, -'<|eos|>'.length) : text;
-  const m = COT_FORMAT.exec(t);
-  if (!m) return false;
-  const reasoning = m[1];
-  return reasoning.trim().length > 0 && !/<\/?think>|<\/?answer>|<\|[a-z]+\|>/.test(reasoning);
-}
-
 /**
  * Turns cot rows into SFT examples: only verified rows whose item is in `items` with
  * split "train", whose completion is a well-formed trace answering the item's letter, and whose
@@ -124,12 +109,13 @@ export function sftExamples(
       skips.skipByDesign(file, line, `item is in the ${item.split ?? 'unlabelled'} split, not train`);
       continue;
     }
-    if (!isWellFormedCot(row.completion)) {
+    const letters = optionLetters(item);
+    if (!isWellFormedCot(row.completion, letters)) {
       r.malformed++;
       skips.skip(file, line, 'completion is not <think>…</think>\\n<answer>X</answer>');
       continue;
     }
-    if (parseAnswerTag(row.completion) !== item.answer) {
+    if (strictAnswer(row.completion, letters) !== item.answer) {
       r.wrongAnswer++;
       skips.skip(file, line, "trace's answer is not the item's answer");
       continue;

@@ -10,10 +10,9 @@ import type { Llama } from '../../model/llama';
 import { Reads, runAsync, runSync } from '../../model/reads';
 import { generateReads } from '../../model/sample';
 import { CHAT, Tokenizer, chatPrompt } from '../../model/tokenizer';
+import { isWellFormedCot, itemPrompt, optionLetters, strictAnswer } from '../../protocol/index';
 import type { Item } from '../../rods/item';
-import { itemPrompt } from '../../base/data';
-import { AccuracyCell, parseAnswerTag } from '../../base/evaluate';
-import { isWellFormedCot } from './data';
+import { AccuracyCell } from '../../base/evaluate';
 
 export interface PolicyEvalOptions {
   /** Prompts decoded together. */
@@ -150,7 +149,8 @@ export function* evalPolicyReads(model: Llama, tok: Tokenizer, items: readonly I
     g.tokens.forEach((t, b) => {
       const item = batch[b];
       const reply = tok.decode(t);
-      const letter = parseAnswerTag(reply);
+      const letters = optionLetters(item);
+      const letter = strictAnswer(reply, letters);
       rows.push({
         id: item.id,
         type: item.type,
@@ -159,7 +159,7 @@ export function* evalPolicyReads(model: Llama, tok: Tokenizer, items: readonly I
         reply,
         letter,
         ok: letter === item.answer,
-        wellFormed: g.finishReasons[b] === 'stop' && isWellFormedCot(reply),
+        wellFormed: g.finishReasons[b] === 'stop' && isWellFormedCot(reply, letters),
         tokens: t.length,
         finish: g.finishReasons[b],
       });

@@ -69,8 +69,8 @@ export function optionsOf(r: Record<string, unknown>, spec: FieldMapping['option
   return keys.map((k) => text(o[k]));
 }
 
-/** The answer letter for a raw answer value, or a skip reason. */
-export function answerLetter(v: unknown, format: AnswerFormat, options: readonly string[]): string | { reason: string } {
+/** The option letter a dataset's answer field names (a letter, an index or the option's text), or a skip reason. */
+export function answerFieldLetter(v: unknown, format: AnswerFormat, options: readonly string[]): string | { reason: string } {
   const t = text(v);
   if (t === '') return { reason: 'no answer' };
   if (format === 'letter') {
@@ -92,7 +92,7 @@ export function answerLetter(v: unknown, format: AnswerFormat, options: readonly
 export function genericRecord(r: Record<string, unknown>, line: number, m: FieldMapping): RawItem | string {
   const options = optionsOf(r, m.options);
   if (typeof options === 'string') return options;
-  const answer = answerLetter(getField(r, m.answer), m.answerFormat, options);
+  const answer = answerFieldLetter(getField(r, m.answer), m.answerFormat, options);
   if (typeof answer !== 'string') return answer.reason;
   const id = m.id === undefined ? line : text(getField(r, m.id));
   if (id === '') return 'no id';

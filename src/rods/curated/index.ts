@@ -10,7 +10,7 @@ export { loadMedxpertqa, medxpertqaRecord } from './medxpertqa';
 export { mmluProLoader, mmluProRecord } from './mmlupro';
 export { loadCareqa, careqaRecord } from './careqa';
 export { loadCmexam, parseCmexamOptions, CMEXAM_COLUMNS } from './cmexam';
-export { loadGeneric, genericLoader, genericRecord, answerLetter, optionsOf, getField, type FieldMapping, type AnswerFormat } from './generic';
+export { loadGeneric, genericLoader, genericRecord, answerFieldLetter, optionsOf, getField, type FieldMapping, type AnswerFormat } from './generic';
 export {
   CURATED_BENCHMARKS,
   loadBenchmark,

@@ -1,29 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { SkipReport } from '../../../src/core/io';
-import { answerLetter, getField, loadGeneric, optionsOf, type FieldMapping } from '../../../src/rods/curated/generic';
+import { answerFieldLetter, getField, loadGeneric, optionsOf, type FieldMapping } from '../../../src/rods/curated/generic';
 import { fixture, jsonl, reasons, skippedIn } from './helpers';
 
-describe('answerLetter', () => {
+describe('answerFieldLetter', () => {
   const opts = ['red', 'Green', 'blue'];
-  it('answerLetter() converts every answer format to a letter', () => {
-    expect(answerLetter('b', 'letter', opts)).toBe('B');
-    expect(answerLetter('(C)', 'letter', opts)).toBe('C');
-    expect(answerLetter(1, 'index0', opts)).toBe('B');
-    expect(answerLetter('0', 'index0', opts)).toBe('A');
-    expect(answerLetter(3, 'index1', opts)).toBe('C');
-    expect(answerLetter('green', 'text', opts)).toBe('B');
-    expect(answerLetter('blue', 'text', opts)).toBe('C');
+  it('answerFieldLetter() converts every answer format to a letter', () => {
+    expect(answerFieldLetter('b', 'letter', opts)).toBe('B');
+    expect(answerFieldLetter('(C)', 'letter', opts)).toBe('C');
+    expect(answerFieldLetter(1, 'index0', opts)).toBe('B');
+    expect(answerFieldLetter('0', 'index0', opts)).toBe('A');
+    expect(answerFieldLetter(3, 'index1', opts)).toBe('C');
+    expect(answerFieldLetter('green', 'text', opts)).toBe('B');
+    expect(answerFieldLetter('blue', 'text', opts)).toBe('C');
   });
-  it('answerLetter() gives a reason for answers it cannot place', () => {
-    expect(answerLetter('', 'letter', opts)).toEqual({ reason: 'no answer' });
-    expect(answerLetter(null, 'index0', opts)).toEqual({ reason: 'no answer' });
-    expect(answerLetter('BC', 'letter', opts)).toEqual({ reason: 'answer is not a letter' });
-    expect(answerLetter('x', 'index0', opts)).toEqual({ reason: 'answer is not an index' });
-    expect(answerLetter(3, 'index0', opts)).toEqual({ reason: 'answer not among options' });
-    expect(answerLetter(0, 'index1', opts)).toEqual({ reason: 'answer not among options' });
-    expect(answerLetter('purple', 'text', opts)).toEqual({ reason: 'answer not among options' });
-    expect(answerLetter('a', 'text', ['A', 'a'])).toBe('B');
-    expect(answerLetter('Q', 'text', ['q', 'q'])).toEqual({ reason: 'answer text matches several options' });
+  it('answerFieldLetter() gives a reason for answers it cannot place', () => {
+    expect(answerFieldLetter('', 'letter', opts)).toEqual({ reason: 'no answer' });
+    expect(answerFieldLetter(null, 'index0', opts)).toEqual({ reason: 'no answer' });
+    expect(answerFieldLetter('BC', 'letter', opts)).toEqual({ reason: 'answer is not a letter' });
+    expect(answerFieldLetter('x', 'index0', opts)).toEqual({ reason: 'answer is not an index' });
+    expect(answerFieldLetter(3, 'index0', opts)).toEqual({ reason: 'answer not among options' });
+    expect(answerFieldLetter(0, 'index1', opts)).toEqual({ reason: 'answer not among options' });
+    expect(answerFieldLetter('purple', 'text', opts)).toEqual({ reason: 'answer not among options' });
+    expect(answerFieldLetter('a', 'text', ['A', 'a'])).toBe('B');
+    expect(answerFieldLetter('Q', 'text', ['q', 'q'])).toEqual({ reason: 'answer text matches several options' });
   });
 });
 
