@@ -14,14 +14,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type { PretrainConfig } from './config';
 import { readJson, readJsonlAll, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { hashString } from '../core/rng';
 import { type RunContext, stageDone, markStageDone, fileHash, graphFilesHash } from '../core/run';
 import { KnowledgeGraph } from '../graph/graph';
-import { selectBackend } from '../model/backend';
+import { ensureBackend } from '../model/backend';
 import { MODEL_PRESETS } from '../model/bench';
 import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import { Llama, LlamaConfig } from '../model/llama';
@@ -183,10 +182,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     fs.rmSync(doneFile, { force: true });
     clearCheckpoints(dir);
   }
-  if (!tf.engine().backendName || (ctx.config.backend && tf.getBackend() !== ctx.config.backend)) {
-    const b = await selectBackend(ctx.config.backend || undefined);
-    ctx.log(`pretrain: backend ${b.name} (${b.reason})`);
-  }
+  await ensureBackend(ctx.config.backend, (m) => ctx.log(`pretrain: ${m}`));
   const t0 = Date.now();
   const graph = opts.graph ?? (await KnowledgeGraph.load(graphDir));
   const items = await readJsonlAll<Item>(itemsFile);

@@ -17,12 +17,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { SkipReport, readJson, readJsonl, readJsonlAll, writeJson, writeJsonlSync } from '../core/io';
 import { savePlot } from '../core/plot';
 import { hashString } from '../core/rng';
 import { type RunContext, stageDone, markStageDone, fileHash, graphFilesHash } from '../core/run';
-import { selectBackend } from '../model/backend';
+import { ensureBackend } from '../model/backend';
 import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
 import { runReads } from '../model/reads';
@@ -213,10 +212,7 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     fs.rmSync(doneFile, { force: true });
     clearCheckpoints(dir);
   }
-  if (!tf.engine().backendName || (ctx.config.backend && tf.getBackend() !== ctx.config.backend)) {
-    const b = await selectBackend(ctx.config.backend || undefined);
-    ctx.log(`sft: backend ${b.name} (${b.reason})`);
-  }
+  await ensureBackend(ctx.config.backend, (m) => ctx.log(`sft: ${m}`));
   const t0 = Date.now();
   const items = await readJsonlAll<Item>(itemsFile);
   const byId = new Map(items.map((it) => [it.id, it]));

@@ -4,9 +4,8 @@
  * prompts that do not fit a model's context are recorded as too long, never dropped.
  */
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import type { RunContext } from '../core/run';
-import { selectBackend } from '../model/backend';
+import { ensureBackend } from '../model/backend';
 import { lenientAnswer, optionLetters, strictAnswer } from '../protocol/index';
 import type { Item } from '../rods/item';
 import type { CopyProbe } from '../base/copy';
@@ -86,10 +85,7 @@ async function decodeSet(p: Pass, m: ModelEntry, gen: Generator, d: Decoding, se
 
 /** The generator of a model: a checkpoint on the selected backend, or an endpoint with its reply cache. */
 async function generatorOf(ctx: RunContext, m: ModelEntry, opts: EvalRunOptions, dir: string): Promise<Generator> {
-  if (m.kind !== 'endpoint' && (!tf.engine().backendName || (ctx.config.backend && tf.getBackend() !== ctx.config.backend))) {
-    const b = await selectBackend(ctx.config.backend || undefined);
-    ctx.log(`eval: backend ${b.name} (${b.reason})`);
-  }
+  if (m.kind !== 'endpoint') await ensureBackend(ctx.config.backend, (msg) => ctx.log(`eval: ${msg}`));
   return m.kind === 'endpoint'
     ? new EndpointGenerator(opts.endpoint as EndpointSpec, { cacheDir: path.join(dir, 'llm-cache'), ...opts.endpointClient })
     : new CheckpointGenerator(m.source, m.id);

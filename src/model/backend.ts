@@ -109,6 +109,17 @@ export async function selectBackend(prefer?: BackendName | string): Promise<Back
 }
 
 /**
+ * Makes sure a backend is running before a stage touches tensors: selects one (the run's
+ * `backend` setting first, when given) unless one is active already and it is the requested
+ * one, and logs the choice. Every stage that runs the policy starts with this.
+ */
+export async function ensureBackend(prefer: string, log: (message: string) => void): Promise<void> {
+  if (tf.engine().backendName && !(prefer && tf.getBackend() !== prefer)) return;
+  const b = await selectBackend(prefer || undefined);
+  log(`backend ${b.name} (${b.reason})`);
+}
+
+/**
  * Whether the active backend can read tensors synchronously (dataSync/arraySync). Not on webgpu
  * in Node: there, use the async forms (trainStepAsync, generateAsync, …).
  */

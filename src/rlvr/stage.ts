@@ -19,10 +19,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { readJson, readJsonlAll, writeJson, writeJsonlSync } from '../core/io';
 import { type RunContext, fileHash } from '../core/run';
-import { selectBackend } from '../model/backend';
+import { ensureBackend } from '../model/backend';
 import { loadCheckpoint } from '../model/checkpoint';
 import { loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
@@ -58,10 +57,7 @@ async function prepare(ctx: RunContext, opts: RlvrRunOptions): Promise<{ setup: 
   if (!fs.existsSync(path.join(sftDir, 'done.json'))) throw new Error(`${sftDir}: no finished +CoT model; run \`fleming coldstart --run ${ctx.dir}\` first`);
   if (!fs.existsSync(itemsFile)) throw new Error(`${itemsFile}: no RODS items; run \`fleming rods --run ${ctx.dir}\` first`);
   if (!(c.k >= 2) || !(c.stage2K >= 2)) throw new Error(`rlvr.k and rlvr.stage2K must be ≥ 2 (a group needs several completions), got ${c.k} and ${c.stage2K}`);
-  if (!tf.engine().backendName || (ctx.config.backend && tf.getBackend() !== ctx.config.backend)) {
-    const b = await selectBackend(ctx.config.backend || undefined);
-    ctx.log(`rlvr: backend ${b.name} (${b.reason})`);
-  }
+  await ensureBackend(ctx.config.backend, (m) => ctx.log(`rlvr: ${m}`));
   const tok = loadTokenizer(sftDir);
   const items = await readJsonlAll<Item>(itemsFile);
   const cfgJson = JSON.parse(fs.readFileSync(path.join(sftDir, 'config.json'), 'utf8')) as { max_position_embeddings: number };
