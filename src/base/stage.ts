@@ -18,7 +18,7 @@ import type { PretrainConfig } from './config';
 import { readJson, readJsonlAll, writeJson } from '../core/io';
 import { savePlot, Figure } from '../core/plot';
 import { hashString } from '../core/rng';
-import { type RunContext, stageDone, markStageDone, fileHash, graphFilesHash } from '../core/run';
+import { type RunContext, markStageDone, fileHash, graphFilesHash } from '../core/run';
 import { KnowledgeGraph } from '../graph/graph';
 import { ensureBackend } from '../model/backend';
 import { MODEL_PRESETS } from '../model/bench';
@@ -30,7 +30,7 @@ import { itemPrompt } from '../protocol/index';
 import type { Item } from '../rods/item';
 import { LmBatches, TuneBatches, directAnswerExample, passSentences } from './data';
 import { DirectAnswerReport, evalDirectAnswerReads } from './evaluate';
-import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../train/index';
+import { type Phase, StepRecord, clearCheckpoints, finishedStage, trainPhasesReads } from '../train/index';
 import { RecallReport, factRecallReads } from './recall';
 import { CopyProbe, copyProbeReads } from './copy';
 
@@ -174,13 +174,9 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
   const dir = path.join(ctx.stageDir('coldstart'), 'base');
   const { itemsFile, graphDir, fingerprint } = stageInputs(ctx, opts);
   const doneFile = path.join(dir, 'done.json');
-  if (!opts.force && stageDone(doneFile, fingerprint)) {
+  if (finishedStage(dir, fingerprint, opts.force)) {
     ctx.log(`pretrain: reusing ${dir} (already trained with these settings; --force retrains)`);
     return { dir, recall: readJson(path.join(dir, 'recall.json')), eval: readJson(path.join(dir, 'eval.json')), reused: true, resumedFrom: null, seconds: 0 };
-  }
-  if (opts.force || fs.existsSync(doneFile)) {
-    fs.rmSync(doneFile, { force: true });
-    clearCheckpoints(dir);
   }
   await ensureBackend(ctx.config.backend, (m) => ctx.log(`pretrain: ${m}`));
   const t0 = Date.now();

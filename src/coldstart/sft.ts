@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { SkipReport, readJson, readJsonl, readJsonlAll, writeJson, writeJsonlSync } from '../core/io';
 import { savePlot } from '../core/plot';
 import { hashString } from '../core/rng';
-import { type RunContext, stageDone, markStageDone, fileHash, graphFilesHash } from '../core/run';
+import { type RunContext, markStageDone, fileHash, graphFilesHash } from '../core/run';
 import { ensureBackend } from '../model/backend';
 import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
@@ -31,7 +31,7 @@ import type { RunConfig } from '../core/config';
 import { KnowledgeGraph } from '../graph/graph';
 import { lossFigure } from '../base/stage';
 import { LmBatches, TuneBatches } from '../base/data';
-import { type Phase, StepRecord, clearCheckpoints, trainPhasesReads } from '../train/index';
+import { type Phase, StepRecord, clearCheckpoints, finishedStage, trainPhasesReads } from '../train/index';
 import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples, weightAnswerLetter } from './sft/data';
 import { EvalRow, PolicyEvalReport, evalPolicyReads } from './sft/evaluate';
 
@@ -204,13 +204,9 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
   const dir = path.join(ctx.stageDir('coldstart'), 'sft');
   const { itemsFile, cotRows, fingerprint } = await sftInputs(ctx, opts, baseDir);
   const doneFile = path.join(dir, 'done.json');
-  if (!opts.force && stageDone(doneFile, fingerprint)) {
+  if (finishedStage(dir, fingerprint, opts.force)) {
     ctx.log(`sft: reusing ${dir} (already trained with these settings; force retrains)`);
     return { dir, data: readJson<{ report: SftDataReport }>(path.join(dir, 'data.json')).report, eval: readJson(path.join(dir, 'eval.json')), reused: true, resumedFrom: null, seconds: 0 };
-  }
-  if (opts.force || fs.existsSync(doneFile)) {
-    fs.rmSync(doneFile, { force: true });
-    clearCheckpoints(dir);
   }
   await ensureBackend(ctx.config.backend, (m) => ctx.log(`sft: ${m}`));
   const t0 = Date.now();

@@ -7,14 +7,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson, writeJson } from '../core/io';
-import { type RunContext, fileHash, markStageDone, stageDone } from '../core/run';
+import { type RunContext, fileHash, markStageDone } from '../core/run';
 import { loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
 import { runReads } from '../model/reads';
 import type { Tokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import { PolicyEvalReport, evalPolicyReads } from '../coldstart/sft/evaluate';
-import { clearCheckpoints, readMetrics } from '../train/index';
+import { clearCheckpoints, finishedStage, readMetrics } from '../train/index';
 import type { RlvrConfig } from './config';
 import { GrpoLoopResult, GrpoRecord, GrpoSettings, Plan, runGrpoLoopReads } from './loop';
 import type { MiningRecord } from './plans';
@@ -177,14 +177,9 @@ export async function runStage<S>(s: StageSetup, spec: StageSpec<S>): Promise<St
   const { ctx } = s;
   const dir = path.join(ctx.stageDir('rlvr'), `stage${spec.stage}`);
   const fingerprint = stageFingerprint(s, spec.stage, spec.fromDir);
-  const doneFile = path.join(dir, 'done.json');
-  if (!s.opts.force && stageDone(doneFile, fingerprint)) {
+  if (finishedStage(dir, fingerprint, s.opts.force)) {
     ctx.log(`rlvr: reusing ${dir} (already trained with these settings; --force retrains)`);
     return reusedStage(dir);
-  }
-  if (s.opts.force || fs.existsSync(doneFile)) {
-    fs.rmSync(doneFile, { force: true });
-    clearCheckpoints(dir);
   }
   const t0 = Date.now();
   const ref = ctx.config.rlvr.klCoef > 0 ? loadCheckpoint(spec.fromDir).model : undefined;

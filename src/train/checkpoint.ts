@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson } from '../core/io';
+import { stageDone } from '../core/run';
 import { SaveOptions, loadCheckpoint, saveCheckpointReads } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
 import type { Reads } from '../model/reads';
@@ -70,4 +71,20 @@ export function resumeCheckpoint<E extends { fingerprint: unknown }>(
   }
   const loaded = loadCheckpoint(ck);
   return { dir: ck, step: state.step, extra: state.extra, model: loaded.model, optimizer: loaded.optimizer, rng: loaded.rng };
+}
+
+/**
+ * Whether a training stage in `dir` is finished with these inputs (`<dir>/done.json` written
+ * under an equal fingerprint) and may be reused. When it is not (or `force`), a stale done.json
+ * and the resume checkpoint go, so the stage trains afresh; an unfinished stage keeps its
+ * checkpoint and resumes.
+ */
+export function finishedStage(dir: string, fingerprint: unknown, force = false): boolean {
+  const doneFile = path.join(dir, 'done.json');
+  if (!force && stageDone(doneFile, fingerprint)) return true;
+  if (force || fs.existsSync(doneFile)) {
+    fs.rmSync(doneFile, { force: true });
+    clearCheckpoints(dir);
+  }
+  return false;
 }

@@ -4,6 +4,6 @@
  */
 export { TrainingStopped, trainPhases, trainPhasesAsync, trainPhasesReads, trainingStopped } from './loop';
 export type { LoopOptions, LoopResult, Phase, StepRecord } from './loop';
-export { clearCheckpoints, lastCheckpointDir, resumeCheckpoint, swapInCheckpointReads } from './checkpoint';
+export { clearCheckpoints, finishedStage, lastCheckpointDir, resumeCheckpoint, swapInCheckpointReads } from './checkpoint';
 export type { Resumed } from './checkpoint';
 export { readMetrics, truncateSteps } from './metrics';
