@@ -10,7 +10,7 @@ import { RELATION_NAMES, type GraphEdge, type Relation } from '../graph/schema';
 import type { Llama } from '../model/llama';
 import { Reads, runAsync, runSync, take } from '../model/reads';
 import { CHAT, Tokenizer } from '../model/tokenizer';
-import { recallPrompt } from './sentences';
+import { type TextStyle, recallPrompt } from './sentences';
 
 /** A prompt and a completion, as token ids. */
 export interface ScoredPair {
@@ -56,6 +56,8 @@ export interface RecallOptions {
   batchSize: number;
   /** Prompt phrasing: the held-out family, or training family i (0 = the schema's sentence: recall of seen text). */
   phrasing: 'heldOut' | number;
+  /** How the prompts are written (the Base's corpus style). */
+  style: TextStyle;
 }
 
 export const recallDefaults: RecallOptions = {
@@ -63,6 +65,7 @@ export const recallDefaults: RecallOptions = {
   distractors: 4, // chance 1/5
   batchSize: 32, // rows per forward pass
   phrasing: 'heldOut', // the never-trained phrasing family
+  style: 'sentence', // capitalised prose; 'mention' for a Base trained on mention-style text
 };
 
 /** Recall of one relation. */
@@ -141,10 +144,10 @@ export function* factRecallReads(model: Llama, tok: Tokenizer, graph: KnowledgeG
       const pool = distractorPool(graph, e);
       if (pool.length === 0) continue;
       const candidates = [e.target, ...rng.sample(pool, o.distractors)];
-      const prefix = recallPrompt(graph, e, graph.node(e.target).name, o.phrasing).prefix;
+      const prefix = recallPrompt(graph, e, graph.node(e.target).name, o.phrasing, o.style).prefix;
       const prompt = [bos, ...tok.encode(prefix, { allowSpecial: false })];
       const pairs = candidates.map((c) => {
-        const full = [bos, ...tok.encode(prefix + recallPrompt(graph, e, graph.node(c).name, o.phrasing).completion, { allowSpecial: false })];
+        const full = [bos, ...tok.encode(prefix + recallPrompt(graph, e, graph.node(c).name, o.phrasing, o.style).completion, { allowSpecial: false })];
         if (full.length <= prompt.length || prompt.some((id, i) => full[i] !== id)) throw new Error(`factRecall: "${prefix}" does not tokenize as a prefix of its completion with ${c}`);
         return { prompt, completion: full.slice(prompt.length) };
       });

@@ -76,10 +76,19 @@ export function mentionName(name: string): string {
   return /^[A-Z][a-z]+$/.test(first) ? name[0].toLowerCase() + name.slice(1) : name;
 }
 
-/** Fills a template with two mentions and capitalises the sentence's first letter. */
-export function fillTemplate(template: string, s: string, t: string): string {
+/**
+ * How a sentence is written. 'sentence': capitalised, as prose ("Hypoglycemia presents with
+ * sweating."). 'mention': lower-case start and a leading space (" hypoglycemia presents with
+ * sweating."), so that every mention of a name is the same text wherever it stands (the start of a
+ * sentence, a question, an option line): with one added token per name (the Base's tokenizer),
+ * the same token.
+ */
+export type TextStyle = 'sentence' | 'mention';
+
+/** Fills a template with two mentions, written in `style` (default: capitalised prose). */
+export function fillTemplate(template: string, s: string, t: string, style: TextStyle = 'sentence'): string {
   const text = template.replace('{s}', mentionName(s)).replace('{t}', mentionName(t));
-  return text[0].toUpperCase() + text.slice(1);
+  return style === 'mention' ? ` ${text}` : text[0].toUpperCase() + text.slice(1);
 }
 
 /** The canonical name, or (with probability `synonymRate`) one of the synonyms. */
@@ -99,6 +108,8 @@ export interface CorpusOptions {
    * subject means copying it from the context; 'shuffled': every sentence in random order.
    */
   order?: 'entity' | 'shuffled';
+  /** How sentences are written (fillTemplate); default 'sentence'. */
+  style?: TextStyle;
 }
 
 export const corpusDefaults: CorpusOptions = {
@@ -124,7 +135,7 @@ export function renderCorpus(graph: KnowledgeGraph, rng: Rng, options: Partial<C
     const t = graph.node(e.target);
     const group = bySource.get(e.source) ?? (bySource.set(e.source, []).get(e.source) as string[]);
     for (let k = 0; k < o.phrasingsPerEdge; k++) {
-      const sentence = fillTemplate(fam[order[k % fam.length]], pickName(s, rng, o.synonymRate), pickName(t, rng, o.synonymRate));
+      const sentence = fillTemplate(fam[order[k % fam.length]], pickName(s, rng, o.synonymRate), pickName(t, rng, o.synonymRate), o.style);
       out.push(sentence);
       group.push(sentence);
     }
@@ -145,14 +156,14 @@ export interface RecallPrompt {
  * `phrasing`: the held-out family (default) or training family i (one ending with " {t}.",
  * such as family 0, to measure recall on a phrasing the model has seen).
  */
-export function recallPrompt(graph: KnowledgeGraph, edge: Pick<GraphEdge, 'source' | 'relation'>, targetName: string, phrasing: 'heldOut' | number = 'heldOut'): RecallPrompt {
+export function recallPrompt(graph: KnowledgeGraph, edge: Pick<GraphEdge, 'source' | 'relation'>, targetName: string, phrasing: 'heldOut' | number = 'heldOut', style: TextStyle = 'sentence'): RecallPrompt {
   const p = PHRASINGS[edge.relation];
   const tpl = phrasing === 'heldOut' ? p.heldOut : p.train[phrasing];
   if (tpl === undefined) throw new Error(`${edge.relation} has no training phrasing ${phrasing}`);
   if (!tpl.endsWith(' {t}.') || tpl.indexOf('{t}') !== tpl.length - 4) throw new Error(`recall phrasing of ${edge.relation} must end with " {t}.": ${tpl}`);
   const source = graph.node(edge.source).name;
-  const full = fillTemplate(tpl, source, targetName);
-  const prefix = fillTemplate(tpl.slice(0, tpl.length - 5), source, '');
+  const full = fillTemplate(tpl, source, targetName, style);
+  const prefix = fillTemplate(tpl.slice(0, tpl.length - 5), source, '', style);
   return { prefix, completion: full.slice(prefix.length) };
 }
 
@@ -174,7 +185,7 @@ export function recallTemplate(relation: Relation, known: 'source' | 'target'): 
 }
 
 /** One claim as a training-corpus sentence with the known side first (see recallTemplate); null when no family fits. */
-export function corpusSentence(relation: Relation, source: string, target: string, known: 'source' | 'target'): string | null {
+export function corpusSentence(relation: Relation, source: string, target: string, known: 'source' | 'target', style: TextStyle = 'sentence'): string | null {
   const tpl = recallTemplate(relation, known);
-  return tpl === null ? null : fillTemplate(tpl, source, target);
+  return tpl === null ? null : fillTemplate(tpl, source, target, style);
 }

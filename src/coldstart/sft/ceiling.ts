@@ -13,7 +13,7 @@ import { CHAT, Tokenizer } from '../../model/tokenizer';
 import type { Item } from '../../rods/item';
 import type { SynthQuery } from '../../rods/synth/config';
 import { scoreCompletions } from '../../base/recall';
-import { fillTemplate, mentionName, recallTemplate } from '../../base/sentences';
+import { type TextStyle, fillTemplate, mentionName, recallTemplate } from '../../base/sentences';
 
 const ASK: Record<string, Relation> = { test: 'diagnosed_by', treatment: 'treated_by', mechanism: 'has_mechanism', class: 'in_class' };
 
@@ -21,15 +21,15 @@ const ASK: Record<string, Relation> = { test: 'diagnosed_by', treatment: 'treate
  * The claim sentences for option node `x` of a synthetic item, the option last in each sentence
  * (empty when the item has no graph query or subject).
  */
-export function optionSentences(graph: KnowledgeGraph, item: Item, x: string): string[] {
+export function optionSentences(graph: KnowledgeGraph, item: Item, x: string, style: TextStyle = 'sentence'): string[] {
   const q = item.meta?.query as SynthQuery | undefined;
   if (!q) return [];
   const name = (id: string) => graph.node(id).name;
-  if (q.ask === 'disease') return (q.clues ?? []).map((c) => fillTemplate(recallTemplate(graph.node(c).type === 'finding' ? 'has_finding' : 'has_symptom', 'target') as string, name(x), name(c)));
+  if (q.ask === 'disease') return (q.clues ?? []).map((c) => fillTemplate(recallTemplate(graph.node(c).type === 'finding' ? 'has_finding' : 'has_symptom', 'target') as string, name(x), name(c), style));
   const subject = q.given ?? (item.meta?.hidden as string | undefined);
   if (!subject) return [];
-  if (q.ask === 'contraindicated') return [fillTemplate(recallTemplate('contraindicated_in', 'target') as string, name(x), name(subject))];
-  return [fillTemplate(recallTemplate(ASK[q.ask], 'source') as string, name(subject), name(x))];
+  if (q.ask === 'contraindicated') return [fillTemplate(recallTemplate('contraindicated_in', 'target') as string, name(x), name(subject), style)];
+  return [fillTemplate(recallTemplate(ASK[q.ask], 'source') as string, name(subject), name(x), style)];
 }
 
 export interface CeilingReport {
@@ -43,16 +43,16 @@ export interface CeilingReport {
 }
 
 /** The knowledge ceiling of `model` on `items` (see the file comment). Leaves no tensors behind. */
-export function knowledgeCeiling(model: Llama, tok: Tokenizer, graph: KnowledgeGraph, items: readonly Item[]): CeilingReport {
+export function knowledgeCeiling(model: Llama, tok: Tokenizer, graph: KnowledgeGraph, items: readonly Item[], style: TextStyle = 'sentence'): CeilingReport {
   const bos = tok.specialId(CHAT.bos);
   const rows: { type: string; ok: boolean; okTok: boolean }[] = [];
   for (const it of items) {
     const ids = it.meta?.optionIds as Record<string, string> | undefined;
-    if (!ids || !optionSentences(graph, it, ids[it.answer]).length) continue;
+    if (!ids || !optionSentences(graph, it, ids[it.answer], style).length) continue;
     const letters = Object.keys(ids).sort();
     const scores = letters.map((l) => {
       const mention = mentionName(graph.node(ids[l]).name);
-      const pairs = optionSentences(graph, it, ids[l]).map((s) => {
+      const pairs = optionSentences(graph, it, ids[l], style).map((s) => {
         const prompt = [bos, ...tok.encode(s.slice(0, s.lastIndexOf(` ${mention}`)), { allowSpecial: false })];
         return { prompt, completion: [bos, ...tok.encode(s, { allowSpecial: false })].slice(prompt.length) };
       });

@@ -2,7 +2,9 @@
  * The byte-level BPE tokenizer: special tokens are cut out, the rest is split into GPT-2
  * pre-tokens, each pre-token's UTF-8 bytes start as one token per byte, and merges are applied
  * lowest rank first, leftmost first (the Hugging Face `tokenizers` BPE rule). Pre-tokens repeat a
- * lot in real text, so their ids are cached.
+ * lot in real text, so their ids are cached. Added tokens (non-special, e.g. one token per graph
+ * entity name) are cut out like special tokens, always, and decode to their text: Hugging Face's
+ * non-special `added_tokens` with normalized: false.
  */
 import { BYTE_TO_CHAR, byteLevelToBytes, utf8 } from './bytes';
 import { Heap } from './heap';
@@ -16,6 +18,11 @@ export interface BpeSpec {
   merges: readonly (readonly [string, string])[];
   /** Special tokens, atomic in encode(); each is also in `vocab`. */
   specialTokens: readonly string[];
+  /**
+   * Added tokens: plain-text strings (not byte-level) that encode() always cuts out as one token,
+   * leftmost-longest, before pre-tokenisation; each is also in `vocab`. Not special: decode() keeps them.
+   */
+  addedTokens?: readonly string[];
 }
 
 export interface TokenizerOptions {
@@ -47,6 +54,7 @@ export class Tokenizer {
   readonly vocab: readonly string[];
   readonly merges: readonly (readonly [string, string])[];
   readonly specialTokens: readonly string[];
+  readonly addedTokens: readonly string[];
   private readonly ids = new Map<string, number>();
   private readonly byteIds = new Int32Array(256);
   private readonly ranks = new Map<number, number>();
@@ -54,6 +62,9 @@ export class Tokenizer {
   private readonly tokenBytes: (Uint8Array | null)[];
   private readonly specialSet = new Set<number>();
   private readonly specialRe: RegExp | null;
+  /** Added tokens alone (encode without specials). */
+  private readonly addedRe: RegExp | null;
+  private readonly addedSet = new Set<number>();
   private readonly cache = new Map<string, number[]>();
   private readonly cacheSize: number;
   private scratch = new Int32Array(256);
@@ -64,6 +75,7 @@ export class Tokenizer {
     this.vocab = [...spec.vocab];
     this.merges = spec.merges.map(([a, b]) => [a, b] as const);
     this.specialTokens = [...spec.specialTokens];
+    this.addedTokens = [...(spec.addedTokens ?? [])];
     if (this.vocab.length >= SHIFT) throw new Error(`Tokenizer: vocabulary of ${this.vocab.length} is too large`);
     this.vocab.forEach((t, id) => {
       if (this.ids.has(t)) throw new Error(`Tokenizer: token ${JSON.stringify(t)} appears twice (ids ${this.ids.get(t)} and ${id})`);
@@ -75,12 +87,18 @@ export class Tokenizer {
       if (s === '') throw new Error('Tokenizer: empty special token');
       this.specialSet.add(id);
     }
+    for (const a of this.addedTokens) {
+      const id = this.ids.get(a);
+      if (id === undefined) throw new Error(`Tokenizer: added token ${JSON.stringify(a)} is not in the vocabulary`);
+      if (a === '' || this.specialSet.has(id)) throw new Error(`Tokenizer: added token ${JSON.stringify(a)} is empty or special`);
+      this.addedSet.add(id);
+    }
     for (let b = 0; b < 256; b++) {
       const id = this.ids.get(BYTE_TO_CHAR[b]);
       if (id === undefined || this.specialSet.has(id)) throw new Error(`Tokenizer: byte ${b} (${JSON.stringify(BYTE_TO_CHAR[b])}) has no token`);
       this.byteIds[b] = id;
     }
-    this.tokenBytes = this.vocab.map((t, id) => (this.specialSet.has(id) ? null : byteLevelToBytes(t)));
+    this.tokenBytes = this.vocab.map((t, id) => (this.specialSet.has(id) ? null : this.addedSet.has(id) ? utf8(t) : byteLevelToBytes(t)));
     this.tokenBytes.forEach((b, id) => {
       if (b === null && !this.specialSet.has(id)) throw new Error(`Tokenizer: token ${id} ${JSON.stringify(this.vocab[id])} is not a byte-level string`);
     });
@@ -95,7 +113,8 @@ export class Tokenizer {
       if (!this.ranks.has(key)) this.ranks.set(key, rank);
       this.mergeResult[rank] = im;
     });
-    this.specialRe = specialTokenRegex(this.specialTokens);
+    this.specialRe = specialTokenRegex([...this.specialTokens, ...this.addedTokens]);
+    this.addedRe = specialTokenRegex(this.addedTokens);
   }
 
   /** Number of tokens (ids are 0..vocabSize-1). */
@@ -125,10 +144,15 @@ export class Tokenizer {
     return this.specialSet.has(id);
   }
 
-  /** Text → token ids. Special-token strings become their ids unless `allowSpecial` is false. */
+  /** Whether an id is an added (non-special) token. */
+  isAdded(id: number): boolean {
+    return this.addedSet.has(id);
+  }
+
+  /** Text → token ids. Special-token strings become their ids unless `allowSpecial` is false; added tokens always do. */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const out: number[] = [];
-    const re = options.allowSpecial === false ? null : this.specialRe;
+    const re = options.allowSpecial === false ? this.addedRe : this.specialRe;
     for (const seg of splitSpecial(text, re)) {
       if (seg.special) out.push(this.ids.get(seg.text) as number);
       else for (const piece of preTokenize(seg.text)) this.encodePiece(piece, out);
