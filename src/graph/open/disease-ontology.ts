@@ -76,6 +76,23 @@ export function parseAxioms(cell: string): DoAxiom[] {
   return out;
 }
 
+/** Where a row came from, for skip reports. */
+interface RowAt {
+  file: string;
+  line: number;
+}
+
+/** HumanDO.tsv as read: labels and parent labels by DOID, DOIDs by label, DOIDs in file order. */
+interface DoTerms {
+  label: Map<string, string>; // DOID → label
+  parents: Map<string, ({ parent: string } & RowAt)[]>;
+  byLabel: Map<string, string>; // label → DOID
+  order: string[];
+}
+
+/** Resolves a DOID to its disease node, creating one from a fallback label for unknown DOIDs. */
+type DiseaseNodeOf = (doid: string, fallbackName: string) => string | undefined;
+
 /** Loads the Disease Ontology folder into the builder. */
 export async function loadDiseaseOntology(dir: string, b: GraphBuilder, skips: SkipReport, opts: LoaderOptions = {}): Promise<LoaderCounts> {
   const t = new Tally(b, SOURCE);
@@ -83,100 +100,145 @@ export async function loadDiseaseOntology(dir: string, b: GraphBuilder, skips: S
   const files = Object.values(FILES).map(f);
   const progress = (i: number) => opts.onProgress?.(SOURCE, i, files.length);
 
-  // 1. diseases and parents (by label)
-  const label = new Map<string, string>(); // DOID → label
-  const parents = new Map<string, { parent: string; file: string; line: number }[]>();
-  const byLabel = new Map<string, string>(); // label → DOID
-  const order: string[] = [];
-  for await (const { row, line } of rowsOf(f(FILES.diseases), ['id', 'label', 'subClassOf'], skips, { quoted: true })) {
+  const terms = await readDiseases(f(FILES.diseases), skips);
+  progress(1);
+  const { xr, xrefLine } = await readXrefs(f, terms, skips, progress);
+  reportSharedXrefs(xr, xrefLine, skips);
+  const nodeOf = addDiseaseNodes(t, terms, xr);
+  addSubclassEdges(t, terms, nodeOf, skips);
+  const diseaseNode = diseaseNodeOf(t, nodeOf);
+  await loadSymptoms(f(FILES.symptoms), t, skips, diseaseNode);
+  progress(5);
+  await loadAxioms(f(FILES.axioms), t, skips, diseaseNode);
+  progress(6);
+  return t.counts(skips, files);
+}
+
+/** Step 1: reads diseases and their parent labels from HumanDO.tsv (first label per DOID wins). */
+async function readDiseases(file: string, skips: SkipReport): Promise<DoTerms> {
+  const terms: DoTerms = { label: new Map(), parents: new Map(), byLabel: new Map(), order: [] };
+  for await (const { row, line } of rowsOf(file, ['id', 'label', 'subClassOf'], skips, { quoted: true })) {
     const doid = normDoid(row.id);
     const name = unquote(row.label);
     if (!doid) {
-      skips.skip(f(FILES.diseases), line, 'id is not a DOID');
+      skips.skip(file, line, 'id is not a DOID');
       continue;
     }
     if (!usableName(name)) {
-      skips.skip(f(FILES.diseases), line, 'empty label');
+      skips.skip(file, line, 'empty label');
       continue;
     }
-    if (!label.has(doid)) {
-      label.set(doid, name);
-      order.push(doid);
-      if (!byLabel.has(name)) byLabel.set(name, doid);
+    if (!terms.label.has(doid)) {
+      terms.label.set(doid, name);
+      terms.order.push(doid);
+      if (!terms.byLabel.has(name)) terms.byLabel.set(name, doid);
     }
     const parent = unquote(row.subClassOf);
     if (parent) {
-      const list = parents.get(doid) ?? [];
-      list.push({ parent, file: f(FILES.diseases), line });
-      parents.set(doid, list);
+      const list = terms.parents.get(doid) ?? [];
+      list.push({ parent, file, line });
+      terms.parents.set(doid, list);
     }
   }
-  progress(1);
+  return terms;
+}
 
-  // 2. cross-references
+/** Step 2: reads the three cross-reference files (progress 2, 3, 4), remembering each xref's first row. */
+async function readXrefs(
+  f: (name: string) => string,
+  terms: DoTerms,
+  skips: SkipReport,
+  progress: (i: number) => void,
+): Promise<{ xr: Map<string, Xrefs>; xrefLine: Map<string, RowAt> }> {
   const xr = new Map<string, Xrefs>();
-  const xrefLine = new Map<string, { file: string; line: number }>();
-  for (const [file, col] of [
-    [FILES.mesh, 'xrefs'],
-    [FILES.icd10, 'xrefs'],
-    [FILES.allXrefs, 'xref'],
+  const xrefLine = new Map<string, RowAt>();
+  for (const [name, col, done] of [
+    [FILES.mesh, 'xrefs', 2],
+    [FILES.icd10, 'xrefs', 3],
+    [FILES.allXrefs, 'xref', 4],
   ] as const) {
-    for await (const { row, line } of rowsOf(f(file), ['id', col], skips, { quoted: true })) {
+    const file = f(name);
+    for await (const { row, line } of rowsOf(file, ['id', col], skips, { quoted: true })) {
       const doid = normDoid(row.id);
       if (!doid) {
-        skips.skip(f(file), line, 'id is not a DOID');
+        skips.skip(file, line, 'id is not a DOID');
         continue;
       }
-      if (!label.has(doid)) {
-        skips.skip(f(file), line, 'DOID not in HumanDO.tsv');
+      if (!terms.label.has(doid)) {
+        skips.skip(file, line, 'DOID not in HumanDO.tsv');
         continue;
       }
       const raw = unquote(row[col]);
       if (!raw) {
-        skips.skip(f(file), line, 'empty xref');
+        skips.skip(file, line, 'empty xref');
         continue;
       }
       const kv = parseDoXref(raw);
       if (!kv) {
-        if (/^[A-Za-z0-9_]+:.+$/.test(raw)) skips.skipByDesign(f(file), line, `xref prefix not used (${raw.split(':')[0]})`);
-        else skips.skip(f(file), line, 'xref is not PREFIX:id');
+        if (/^[A-Za-z0-9_]+:.+$/.test(raw)) skips.skipByDesign(file, line, `xref prefix not used (${raw.split(':')[0]})`);
+        else skips.skip(file, line, 'xref is not PREFIX:id');
         continue;
       }
-      const cur = xr.get(doid) ?? {};
-      const vs = cur[kv[0]] ?? [];
-      if (!vs.includes(kv[1])) vs.push(kv[1]);
-      cur[kv[0]] = vs;
-      xr.set(doid, cur);
-      const k = `${doid}|${kv[0]}|${kv[1]}`;
-      if (!xrefLine.has(k)) xrefLine.set(k, { file: f(file), line });
+      addXref(xr, xrefLine, doid, kv, { file, line });
     }
-    progress(file === FILES.mesh ? 2 : file === FILES.icd10 ? 3 : 4);
+    progress(done);
   }
-  const before = new Map([...xr].map(([d, x]) => [d, Object.entries(x).flatMap(([k, vs]) => (vs ?? []).map((v) => `${d}|${k}|${v}`))]));
+  return { xr, xrefLine };
+}
+
+/** Adds one (key, value) xref to a DOID, once, and notes the row it first came from. */
+function addXref(xr: Map<string, Xrefs>, xrefLine: Map<string, RowAt>, doid: string, [key, value]: [string, string], at: RowAt): void {
+  const cur = xr.get(doid) ?? {};
+  const vs = cur[key] ?? [];
+  if (!vs.includes(value)) vs.push(value);
+  cur[key] = vs;
+  xr.set(doid, cur);
+  const k = `${doid}|${key}|${value}`;
+  if (!xrefLine.has(k)) xrefLine.set(k, at);
+}
+
+/** The `DOID|key|value` strings of a DOID's xrefs. */
+function xrefKeys(doid: string, x: Xrefs): string[] {
+  return Object.entries(x).flatMap(([k, vs]) => (vs ?? []).map((v) => `${doid}|${k}|${v}`));
+}
+
+/** Drops xrefs shared by several DO terms, counting each dropped one (by design) at its first row. */
+function reportSharedXrefs(xr: Map<string, Xrefs>, xrefLine: Map<string, RowAt>, skips: SkipReport): void {
+  const before = new Map([...xr].map(([d, x]) => [d, xrefKeys(d, x)]));
   dropSharedXrefs(xr);
   for (const [d, keys] of before) {
-    const kept = new Set(Object.entries(xr.get(d) ?? {}).flatMap(([k, vs]) => (vs ?? []).map((v) => `${d}|${k}|${v}`)));
+    const kept = new Set(xrefKeys(d, xr.get(d) ?? {}));
     for (const k of keys)
       if (!kept.has(k)) {
         const at = xrefLine.get(k)!;
         skips.skipByDesign(at.file, at.line, 'xref shared by several DO terms, not used for linking');
       }
   }
+}
 
-  // 3. nodes, then subclass_of
+/** Step 3a: one disease node per DOID, in file order, with its xrefs and DOID. */
+function addDiseaseNodes(t: Tally, terms: DoTerms, xr: Map<string, Xrefs>): Map<string, string> {
   const nodeOf = new Map<string, string>();
-  for (const doid of order) nodeOf.set(doid, t.node({ type: 'disease', name: label.get(doid)!, xrefs: { ...xr.get(doid), doid: [doid] } }));
-  for (const doid of order)
-    for (const p of parents.get(doid) ?? []) {
-      const pid = byLabel.get(p.parent);
+  for (const doid of terms.order) nodeOf.set(doid, t.node({ type: 'disease', name: terms.label.get(doid)!, xrefs: { ...xr.get(doid), doid: [doid] } }));
+  return nodeOf;
+}
+
+/** Step 3b: subclass_of edges to parents found by label. */
+function addSubclassEdges(t: Tally, terms: DoTerms, nodeOf: Map<string, string>, skips: SkipReport): void {
+  for (const doid of terms.order)
+    for (const p of terms.parents.get(doid) ?? []) {
+      const pid = terms.byLabel.get(p.parent);
       if (!pid) {
         skips.skip(p.file, p.line, 'parent label not found in HumanDO.tsv');
         continue;
       }
       if (!t.edge(nodeOf.get(doid)!, 'subclass_of', nodeOf.get(pid)!)) skips.skip(p.file, p.line, 'subclass_of refused (same node after linking)');
     }
+}
 
-  const diseaseNode = (doid: string, fallbackName: string): string | undefined => {
+/** The disease node of a DOID; an unknown DOID gets a node named by the fallback label, if usable. */
+function diseaseNodeOf(t: Tally, nodeOf: Map<string, string>): DiseaseNodeOf {
+  return (doid, fallbackName) => {
     const known = nodeOf.get(doid);
     if (known) return known;
     if (!usableName(fallbackName)) return undefined;
@@ -184,69 +246,67 @@ export async function loadDiseaseOntology(dir: string, b: GraphBuilder, skips: S
     nodeOf.set(doid, id);
     return id;
   };
+}
 
-  // 4. disease-symptom pairs
-  {
-    const file = f(FILES.symptoms);
-    for await (const { row, line } of rowsOf(file, ['disease_id', 'disease_label', 'symptom_id', 'symptom_label'], skips)) {
-      const doid = normDoid(row.disease_id);
-      const sname = unquote(row.symptom_label);
-      if (!doid) {
-        skips.skip(file, line, 'disease_id is not a DOID');
-        continue;
-      }
-      if (!usableName(sname)) {
-        skips.skip(file, line, 'empty symptom_label');
-        continue;
-      }
-      const d = diseaseNode(doid, unquote(row.disease_label));
-      if (!d) {
-        skips.skip(file, line, 'unknown DOID without a label');
-        continue;
-      }
-      const symp = /^SYMP:\d+$/.test(unquote(row.symptom_id)) ? [unquote(row.symptom_id)] : [];
-      const s = t.node({ type: 'symptom', name: sname, xrefs: symp.length ? { symp } : {} });
-      t.edge(d, 'has_symptom', s);
+/** Step 4: disease-symptom pairs → has_symptom (SYMP ids kept as xrefs). */
+async function loadSymptoms(file: string, t: Tally, skips: SkipReport, diseaseNode: DiseaseNodeOf): Promise<void> {
+  for await (const { row, line } of rowsOf(file, ['disease_id', 'disease_label', 'symptom_id', 'symptom_label'], skips)) {
+    const doid = normDoid(row.disease_id);
+    const sname = unquote(row.symptom_label);
+    if (!doid) {
+      skips.skip(file, line, 'disease_id is not a DOID');
+      continue;
     }
-    progress(5);
+    if (!usableName(sname)) {
+      skips.skip(file, line, 'empty symptom_label');
+      continue;
+    }
+    const d = diseaseNode(doid, unquote(row.disease_label));
+    if (!d) {
+      skips.skip(file, line, 'unknown DOID without a label');
+      continue;
+    }
+    const symp = /^SYMP:\d+$/.test(unquote(row.symptom_id)) ? [unquote(row.symptom_id)] : [];
+    const s = t.node({ type: 'symptom', name: sname, xrefs: symp.length ? { symp } : {} });
+    t.edge(d, 'has_symptom', s);
   }
+}
 
-  // 5. logical axioms
-  {
-    const file = f(FILES.axioms);
-    for await (const { row, line } of rowsOf(file, ['ID', 'LABEL', 'SubClass Of [ANON]'], skips)) {
-      const doid = normDoid(row.ID);
-      if (!doid) {
-        skips.skip(file, line, 'ID is not a DOID');
-        continue;
-      }
-      const d = diseaseNode(doid, unquote(row.LABEL));
-      if (!d) {
-        skips.skip(file, line, 'unknown DOID without a label');
-        continue;
-      }
-      const axioms = parseAxioms(row['SubClass Of [ANON]'] ?? '');
-      if (!axioms.length) skips.skipByDesign(file, line, 'no simple "\'relation\' some target" clause');
-      for (const a of axioms) {
-        if (!usableName(a.target)) {
-          skips.skip(file, line, 'axiom target without a name');
-          continue;
-        }
-        if (a.relation === 'has symptom') {
-          t.edge(d, 'has_symptom', t.node({ type: 'symptom', name: a.target }));
-        } else if (a.relation === 'disease has location' || a.relation === 'located in') {
-          t.edge(d, 'located_in', t.node({ type: 'anatomy', name: a.target }));
-        } else if (a.relation === 'has material basis in') {
-          if (isPathogenLike(a.target)) t.edge(d, 'caused_by', t.node({ type: 'pathogen', name: a.target }));
-          else skips.skipByDesign(file, line, "'has material basis in' target is not a pathogen (inheritance, cell, variant, ...)");
-        } else if (a.relation === 'transmitted by') {
-          skips.skipByDesign(file, line, "'transmitted by' names a vector or route, not the causal agent");
-        } else {
-          skips.skipByDesign(file, line, `axiom relation not mapped ('${a.relation}')`);
-        }
-      }
+/** Step 5: logical axioms, each simple clause mapped by addAxiom. */
+async function loadAxioms(file: string, t: Tally, skips: SkipReport, diseaseNode: DiseaseNodeOf): Promise<void> {
+  for await (const { row, line } of rowsOf(file, ['ID', 'LABEL', 'SubClass Of [ANON]'], skips)) {
+    const doid = normDoid(row.ID);
+    if (!doid) {
+      skips.skip(file, line, 'ID is not a DOID');
+      continue;
     }
-    progress(6);
+    const d = diseaseNode(doid, unquote(row.LABEL));
+    if (!d) {
+      skips.skip(file, line, 'unknown DOID without a label');
+      continue;
+    }
+    const axioms = parseAxioms(row['SubClass Of [ANON]'] ?? '');
+    if (!axioms.length) skips.skipByDesign(file, line, 'no simple "\'relation\' some target" clause');
+    for (const a of axioms) addAxiom(t, skips, { file, line }, d, a);
   }
-  return t.counts(skips, files);
+}
+
+/** Maps one axiom clause of disease node `d` to an edge, or counts why not. */
+function addAxiom(t: Tally, skips: SkipReport, { file, line }: RowAt, d: string, a: DoAxiom): void {
+  if (!usableName(a.target)) {
+    skips.skip(file, line, 'axiom target without a name');
+    return;
+  }
+  if (a.relation === 'has symptom') {
+    t.edge(d, 'has_symptom', t.node({ type: 'symptom', name: a.target }));
+  } else if (a.relation === 'disease has location' || a.relation === 'located in') {
+    t.edge(d, 'located_in', t.node({ type: 'anatomy', name: a.target }));
+  } else if (a.relation === 'has material basis in') {
+    if (isPathogenLike(a.target)) t.edge(d, 'caused_by', t.node({ type: 'pathogen', name: a.target }));
+    else skips.skipByDesign(file, line, "'has material basis in' target is not a pathogen (inheritance, cell, variant, ...)");
+  } else if (a.relation === 'transmitted by') {
+    skips.skipByDesign(file, line, "'transmitted by' names a vector or route, not the causal agent");
+  } else {
+    skips.skipByDesign(file, line, `axiom relation not mapped ('${a.relation}')`);
+  }
 }

@@ -30,30 +30,44 @@ export const ID_TYPES: Record<string, [string, (v: string) => string | undefined
   UNII: ['unii', (v) => (/^[A-Z0-9]{10}$/.test(v) ? v : undefined)],
 };
 
+/** The drug node of a DrugCentral DRUG_ID, created (with its xrefs) on first use under `name`. */
+type DrugNodeOf = (drugId: string, name: string) => string;
+
 /** Loads the DrugCentral folder into the builder. */
 export async function loadDrugCentral(dir: string, b: GraphBuilder, skips: SkipReport, opts: LoaderOptions = {}): Promise<LoaderCounts> {
   const t = new Tally(b, SOURCE);
   const files = [FILES.identifiers, FILES.indications, FILES.classes].map((n) => path.join(dir, n));
   const [idFile, indFile, classFile] = files;
 
-  // 1. identifiers
+  const ids = await readIdentifiers(idFile, skips);
+  opts.onProgress?.(SOURCE, 1, files.length);
+  const drug = drugNodeOf(t, ids);
+  await loadIndications(indFile, t, skips, drug);
+  opts.onProgress?.(SOURCE, 2, files.length);
+  await loadClasses(classFile, t, skips, drug);
+  opts.onProgress?.(SOURCE, 3, files.length);
+  return t.counts(skips, files);
+}
+
+/** Step 1: drug cross-references by DRUG_ID, less the ids several drugs share. */
+async function readIdentifiers(file: string, skips: SkipReport): Promise<Map<string, Xrefs>> {
   const ids = new Map<string, Xrefs>();
-  for await (const { row, line } of rowsOf(idFile, ['DRUG_ID', 'ID_TYPE', 'IDENTIFIER'], skips, { quoted: true })) {
+  for await (const { row, line } of rowsOf(file, ['DRUG_ID', 'ID_TYPE', 'IDENTIFIER'], skips, { quoted: true })) {
     const drugId = unquote(row.DRUG_ID);
     const type = unquote(row.ID_TYPE);
     const value = unquote(row.IDENTIFIER);
     if (!/^\d+$/.test(drugId)) {
-      skips.skip(idFile, line, 'DRUG_ID is not a number');
+      skips.skip(file, line, 'DRUG_ID is not a number');
       continue;
     }
     const map = ID_TYPES[type];
     if (!map) {
-      skips.skipByDesign(idFile, line, `identifier type not used (${type || 'empty'})`);
+      skips.skipByDesign(file, line, `identifier type not used (${type || 'empty'})`);
       continue;
     }
     const v = map[1](value);
     if (!v) {
-      skips.skip(idFile, line, `malformed ${type}`);
+      skips.skip(file, line, `malformed ${type}`);
       continue;
     }
     const x = ids.get(drugId) ?? {};
@@ -61,10 +75,13 @@ export async function loadDrugCentral(dir: string, b: GraphBuilder, skips: SkipR
     ids.set(drugId, x);
   }
   dropSharedXrefs(ids);
-  opts.onProgress?.(SOURCE, 1, files.length);
+  return ids;
+}
 
+/** One drug node per DRUG_ID, carrying its identifiers and its DrugCentral id. */
+function drugNodeOf(t: Tally, ids: Map<string, Xrefs>): DrugNodeOf {
   const drugNode = new Map<string, string>();
-  const drug = (drugId: string, name: string): string => {
+  return (drugId, name) => {
     let id = drugNode.get(drugId);
     if (!id) {
       id = t.node({ type: 'drug', name, xrefs: { ...(ids.get(drugId) ?? {}), drugcentral: [drugId] } });
@@ -72,41 +89,44 @@ export async function loadDrugCentral(dir: string, b: GraphBuilder, skips: SkipR
     }
     return id;
   };
+}
 
-  // 2. indications
-  for await (const { row, line } of rowsOf(indFile, ['DRUG_ID', 'DRUG_NAME', 'INDICATION_FDB', 'UMLS_CUI', 'DOID'], skips)) {
+/** Step 2: indications → treated_by (disease → drug), the disease keyed by DOID and UMLS CUI. */
+async function loadIndications(file: string, t: Tally, skips: SkipReport, drug: DrugNodeOf): Promise<void> {
+  for await (const { row, line } of rowsOf(file, ['DRUG_ID', 'DRUG_NAME', 'INDICATION_FDB', 'UMLS_CUI', 'DOID'], skips)) {
     const drugId = row.DRUG_ID.trim();
     const ind = row.INDICATION_FDB.trim();
     if (!/^\d+$/.test(drugId) || !usableName(row.DRUG_NAME)) {
-      skips.skip(indFile, line, 'missing DRUG_ID or DRUG_NAME');
+      skips.skip(file, line, 'missing DRUG_ID or DRUG_NAME');
       continue;
     }
     if (!usableName(ind)) {
-      skips.skip(indFile, line, 'empty INDICATION_FDB');
+      skips.skip(file, line, 'empty INDICATION_FDB');
       continue;
     }
     const umls = normUmls(row.UMLS_CUI);
     const doid = normDoid(row.DOID);
     if (row.UMLS_CUI.trim() && !umls) {
-      skips.skip(indFile, line, 'UMLS_CUI is malformed');
+      skips.skip(file, line, 'UMLS_CUI is malformed');
       continue;
     }
     const d = t.node({ type: 'disease', name: ind, xrefs: xrefs({ doid: [doid], umls: [umls] }) });
     t.edge(d, 'treated_by', drug(drugId, row.DRUG_NAME.trim()));
   }
-  opts.onProgress?.(SOURCE, 2, files.length);
+}
 
-  // 3. pharmacologic classes and mechanisms
-  for await (const { row, line } of rowsOf(classFile, ['DRUG_ID', 'DRUG_NAME', 'TYPE', 'CLASS_SOURCE_ID', 'CLASS', 'SOURCE'], skips)) {
+/** Step 3: EPC and PA classes → in_class drug_class; MoA → has_mechanism; other class types skipped. */
+async function loadClasses(file: string, t: Tally, skips: SkipReport, drug: DrugNodeOf): Promise<void> {
+  for await (const { row, line } of rowsOf(file, ['DRUG_ID', 'DRUG_NAME', 'TYPE', 'CLASS_SOURCE_ID', 'CLASS', 'SOURCE'], skips)) {
     const drugId = row.DRUG_ID.trim();
     const cls = row.CLASS.trim();
     const type = row.TYPE.trim();
     if (!/^\d+$/.test(drugId) || !usableName(row.DRUG_NAME)) {
-      skips.skip(classFile, line, 'missing DRUG_ID or DRUG_NAME');
+      skips.skip(file, line, 'missing DRUG_ID or DRUG_NAME');
       continue;
     }
     if (!usableName(cls)) {
-      skips.skip(classFile, line, 'empty CLASS');
+      skips.skip(file, line, 'empty CLASS');
       continue;
     }
     const code = row.CLASS_SOURCE_ID.trim();
@@ -116,9 +136,7 @@ export async function loadDrugCentral(dir: string, b: GraphBuilder, skips: SkipR
     } else if (type === 'MoA') {
       t.edge(drug(drugId, row.DRUG_NAME.trim()), 'has_mechanism', t.node({ type: 'mechanism', name: cls, xrefs: xrefs({ nui: [code || undefined] }) }));
     } else {
-      skips.skipByDesign(classFile, line, `class type not used (${type || 'empty'})`);
+      skips.skipByDesign(file, line, `class type not used (${type || 'empty'})`);
     }
   }
-  opts.onProgress?.(SOURCE, 3, files.length);
-  return t.counts(skips, files);
 }

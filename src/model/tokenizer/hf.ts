@@ -167,6 +167,9 @@ export function loadTokenizer(fileOrDir: string): Tokenizer {
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
+/** Throws the InputError for a reason; `never` so that checks can `return fail(...)`. */
+type Fail = (reason: string) => never;
+
 /**
  * Builds a Tokenizer from a parsed `tokenizer.json`. Accepts what this module writes and the
  * equivalent variants (merges as "a b" strings or [a, b] pairs, post_processor null or
@@ -175,18 +178,35 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
  * is an InputError rather than a silently different tokenizer.
  */
 export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Tokenizer {
-  const fail = (reason: string): never => {
+  const fail: Fail = (reason) => {
     throw new InputError(file, 0, reason);
   };
   if (!isObject(json)) return fail('not a JSON object');
   const model = json.model;
   if (!isObject(model)) return fail('no "model" object');
+  checkModel(model, fail);
+  checkPipeline(json, fail);
+  const { vocab, specials } = readVocab(json, model, fail);
+  const merges = readMerges(model, fail);
+  try {
+    return new Tokenizer({ vocab, merges, specialTokens: specials.sort((a, b) => a.id - b.id).map((s) => s.content) });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+}
+
+/** Refuses BPE model options this package does not implement (another type, dropout, affixes, byte fallback, ignore_merges). */
+function checkModel(model: Record<string, unknown>, fail: Fail): void {
   if (model.type !== undefined && model.type !== 'BPE') fail(`model.type is ${JSON.stringify(model.type)}, expected "BPE"`);
   if (model.dropout !== undefined && model.dropout !== null) fail('model.dropout is set (BPE dropout is not supported)');
   for (const k of ['continuing_subword_prefix', 'end_of_word_suffix'] as const)
     if (model[k] !== undefined && model[k] !== null && model[k] !== '') fail(`model.${k} is set (not supported)`);
   if (model.byte_fallback === true) fail('model.byte_fallback is true (not supported)');
   if (model.ignore_merges === true) fail('model.ignore_merges is true (not supported)');
+}
+
+/** Refuses a normalizer, a pre-tokenizer other than GPT-2 ByteLevel, and post-processors or decoders other than ByteLevel. */
+function checkPipeline(json: Record<string, unknown>, fail: Fail): void {
   if (json.normalizer !== undefined && json.normalizer !== null) fail('a normalizer is set (only null is supported)');
   const pre = json.pre_tokenizer;
   if (!isObject(pre) || pre.type !== 'ByteLevel') fail('pre_tokenizer must be ByteLevel');
@@ -198,36 +218,49 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
     fail('post_processor must be null or ByteLevel (templates that add tokens are not supported)');
   const dec = json.decoder;
   if (dec !== undefined && dec !== null && !(isObject(dec) && dec.type === 'ByteLevel')) fail('decoder must be null or ByteLevel');
+}
 
-  // Vocabulary, then added tokens that the model vocab lacks, by id; ids must be 0..n-1.
+/** Vocabulary, then added tokens that the model vocab lacks, by id; ids must be 0..n-1. */
+function readVocab(json: Record<string, unknown>, model: Record<string, unknown>, fail: Fail): { vocab: string[]; specials: { id: number; content: string }[] } {
   if (!isObject(model.vocab)) return fail('model.vocab is not an object');
   const byId = new Map<number, string>();
-  const put = (token: string, id: unknown, where: string): void => {
-    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) fail(`${where}: id of ${JSON.stringify(token)} is not a non-negative integer`);
-    const prior = byId.get(id as number);
-    if (prior !== undefined && prior !== token) fail(`${where}: id ${id} is both ${JSON.stringify(prior)} and ${JSON.stringify(token)}`);
-    byId.set(id as number, token);
-  };
-  for (const [t, id] of Object.entries(model.vocab)) put(t, id, 'model.vocab');
-  const specials: { id: number; content: string }[] = [];
-  const added = json.added_tokens ?? [];
-  if (!Array.isArray(added)) return fail('added_tokens is not an array');
-  added.forEach((a: unknown, i) => {
-    if (!isObject(a) || typeof a.content !== 'string') return fail(`added_tokens[${i}] has no string content`);
-    if (a.special !== true) fail(`added_tokens[${i}] ${JSON.stringify(a.content)} is not special (only special added tokens are supported)`);
-    if (a.lstrip === true || a.rstrip === true || a.single_word === true) fail(`added_tokens[${i}] uses lstrip/rstrip/single_word (not supported)`);
-    put(a.content, a.id, `added_tokens[${i}]`);
-    specials.push({ id: a.id as number, content: a.content });
-  });
+  for (const [t, id] of Object.entries(model.vocab)) putToken(byId, t, id, 'model.vocab', fail);
+  const specials = readAddedTokens(json.added_tokens ?? [], byId, fail);
   const n = byId.size;
   const vocab: string[] = new Array<string>(n);
   for (const [id, t] of byId) {
     if (id >= n) fail(`token ids are not contiguous (id ${id} with ${n} tokens)`);
     vocab[id] = t;
   }
+  return { vocab, specials };
+}
 
+/** Records token ↔ id; refuses an id that is not a non-negative integer or that names another token. */
+function putToken(byId: Map<number, string>, token: string, id: unknown, where: string, fail: Fail): void {
+  if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) fail(`${where}: id of ${JSON.stringify(token)} is not a non-negative integer`);
+  const prior = byId.get(id as number);
+  if (prior !== undefined && prior !== token) fail(`${where}: id ${id} is both ${JSON.stringify(prior)} and ${JSON.stringify(token)}`);
+  byId.set(id as number, token);
+}
+
+/** The added tokens (all special, no lstrip/rstrip/single_word), put into `byId`, in file order. */
+function readAddedTokens(added: unknown, byId: Map<number, string>, fail: Fail): { id: number; content: string }[] {
+  const specials: { id: number; content: string }[] = [];
+  if (!Array.isArray(added)) return fail('added_tokens is not an array');
+  added.forEach((a: unknown, i) => {
+    if (!isObject(a) || typeof a.content !== 'string') return fail(`added_tokens[${i}] has no string content`);
+    if (a.special !== true) fail(`added_tokens[${i}] ${JSON.stringify(a.content)} is not special (only special added tokens are supported)`);
+    if (a.lstrip === true || a.rstrip === true || a.single_word === true) fail(`added_tokens[${i}] uses lstrip/rstrip/single_word (not supported)`);
+    putToken(byId, a.content, a.id, `added_tokens[${i}]`, fail);
+    specials.push({ id: a.id as number, content: a.content });
+  });
+  return specials;
+}
+
+/** The merges, as "left right" strings or [left, right] pairs. */
+function readMerges(model: Record<string, unknown>, fail: Fail): [string, string][] {
   if (!Array.isArray(model.merges)) return fail('model.merges is not an array');
-  const merges = model.merges.map((m: unknown, i): [string, string] => {
+  return model.merges.map((m: unknown, i): [string, string] => {
     if (typeof m === 'string') {
       const parts = m.split(' ');
       if (parts.length !== 2) fail(`model.merges[${i}] ${JSON.stringify(m)} is not "left right"`);
@@ -236,10 +269,4 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
     if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') return [m[0], m[1]];
     return fail(`model.merges[${i}] is neither "left right" nor [left, right]`);
   });
-
-  try {
-    return new Tokenizer({ vocab, merges, specialTokens: specials.sort((a, b) => a.id - b.id).map((s) => s.content) });
-  } catch (e) {
-    return fail((e as Error).message);
-  }
 }

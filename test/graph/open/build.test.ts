@@ -5,7 +5,7 @@ import { buildOpenGraph } from '../../../src/graph/open';
 import { graphStats } from '../../../src/graph/stats';
 import { writeFixture } from './fixtures';
 
-const MIRROR = path.resolve(__dirname, '../../../../shared/data/kg-sources');
+const MIRROR = process.env.FLEMING_SOURCES ?? path.resolve(__dirname, '../../../../shared/data/kg-sources');
 const HAS_MIRROR = fs.existsSync(path.join(MIRROR, 'disease-ontology', 'HumanDO.tsv'));
 
 describe('buildOpenGraph on fixtures', () => {
@@ -43,7 +43,7 @@ describe('buildOpenGraph on fixtures', () => {
   });
 });
 
-describe.skipIf(!HAS_MIRROR)(`buildOpenGraph on the open-data mirror${HAS_MIRROR ? '' : ' (skipped: ../shared/data/kg-sources not present)'}`, () => {
+describe.skipIf(!HAS_MIRROR)(`buildOpenGraph on the open-data mirror${HAS_MIRROR ? '' : ' (skipped: $FLEMING_SOURCES or ../shared/data/kg-sources not present)'}`, () => {
   it('buildOpenGraph(mirror) gives ≥ 20,000 entities, ≥ 50,000 edges and cross-source links', async () => {
     const r = await buildOpenGraph({ sourcesDir: MIRROR });
     const g = r.graph;
