@@ -12,6 +12,7 @@ export { GPT2_PATTERN, GPT2_REGEX, preTokenize, specialTokenRegex, splitSpecial 
 export type { Segment } from './tokenizer/pretokenize';
 export { Tokenizer, defaults } from './tokenizer/bpe';
 export type { BpeSpec, DecodeOptions, EncodeOptions, TokenizerOptions } from './tokenizer/bpe';
+export { textsWithout, withAddedTokens } from './tokenizer/added';
 export { SPECIAL_TOKENS, countPreTokens, trainBpe, trainDefaults } from './tokenizer/train';
 export type { TrainBpeOptions, TrainBpeStats } from './tokenizer/train';
 export {

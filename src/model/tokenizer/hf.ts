@@ -57,8 +57,8 @@ export interface HfTokenizerJson {
 
 const BYTE_LEVEL: HfByteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
 
-function addedToken(id: number, content: string): HfAddedToken {
-  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+function addedToken(id: number, content: string, special = true): HfAddedToken {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special };
 }
 
 /** The tokenizer as a `tokenizer.json` object. */
@@ -69,7 +69,7 @@ export function toTokenizerJson(tok: Tokenizer): HfTokenizerJson {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: tok.specialTokens.map((s) => addedToken(tok.specialId(s), s)).sort((a, b) => a.id - b.id),
+    added_tokens: [...tok.specialTokens.map((s) => addedToken(tok.specialId(s), s)), ...tok.addedTokens.map((s) => addedToken(tok.tokenToId(s) as number, s, false))].sort((a, b) => a.id - b.id),
     normalizer: null,
     pre_tokenizer: { ...BYTE_LEVEL },
     post_processor: null,
@@ -120,10 +120,9 @@ export function tokenizerConfig(tok: Tokenizer, options: Partial<TokenizerConfig
   const opts = { ...hfDefaults, ...options };
   const has = (s: string): boolean => tok.specialTokens.includes(s);
   const named = [CHAT.bos, CHAT.eos, CHAT.pad] as string[];
-  const decoderEntries = tok.specialTokens
-    .map((s) => tok.specialId(s))
+  const decoderEntries = [...tok.specialTokens.map((s) => tok.specialId(s)), ...tok.addedTokens.map((s) => tok.tokenToId(s) as number)]
     .sort((a, b) => a - b)
-    .map((id) => [String(id), { content: tok.vocab[id], lstrip: false, normalized: false, rstrip: false, single_word: false, special: true }] as const);
+    .map((id) => [String(id), { content: tok.vocab[id], lstrip: false, normalized: false, rstrip: false, single_word: false, special: tok.isSpecial(id) }] as const);
   return {
     add_bos_token: false,
     add_eos_token: false,
@@ -173,8 +172,9 @@ type Fail = (reason: string) => never;
 /**
  * Builds a Tokenizer from a parsed `tokenizer.json`. Accepts what this module writes and the
  * equivalent variants (merges as "a b" strings or [a, b] pairs, post_processor null or
- * ByteLevel, special tokens listed only in added_tokens); anything that would encode differently
- * (a normalizer, another pre-tokenizer, add_prefix_space, dropout, non-special added tokens, …)
+ * ByteLevel, special tokens listed only in added_tokens, non-special added tokens with
+ * normalized: false); anything that would encode differently (a normalizer, another
+ * pre-tokenizer, add_prefix_space, dropout, lstrip/rstrip/single_word, …)
  * is an InputError rather than a silently different tokenizer.
  */
 export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Tokenizer {
@@ -189,7 +189,8 @@ export function fromTokenizerJson(json: unknown, file = 'tokenizer.json'): Token
   const { vocab, specials } = readVocab(json, model, fail);
   const merges = readMerges(model, fail);
   try {
-    return new Tokenizer({ vocab, merges, specialTokens: specials.sort((a, b) => a.id - b.id).map((s) => s.content) });
+    const byId = (xs: { id: number; content: string; special: boolean }[]) => xs.sort((a, b) => a.id - b.id).map((s) => s.content);
+    return new Tokenizer({ vocab, merges, specialTokens: byId(specials.filter((s) => s.special)), addedTokens: byId(specials.filter((s) => !s.special)) });
   } catch (e) {
     return fail((e as Error).message);
   }
@@ -221,7 +222,7 @@ function checkPipeline(json: Record<string, unknown>, fail: Fail): void {
 }
 
 /** Vocabulary, then added tokens that the model vocab lacks, by id; ids must be 0..n-1. */
-function readVocab(json: Record<string, unknown>, model: Record<string, unknown>, fail: Fail): { vocab: string[]; specials: { id: number; content: string }[] } {
+function readVocab(json: Record<string, unknown>, model: Record<string, unknown>, fail: Fail): { vocab: string[]; specials: { id: number; content: string; special: boolean }[] } {
   if (!isObject(model.vocab)) return fail('model.vocab is not an object');
   const byId = new Map<number, string>();
   for (const [t, id] of Object.entries(model.vocab)) putToken(byId, t, id, 'model.vocab', fail);
@@ -243,16 +244,16 @@ function putToken(byId: Map<number, string>, token: string, id: unknown, where: 
   byId.set(id as number, token);
 }
 
-/** The added tokens (all special, no lstrip/rstrip/single_word), put into `byId`, in file order. */
-function readAddedTokens(added: unknown, byId: Map<number, string>, fail: Fail): { id: number; content: string }[] {
-  const specials: { id: number; content: string }[] = [];
+/** The added tokens (special, or non-special with normalized: false; no lstrip/rstrip/single_word), put into `byId`, in file order. */
+function readAddedTokens(added: unknown, byId: Map<number, string>, fail: Fail): { id: number; content: string; special: boolean }[] {
+  const specials: { id: number; content: string; special: boolean }[] = [];
   if (!Array.isArray(added)) return fail('added_tokens is not an array');
   added.forEach((a: unknown, i) => {
     if (!isObject(a) || typeof a.content !== 'string') return fail(`added_tokens[${i}] has no string content`);
-    if (a.special !== true) fail(`added_tokens[${i}] ${JSON.stringify(a.content)} is not special (only special added tokens are supported)`);
+    if (a.special !== true && a.normalized === true) fail(`added_tokens[${i}] ${JSON.stringify(a.content)} is a normalized non-special token (only normalized: false is supported)`);
     if (a.lstrip === true || a.rstrip === true || a.single_word === true) fail(`added_tokens[${i}] uses lstrip/rstrip/single_word (not supported)`);
     putToken(byId, a.content, a.id, `added_tokens[${i}]`, fail);
-    specials.push({ id: a.id as number, content: a.content });
+    specials.push({ id: a.id as number, content: a.content, special: a.special === true });
   });
   return specials;
 }
