@@ -209,34 +209,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'discover': {
-      const path = (require('node:path') as typeof import('node:path'));
-      const { runDiscoveryAgent, defaults } = (require('./graph/agent') as typeof import('./graph/agent'));
-      const { GraphBuilder } = (require('./graph/graph') as typeof import('./graph/graph'));
-      const { graphStats } = (require('./graph/stats') as typeof import('./graph/stats'));
-      const { writeJson } = (require('./core/io') as typeof import('./core/io'));
-      const ctx = openRun(args.config);
-      const out = path.join(ctx.stageDir('graph'), 'discovered');
-      const builder = new GraphBuilder();
-      const config = {
-        ...defaults,
-        seeds: args.discover.seeds ?? ['Tuberculosis', 'Type 2 diabetes', 'Asthma'],
-        maxEntities: args.discover.maxEntities ?? 2000,
-        maxDepth: args.discover.maxDepth ?? 2,
-        requestsPerSecond: args.discover.rps ?? defaults.requestsPerSecond,
-        stateFile: path.join(out, 'agent-state.json'),
-        // API endpoints can be pointed elsewhere (a mirror, or a local test server).
-        wikipediaApi: process.env.FLEMING_WIKIPEDIA_API ?? defaults.wikipediaApi,
-        wikidataApi: process.env.FLEMING_WIKIDATA_API ?? defaults.wikidataApi,
-        cacheDir: process.env.FLEMING_AGENT_CACHE ?? defaults.cacheDir,
-      };
-      const result = await runDiscoveryAgent(config, builder, {
-        onProgress: (p) => ctx.log(`discover: batch ${p.batch} depth ${p.depth}: ${p.entities} entities, ${p.edges} edges, ${p.pending} pending, ${p.requests} requests (${p.cacheHits} cached)`),
-      });
-      const graph = builder.build();
-      await graph.save(out);
-      writeJson(path.join(out, 'result.json'), result);
-      writeJson(path.join(out, 'stats.json'), graphStats(graph));
-      process.stdout.write(`discover: ${graph.nodes.length} entities, ${graph.edges.length} edges (${result.requests} requests, ${result.cacheHits} from cache; stopped: ${result.stopped}) → ${out}\n`);
+      const { runDiscover } = (require('./graph/agent') as typeof import('./graph/agent'));
+      const { out, entities, edges, result } = await runDiscover(openRun(args.config), args.discover);
+      process.stdout.write(`discover: ${entities} entities, ${edges} edges (${result.requests} requests, ${result.cacheHits} from cache; stopped: ${result.stopped}) → ${out}\n`);
       return 0;
     }
     case 'download': {

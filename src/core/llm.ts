@@ -12,12 +12,14 @@
  * - The API key is read from the environment variable named by `apiKeyEnv` at request time. It
  *   is never stored in the config, the cache, the counters or an error message (excerpts of
  *   server bodies are redacted in case the server echoes it).
+ *
+ * The cache lives in llmCache.ts, the retry waits and reply reading in llmHttp.ts, the
+ * semaphore in semaphore.ts.
  */
-import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { writeFileAtomic } from './io';
+import { cacheKey, readCacheEntry, writeCacheEntry } from './llmCache';
+import { AttemptFailure, backoffMs, readReply, redact } from './llmHttp';
 import { Rng } from './rng';
+import { Semaphore } from './semaphore';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -135,91 +137,6 @@ export interface LlmDeps {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A counting semaphore over promises: at most `limit` holders at once, FIFO. */
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(readonly limit: number) {
-    if (!(limit >= 1) || !Number.isInteger(limit)) throw new Error(`Semaphore: limit must be a positive integer, got ${limit}`);
-  }
-
-  async acquire(): Promise<void> {
-    if (this.active < this.limit) {
-      this.active += 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next(); // the slot passes straight to the next waiter
-    else this.active -= 1;
-  }
-
-  /** Runs `fn` while holding a slot. */
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    await this.acquire();
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
-  }
-}
-
-/** The cache key: sha256 over the fields that determine an answer (n and seed only when given). */
-export function cacheKey(baseUrl: string, model: string, messages: readonly ChatMessage[], temperature: number, maxTokens: number, sampleIndex: number, n?: number, seed?: number): string {
-  const parts: unknown[] = [baseUrl.replace(/\/+$/, ''), model, messages.map((m) => [m.role, m.content]), temperature, maxTokens, sampleIndex];
-  if (n !== undefined) parts.push(['n', n]);
-  if (seed !== undefined) parts.push(['seed', seed]);
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-}
-
-/**
- * Milliseconds to wait from the `retry-after-ms` header (OpenAI) or `Retry-After` (seconds or an
- * HTTP date); null when neither is present or parseable.
- */
-export function retryAfterMs(headers: { get(name: string): string | null }, now: number = Date.now()): number | null {
-  const ms = headers.get('retry-after-ms');
-  if (ms !== null && ms.trim() !== '' && Number.isFinite(Number(ms))) return Math.max(0, Number(ms));
-  const ra = headers.get('retry-after');
-  if (ra === null || ra.trim() === '') return null;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(ra)) return Math.max(0, Number(ra) * 1000);
-  const t = Date.parse(ra);
-  return Number.isNaN(t) ? null : Math.max(0, t - now);
-}
-
-/** Exponential backoff with "equal jitter": base·2^attempt scaled by a factor in [0.5, 1), capped. */
-export function backoffMs(attempt: number, rng: Rng, baseDelayMs: number, maxDelayMs: number): number {
-  const exp = Math.min(maxDelayMs, baseDelayMs * 2 ** attempt);
-  return Math.min(maxDelayMs, exp * (0.5 + 0.5 * rng.next()));
-}
-
-/** `s` with every occurrence of `secret` replaced (no-op for an empty secret). */
-export function redact(s: string, secret: string | undefined): string {
-  return secret ? s.split(secret).join('***') : s;
-}
-
-interface CacheEntry {
-  key: string;
-  model: string;
-  sampleIndex: number;
-  temperature: number;
-  maxTokens: number;
-  messages: ChatMessage[];
-  texts: string[];
-  usage: Usage;
-}
-
-/** Why one attempt failed, and whether another attempt may help. */
-interface AttemptFailure {
-  retryable: boolean;
-  message: string;
-  status?: number;
-  waitMs?: number | null;
-}
-
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /** The chat client; see the module comment. */
@@ -253,7 +170,7 @@ export class LlmClient {
     const maxTokens = opts.maxTokens ?? this.config.maxTokens;
     const sampleIndex = opts.sampleIndex ?? 0;
     const key = cacheKey(this.config.baseUrl, this.config.model, messages, temperature, maxTokens, sampleIndex, opts.n, opts.seed);
-    const cached = this.readCache(key);
+    const cached = readCacheEntry(this.config.cacheDir, key);
     if (cached) {
       this.counters.cacheHits += 1;
       return { texts: cached.texts, usage: cached.usage, cached: true };
@@ -266,7 +183,7 @@ export class LlmClient {
       return { ...r, cached: true };
     }
     const p = this.fetchWithRetries(messages, temperature, maxTokens, opts).then((r) => {
-      this.writeCache({ key, model: this.config.model, sampleIndex, temperature, maxTokens, messages, texts: r.texts, usage: r.usage });
+      writeCacheEntry(this.config.cacheDir, { key, model: this.config.model, sampleIndex, temperature, maxTokens, messages, texts: r.texts, usage: r.usage });
       return r;
     });
     this.inflight.set(key, p);
@@ -288,27 +205,7 @@ export class LlmClient {
     return settled.map((s) => (s as PromiseFulfilledResult<ChatResult>).value);
   }
 
-  private cacheFile(key: string): string {
-    return path.join(this.config.cacheDir, key.slice(0, 2), `${key}.json`);
-  }
-
-  private readCache(key: string): CacheEntry | null {
-    if (!this.config.cacheDir) return null;
-    const f = this.cacheFile(key);
-    if (!fs.existsSync(f)) return null;
-    try {
-      const e = JSON.parse(fs.readFileSync(f, 'utf8')) as CacheEntry;
-      return e.key === key && Array.isArray(e.texts) ? e : null;
-    } catch {
-      return null; // a damaged entry is refetched and overwritten
-    }
-  }
-
-  private writeCache(e: CacheEntry): void {
-    if (!this.config.cacheDir) return;
-    writeFileAtomic(this.cacheFile(e.key), JSON.stringify(e) + '\n');
-  }
-
+  /** Sends a request, retrying what may succeed later (waiting as the server asks, or by backoff); throws LlmError when it fails for good. */
   private async fetchWithRetries(messages: ChatMessage[], temperature: number, maxTokens: number, opts: ChatOptions): Promise<ChatResult> {
     const { maxRetries, baseDelayMs, maxDelayMs } = this.config;
     const body: Record<string, unknown> = { model: this.config.model, messages, temperature, max_tokens: maxTokens };
@@ -353,32 +250,13 @@ export class LlmClient {
     } finally {
       clearTimeout(timer);
     }
-    const excerpt = redact(text.slice(0, 300).replace(/\s+/g, ' ').trim(), key);
-    if (status === 429 || status >= 500) {
-      return { retryable: true, status, message: `POST ${url}: HTTP ${status}: ${excerpt}`, waitMs: retryAfterMs(res.headers) };
+    const out = readReply(url, status, text, res.headers, key, this.config.apiKeyEnv);
+    if ('texts' in out) {
+      this.counters.promptTokens += out.usage.prompt_tokens;
+      this.counters.completionTokens += out.usage.completion_tokens;
+      this.counters.totalTokens += out.usage.total_tokens;
     }
-    if (status < 200 || status >= 300) {
-      const hint = status === 401 && !key ? ` (no API key: environment variable ${this.config.apiKeyEnv} is not set)` : '';
-      return { retryable: false, status, message: `POST ${url}: HTTP ${status}${hint}: ${excerpt}` };
-    }
-    let parsed: { choices?: { message?: { content?: string | null } }[]; usage?: Partial<Usage> };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch {
-      return { retryable: true, status, message: `POST ${url}: HTTP ${status} but the body is not JSON: ${excerpt}` };
-    }
-    if (!Array.isArray(parsed.choices) || parsed.choices.length === 0) {
-      return { retryable: true, status, message: `POST ${url}: HTTP ${status} but no choices in the body: ${excerpt}` };
-    }
-    const usage: Usage = {
-      prompt_tokens: parsed.usage?.prompt_tokens ?? 0,
-      completion_tokens: parsed.usage?.completion_tokens ?? 0,
-      total_tokens: parsed.usage?.total_tokens ?? (parsed.usage?.prompt_tokens ?? 0) + (parsed.usage?.completion_tokens ?? 0),
-    };
-    this.counters.promptTokens += usage.prompt_tokens;
-    this.counters.completionTokens += usage.completion_tokens;
-    this.counters.totalTokens += usage.total_tokens;
-    return { texts: parsed.choices.map((c) => c.message?.content ?? ''), usage, cached: false };
+    return out;
   }
 }
 

@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { readJson, writeFileAtomic, writeJson } from '../core/io';
 import { Rng } from '../core/rng';
-import { Llama, LlamaConfig, defaults as llamaDefaults, parameterShapes, validateConfig } from './llama';
+import { Llama, LlamaConfig, defaults as llamaDefaults } from './llama';
+import { parameterShapes, validateConfig } from './params';
 import { AdamW, AdamWConfig } from './train';
 import { Reads, peek, runAsync, runSync } from './reads';
 

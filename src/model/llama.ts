@@ -9,10 +9,13 @@
  *
  * Activations run as 2-D [tokens, features] products (x·Wᵀ); on wasm the kernels of
  * src/model/kernels.ts turn the transposed/batched products of autodiff into fast 2-D ones.
+ * The ops and the decoder block are in layers.ts; names, shapes and init in params.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 require('@tensorflow/tfjs'); // gradient registrations (CommonJS bundle; see kernels.ts)
 import { Rng } from '../core/rng';
+import { LayerInputs, attentionBias, crossEntropy, decoderLayer, linear, rmsNorm, rotateHalfMatrix, ropeTables } from './layers';
+import { headDim, initParameters, validateConfig } from './params';
 
 /** Hugging Face LlamaConfig fields (same names, so config.json round-trips). */
 export interface LlamaConfig {
@@ -67,48 +70,6 @@ export interface KVCache {
   nextPos: number[];
 }
 
-/** Head width: hidden_size / num_attention_heads. */
-export function headDim(c: LlamaConfig): number {
-  return c.hidden_size / c.num_attention_heads;
-}
-
-/** Throws a clear error for an inconsistent config. */
-export function validateConfig(c: LlamaConfig): void {
-  const ints: (keyof LlamaConfig)[] = ['vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads', 'max_position_embeddings'];
-  for (const k of ints) {
-    const v = c[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new Error(`LlamaConfig.${k} must be a positive integer, got ${String(v)}`);
-  }
-  if (c.hidden_size % c.num_attention_heads !== 0) throw new Error(`LlamaConfig: hidden_size ${c.hidden_size} is not divisible by num_attention_heads ${c.num_attention_heads}`);
-  if (headDim(c) % 2 !== 0) throw new Error(`LlamaConfig: head_dim ${headDim(c)} must be even for rotary positions`);
-  if (c.num_attention_heads % c.num_key_value_heads !== 0) throw new Error(`LlamaConfig: num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${c.num_key_value_heads}`);
-  if (!(c.rms_norm_eps > 0) || !(c.rope_theta > 0)) throw new Error('LlamaConfig: rms_norm_eps and rope_theta must be positive');
-}
-
-/** HF parameter names and shapes ([out, in] for projections), in a fixed order. */
-export function parameterShapes(c: LlamaConfig): [string, number[]][] {
-  const d = c.hidden_size;
-  const hd = headDim(c);
-  const out: [string, number[]][] = [['model.embed_tokens.weight', [c.vocab_size, d]]];
-  for (let i = 0; i < c.num_hidden_layers; i++) {
-    const p = `model.layers.${i}.`;
-    out.push(
-      [`${p}input_layernorm.weight`, [d]],
-      [`${p}self_attn.q_proj.weight`, [c.num_attention_heads * hd, d]],
-      [`${p}self_attn.k_proj.weight`, [c.num_key_value_heads * hd, d]],
-      [`${p}self_attn.v_proj.weight`, [c.num_key_value_heads * hd, d]],
-      [`${p}self_attn.o_proj.weight`, [d, c.num_attention_heads * hd]],
-      [`${p}post_attention_layernorm.weight`, [d]],
-      [`${p}mlp.gate_proj.weight`, [c.intermediate_size, d]],
-      [`${p}mlp.up_proj.weight`, [c.intermediate_size, d]],
-      [`${p}mlp.down_proj.weight`, [d, c.intermediate_size]],
-    );
-  }
-  out.push(['model.norm.weight', [d]]);
-  if (!c.tie_word_embeddings) out.push(['lm_head.weight', [c.vocab_size, d]]);
-  return out;
-}
-
 /** Position ids from an attention mask: cumsum(mask) − 1, clamped at 0 (HF generate's rule; left or right padding). */
 export function positionIds(mask: number[][]): number[][] {
   return mask.map((row) => {
@@ -133,6 +94,22 @@ function checkRect(ids: number[][], what: string): [number, number] {
   return [b, t];
 }
 
+/** The token ids and rotary positions of a batch, flattened row by row; throws on an id outside the vocabulary or a position past the rotary table. */
+function tokenInputs(c: LlamaConfig, ids: number[][], positions: number[][]): { flat: number[]; pos: number[] } {
+  const flat: number[] = [];
+  const pos: number[] = [];
+  for (let b = 0; b < ids.length; b++)
+    for (let t = 0; t < ids[b].length; t++) {
+      const id = ids[b][t];
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocab_size) throw new Error(`Llama: token id ${id} at [${b}][${t}] is outside [0, ${c.vocab_size})`);
+      const p = positions[b][t];
+      if (p >= c.max_position_embeddings) throw new Error(`Llama: position ${p} at [${b}][${t}] exceeds max_position_embeddings ${c.max_position_embeddings}`);
+      flat.push(id);
+      pos.push(p);
+    }
+  return { flat, pos };
+}
+
 let modelCounter = 0;
 
 /** The Llama policy. Create with a seed (deterministic init); dispose() frees its variables. */
@@ -150,15 +127,7 @@ export class Llama {
     this.config = { ...defaults, ...config };
     validateConfig(this.config);
     this.uid = `llama${modelCounter++}`;
-    const rng = seed instanceof Rng ? seed : new Rng(seed);
-    this.params = new Map();
-    for (const [name, shape] of parameterShapes(this.config)) {
-      const size = shape.reduce((a, b) => a * b, 1);
-      const data = new Float32Array(size);
-      if (shape.length === 1) data.fill(1);
-      else for (let i = 0; i < size; i++) data[i] = rng.normal() * this.config.initializer_range;
-      this.params.set(name, tf.tidy(() => tf.variable(tf.tensor(data, shape, 'float32'), true, `${this.uid}/${name}`)));
-    }
+    this.params = initParameters(this.config, seed instanceof Rng ? seed : new Rng(seed), this.uid);
     [this.cosTable, this.sinTable] = ropeTables(this.config);
     this.rotHalf = rotateHalfMatrix(headDim(this.config));
   }
@@ -196,70 +165,40 @@ export class Llama {
     const pastT = opts.past ? opts.past.k[0]?.shape[2] ?? 0 : 0;
     const Tk = pastT + T;
     if (mask.length !== B || mask.some((r) => r.length !== Tk)) throw new Error(`Llama.hidden: mask must be [${B}][${Tk}] (past ${pastT} + new ${T})`);
-    const H = c.num_attention_heads;
-    const Hkv = c.num_key_value_heads;
-    const hd = headDim(c);
-    const d = c.hidden_size;
-    const flat: number[] = [];
-    const pos: number[] = [];
-    for (let b = 0; b < B; b++)
-      for (let t = 0; t < T; t++) {
-        const id = ids[b][t];
-        if (!Number.isInteger(id) || id < 0 || id >= c.vocab_size) throw new Error(`Llama: token id ${id} at [${b}][${t}] is outside [0, ${c.vocab_size})`);
-        const p = positions[b][t];
-        if (p >= c.max_position_embeddings) throw new Error(`Llama: position ${p} at [${b}][${t}] exceeds max_position_embeddings ${c.max_position_embeddings}`);
-        flat.push(id);
-        pos.push(p);
-      }
-    // Grouped-query attention without repeating k/v: the rep = H/Hkv query heads that share a kv
-    // head are stacked along time, [B, Hkv, rep·T, hd], against k/v [B, Hkv, Tk, hd].
-    const rep = H / Hkv;
-    // Additive attention bias [B, 1, rep·T, Tk]: key j is visible to query i when j ≤ pastT + i and mask[b][j] = 1.
-    const bias = new Float32Array(B * rep * T * Tk);
-    for (let b = 0; b < B; b++)
-      for (let r = 0; r < rep; r++)
-        for (let i = 0; i < T; i++) {
-          const row = ((b * rep + r) * T + i) * Tk;
-          for (let j = 0; j < Tk; j++) bias[row + j] = j <= pastT + i && mask[b][j] ? 0 : -1e9;
-        }
-
+    const { flat, pos } = tokenInputs(c, ids, positions);
+    const rep = c.num_attention_heads / c.num_key_value_heads;
+    const bias = attentionBias(mask, rep, T, pastT);
     const ks: tf.Tensor4D[] = [];
     const vs: tf.Tensor4D[] = [];
     const h = tf.tidy(() => {
       const idT = tf.tensor1d(flat, 'int32');
-      const posT = tf.tensor1d(pos, 'int32');
-      const cos = tf.reshape(tf.gather(this.cosTable, posT), [B, T, 1, hd]);
-      const sin = tf.reshape(tf.gather(this.sinTable, posT), [B, T, 1, hd]);
-      const biasT = tf.tensor4d(bias, [B, 1, rep * T, Tk]);
-      const scale = tf.scalar(1 / Math.sqrt(hd));
+      const a = this.layerInputs(B, T, Tk, pos, bias, rep);
       let x: tf.Tensor = tf.gather(this.param('model.embed_tokens.weight'), idT);
       for (let l = 0; l < c.num_hidden_layers; l++) {
-        const p = `model.layers.${l}.`;
-        const hn = rmsNorm(x, this.param(`${p}input_layernorm.weight`), c.rms_norm_eps);
-        const q = rope(tf.reshape(linear(hn, this.param(`${p}self_attn.q_proj.weight`)), [B, T, H, hd]), cos, sin, this.rotHalf);
-        let k = tf.transpose(rope(tf.reshape(linear(hn, this.param(`${p}self_attn.k_proj.weight`)), [B, T, Hkv, hd]), cos, sin, this.rotHalf), [0, 2, 1, 3]) as tf.Tensor4D;
-        let v = tf.transpose(tf.reshape(linear(hn, this.param(`${p}self_attn.v_proj.weight`)), [B, T, Hkv, hd]), [0, 2, 1, 3]) as tf.Tensor4D;
-        if (opts.past) {
-          k = tf.concat([opts.past.k[l], k], 2);
-          v = tf.concat([opts.past.v[l], v], 2);
-        }
+        const layer = decoderLayer(x, (s) => this.param(`model.layers.${l}.${s}`), c, a, opts.past && { k: opts.past.k[l], v: opts.past.v[l] });
         if (opts.wantCache) {
-          ks.push(tf.keep(k));
-          vs.push(tf.keep(v));
+          ks.push(tf.keep(layer.k));
+          vs.push(tf.keep(layer.v));
         }
-        const qh = tf.reshape(tf.mul(tf.transpose(q, [0, 2, 1, 3]), scale), [B, Hkv, rep * T, hd]); // heads h = kv·rep + r
-        const probs = tf.softmax(tf.add(tf.matMul(qh, k, false, true), biasT)); // [B, Hkv, rep·T, Tk]
-        const att = tf.reshape(tf.transpose(tf.reshape(tf.matMul(probs, v), [B, H, T, hd]), [0, 2, 1, 3]), [B * T, H * hd]);
-        x = tf.add(x, linear(att, this.param(`${p}self_attn.o_proj.weight`)));
-        const hm = rmsNorm(x, this.param(`${p}post_attention_layernorm.weight`), c.rms_norm_eps);
-        const gate = linear(hm, this.param(`${p}mlp.gate_proj.weight`));
-        const up = linear(hm, this.param(`${p}mlp.up_proj.weight`));
-        x = tf.add(x, linear(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), this.param(`${p}mlp.down_proj.weight`)));
+        x = layer.x;
       }
+      const d = c.hidden_size;
       if (opts.lastOnly) x = tf.reshape(tf.slice(tf.reshape(x, [B, T, d]), [0, T - 1, 0], [B, 1, d]), [B, d]);
       return rmsNorm(x, this.param('model.norm.weight'), c.rms_norm_eps);
     });
     return { h, k: ks, v: vs };
+  }
+
+  /**
+   * The tensors every layer of a forward pass shares (inside the caller's tidy): rotary tables
+   * gathered at the positions, the attention bias [B, 1, rep·T, Tk], the score scale.
+   */
+  private layerInputs(B: number, T: number, Tk: number, pos: number[], bias: Float32Array, rep: number): LayerInputs {
+    const hd = headDim(this.config);
+    const posT = tf.tensor1d(pos, 'int32');
+    const cos = tf.reshape(tf.gather(this.cosTable, posT), [B, T, 1, hd]);
+    const sin = tf.reshape(tf.gather(this.sinTable, posT), [B, T, 1, hd]);
+    return { B, T, cos, sin, rot: this.rotHalf, bias: tf.tensor4d(bias, [B, 1, rep * T, Tk]), scale: tf.scalar(1 / Math.sqrt(hd)) };
   }
 
   /**
@@ -349,85 +288,4 @@ export function lossWeights(batch: Batch): { weights: Float32Array; count: numbe
       total += w;
     }
   return { weights, count, total };
-}
-
-/** x·Wᵀ for HF-layout weights. @param x [n, in] @param w [out, in] @returns [n, out] */
-export function linear(x: tf.Tensor, w: tf.Tensor): tf.Tensor2D {
-  return tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true);
-}
-
-/** RMSNorm: x / sqrt(mean(x²) + eps) · weight. @param x [n, d] @param w [d] */
-export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor2D {
-  return tf.tidy(() => tf.mul<tf.Tensor2D>(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), tf.scalar(eps)))), w as tf.Tensor));
-}
-
-/** Rotary cos/sin tables [maxPos, headDim], HF layout (emb = cat(freqs, freqs)). */
-export function ropeTables(c: LlamaConfig): [tf.Tensor2D, tf.Tensor2D] {
-  const hd = headDim(c);
-  const half = hd / 2;
-  const P = c.max_position_embeddings;
-  const cos = new Float32Array(P * hd);
-  const sin = new Float32Array(P * hd);
-  for (let p = 0; p < P; p++)
-    for (let i = 0; i < half; i++) {
-      const invFreq = Math.fround(1 / Math.pow(c.rope_theta, (2 * i) / hd));
-      const a = Math.fround(p * invFreq);
-      cos[p * hd + i] = cos[p * hd + half + i] = Math.cos(a);
-      sin[p * hd + i] = sin[p * hd + half + i] = Math.sin(a);
-    }
-  return [tf.tensor2d(cos, [P, hd]), tf.tensor2d(sin, [P, hd])];
-}
-
-/**
- * Rotary positions, HF apply_rotary_pos_emb: x·cos + rotate_half(x)·sin with rotate_half(x) =
- * cat(−x₂, x₁) over the two halves of each head (not interleaved pairs).
- * rotate_half runs as a [hd, hd] matmul (rotateHalfMatrix): on wasm that beats reverse/concat.
- * @param x [B, T, heads, hd] @param cos [B, T, 1, hd] @param sin [B, T, 1, hd] @param rot [hd, hd]
- */
-export function rope(x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, rot: tf.Tensor): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [B, T, H, hd] = x.shape;
-    const rotated = tf.reshape(tf.matMul(tf.reshape(x, [B * T * H, hd]), rot as tf.Tensor2D), [B, T, H, hd]);
-    return tf.add<tf.Tensor4D>(tf.mul(x, cos), tf.mul(rotated, sin));
-  });
-}
-
-/** rotate_half as a matrix: x·R = cat(−x₂, x₁). @returns [hd, hd] */
-export function rotateHalfMatrix(hd: number): tf.Tensor2D {
-  const half = hd / 2;
-  const r = new Float32Array(hd * hd);
-  for (let j = 0; j < half; j++) {
-    r[(j + half) * hd + j] = -1; // out_j = −x_{j+half}
-    r[j * hd + j + half] = 1; // out_{j+half} = x_j
-  }
-  return tf.tensor2d(r, [hd, hd]);
-}
-
-/**
- * Token cross-entropy with a hand-written gradient (softmax − onehot), so autodiff does not
- * differentiate through max/logsumexp.
- * @param logits [n, vocab] @param targets int32 [n] @returns nll [n]
- */
-export function crossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D {
-  const [n, V] = logits.shape;
-  const rows = tf.range(0, n, 1, 'int32');
-  const flatIdx = tf.add(tf.mul(rows, tf.scalar(V, 'int32')), targets); // [n] into the flat logits
-  const idx2 = tf.stack([rows, targets], 1); // [n, 2]
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const lg = args[0] as tf.Tensor2D;
-    const save = args[1] as tf.GradSaveFunc;
-    // log p(t) = x_t − logsumexp(x), and logsumexp(x) = max(x) − log(max(softmax(x))): one softmax
-    // (a fast kernel on wasm, unlike exp) and no underflow, since max(softmax) ≥ 1/V.
-    const p = tf.softmax(lg);
-    const picked = tf.gather(tf.reshape(lg, [-1]), flatIdx);
-    save([p, idx2]); // saved tensors outlive the caller's tidy; closures would not
-    return {
-      value: tf.sub(tf.sub(tf.max(lg, -1), tf.log(tf.max(p, -1))), picked),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const onehot = tf.scatterND(saved[1], tf.ones([n]), [n, V]);
-        return tf.mul(tf.sub(saved[0], onehot), tf.reshape(dy, [-1, 1]));
-      },
-    };
-  });
-  return f(logits) as tf.Tensor1D;
 }

@@ -8,7 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng';
-import { KVCache, Llama, linear, positionIds } from './llama';
+import { linear } from './layers';
+import { KVCache, Llama, positionIds } from './llama';
 import { Reads, runAsync, runSync, take } from './reads';
 
 export interface SampleOptions {

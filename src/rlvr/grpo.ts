@@ -10,7 +10,8 @@
  * positions only.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Llama, crossEntropy, linear, positionIds } from '../model/llama';
+import { crossEntropy, linear } from '../model/layers';
+import { Llama, positionIds } from '../model/llama';
 import { Reads, runSync, take } from '../model/reads';
 import { AdamW, StepResult, learningRate, lossStepReads } from '../model/train';
 import { LossOptions, tokenWeights } from './advantage';

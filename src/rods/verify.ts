@@ -8,7 +8,8 @@
  * through the OpenAI-compatible client (the sample index is part of the cache key, so the k
  * samples are k requests and a rerun costs nothing); the synthesis stage passes the graph solver.
  */
-import { Semaphore, type ChatMessage, type ChatOptions, type ChatResult } from '../core/llm';
+import type { ChatMessage, ChatOptions, ChatResult } from '../core/llm';
+import { Semaphore } from '../core/semaphore';
 import type { Rejected } from './filter/result';
 import type { Item } from './item';
 

@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LlmClient, LlmError, Semaphore, backoffMs, cacheKey, retryAfterMs } from '../../src/core/llm';
+import { LlmClient, LlmError } from '../../src/core/llm';
+import { cacheKey } from '../../src/core/llmCache';
+import { backoffMs, retryAfterMs } from '../../src/core/llmHttp';
+import { Semaphore } from '../../src/core/semaphore';
 import { Rng } from '../../src/core/rng';
 
 /** What the fake endpoint answers for the i-th request (0-based). */

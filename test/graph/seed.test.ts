@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, readJsonlSync } from '../../src/core/io';
-import { isRefUrl, loadSeedGraph, seedDir, SeedResult } from '../../src/graph/seed';
+import { loadSeedGraph, seedDir, SeedResult } from '../../src/graph/seed';
+import { isRefUrl } from '../../src/graph/seedParse';
 
 interface DiseaseLine {
   name: string;

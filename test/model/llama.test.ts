@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Llama, LlamaConfig, parameterShapes, positionIds } from '../../src/model/llama';
+import { Llama, LlamaConfig, positionIds } from '../../src/model/llama';
+import { parameterShapes } from '../../src/model/params';
 import { maxRelDiff, scaledDiff, useBackend, values } from './helpers';
 
 const tiny: Partial<LlamaConfig> & { vocab_size: number } = {

@@ -21,6 +21,9 @@
  * the missed hop per call), 'path-exploration' tests the current hypothesis and then the next
  * candidate against all the evidence, 'self-correction' retracts false claims and re-derives the
  * final step (and repairs the format). Each revision adds one short reflective sentence.
+ *
+ * The class holds the reasoning over the graph and the phrasing; the first drafts' slips are in
+ * slips.ts, the strategies in revisions.ts, the two styles in traceStyles.ts, the Plan in plan.ts.
  */
 import type { Rng } from '../../core/rng';
 import type { KnowledgeGraph } from '../../graph/graph';
@@ -33,6 +36,10 @@ import { satisfies } from '../../rods/synth/solve';
 import { joinAnd, upperFirst } from '../../rods/synth/surface';
 import { optionLetters, strictAnswer } from '../../protocol/index';
 import { Claim, Strategy, TeachContext, Teacher, Trace, formatCompletion, relationHolds } from './trace';
+import { Plan, PlanView, clonePlan, freshPlan } from './plan';
+import { backtrack, explore, selfCorrect } from './revisions';
+import { draftPlan } from './slips';
+import { clinicalTrace, conciseTrace } from './traceStyles';
 
 export interface GraphTeacherOptions {
   /** Per-clue drop probability at hardness 0 … */
@@ -76,27 +83,6 @@ export function hardness(item: Item, options: Partial<GraphTeacherOptions> = {})
   const s = Math.min(1, Math.max(0, 0.3 * ((item.hops ?? 1) - 1) + 0.12 * Math.max(0, clues - 2)));
   return item.difficulty ? (s + o.labelHardness[item.difficulty]) / 2 : s;
 }
-
-/** What the teacher currently believes about an item (kept per trace for revisions). */
-interface Plan {
-  /** Clue ids it reasons from (a subset of the query's, in query order). */
-  used: string[];
-  /** The chain's linking hop is missed: the right option looks unsupported. */
-  hopDropped: boolean;
-  /** Committed hypothesis (an option id), or null to choose. */
-  hypothesis: string | null;
-  /** The hypothesis is held against the evidence (it states false relations to keep it). */
-  anchored: boolean;
-  /** Multi-hop: the disease it identified. */
-  subject: string | null;
-  /** Options ruled out by exploration. */
-  excluded: string[];
-  formatSlip: boolean;
-  /** Reflective sentences from revisions, with the claims they state. */
-  notes: { text: string; claims: Claim[] }[];
-}
-
-const clonePlan = (p: Plan): Plan => ({ ...p, used: [...p.used], excluded: [...p.excluded], notes: p.notes.map((n) => ({ text: n.text, claims: [...n.claims] })) });
 
 /** The relation linking a subject to an option for each query kind (contraindicated runs option → subject). */
 const ASK_RELATION: Record<Exclude<SynthQuery['ask'], 'disease'>, Relation> = {
@@ -144,16 +130,12 @@ export const PHRASES: Record<string, [Phrase[], Phrase[]]> = {
   ],
 };
 
-const FINDINGS = [(x: string) => `Key findings: ${x}.`, (x: string) => `The patient has ${x}.`, (x: string) => `Presentation: ${x}.`];
-const CONCLUDE = [(x: string, l: string) => `So the answer is ${x} (${l}).`, (x: string, l: string) => `Therefore ${x} (${l}).`, (x: string, l: string) => `Best answer: ${x} (${l}).`];
-const POINTS_TO = [(d: string) => `These point to ${d}.`, (d: string) => `The likely condition is ${d}.`, (d: string) => `This suggests ${d}.`];
-const GIVEN = [(s: string) => `Start from ${s}.`, (s: string) => `The key entity is ${s}.`, (s: string) => `Consider ${s}.`];
-
 /** The graph teacher; see the module comment. */
 export class GraphTeacher implements Teacher {
   readonly name = 'graph';
   readonly options: GraphTeacherOptions;
-  private readonly f: GraphFacts;
+  /** What the graph proves (closures); read by slips.ts and traceStyles.ts. */
+  readonly f: GraphFacts;
   private readonly plans = new WeakMap<Trace, Plan>();
 
   constructor(
@@ -176,134 +158,59 @@ export class GraphTeacher implements Teacher {
   async draft(item: Item, ctx: TeachContext): Promise<Trace> {
     const why = this.unsupported(item);
     if (why) throw new Error(`GraphTeacher: item ${item.id}: ${why}`);
-    const o = this.options;
-    const rng = ctx.rng;
-    const q = this.query(item);
-    const h = hardness(item, o);
-    const clues = q.clues ?? [];
-    const pDrop = o.dropBase + o.dropSlope * h;
-    let used = clues.filter(() => rng.next() >= pDrop);
-    if (!used.length && clues.length) used = [rng.pick(clues)];
-    const chainLen = this.chain(item).length;
-    const plan: Plan = {
-      used,
-      hopDropped: chainLen >= 2 && rng.next() < o.hopSlope * h,
-      hypothesis: null,
-      anchored: false,
-      subject: null,
-      excluded: [],
-      formatSlip: rng.next() < o.formatSlip,
-      notes: [],
-    };
-    if (rng.next() < o.anchorBase + o.anchorSlope * h) {
-      plan.hypothesis = this.anchorCandidate(item, rng);
-      plan.anchored = true;
-    }
-    return this.render(item, plan, rng);
+    const plan = draftPlan(this, item, hardness(item, this.options), ctx.rng);
+    return this.render(item, plan, ctx.rng);
   }
 
   async revise(item: Item, previous: Trace, feedback: readonly string[], strategy: Strategy, ctx: TeachContext): Promise<Trace> {
     const rng = ctx.rng;
-    const q = this.query(item);
-    const all = q.clues ?? [];
     const prev = this.plans.get(previous);
-    const p: Plan = prev ? clonePlan(prev) : { used: [...all], hopDropped: false, hypothesis: null, anchored: false, subject: null, excluded: [], formatSlip: false, notes: [] };
-    const ids = this.optionIds(item);
+    const p: Plan = prev ? clonePlan(prev) : freshPlan(this.query(item).clues ?? []);
     const view = this.resolve(item, p, rng);
     const H = p.hypothesis ?? view.hypothesis; // the previous trace's conclusion
-    if (strategy === 'backtracking') {
-      const dropped = all.filter((c) => !p.used.includes(c));
-      if (dropped.length) {
-        // restore the dropped clue that rules out most of the options that fit now
-        const score = (c: string) => view.consistent.filter((x) => !this.fits(item, { ...p, used: [...p.used, c] }, view.subject, x)).length;
-        const best = Math.max(...dropped.map(score));
-        const c = rng.pick(dropped.filter((x) => score(x) === best));
-        p.used = all.filter((x) => x === c || p.used.includes(x));
-        p.subject = null;
-        p.notes.push({ text: `Re-examining the presentation, ${this.nm(c)} was left out.`, claims: [] });
-        if (p.anchored && H && !this.fits(item, p, null, H)) p.anchored = false;
-        if (H && !p.anchored && !this.fits(item, p, null, H)) p.hypothesis = null;
-      } else if (p.hopDropped) {
-        p.hopDropped = false;
-        const link = this.chain(item).find((e) => e.relation === 'in_class') ?? this.chain(item)[0];
-        p.notes.push({ text: `Re-checking the link: ${this.sentence(link, rng)}.`, claims: [link] });
-        p.anchored = false;
-        p.hypothesis = null;
-      } else {
-        p.notes.push({ text: 'Re-examining the first assumption.', claims: [] });
-        p.anchored = false;
-        p.hypothesis = null;
-      }
-    } else if (strategy === 'path-exploration') {
-      const letters = Object.keys(ids).sort();
-      const truth = (x: string) => satisfies(this.f, q, x);
-      const full: Plan = { ...p, used: [...all], hopDropped: false, subject: null };
-      const start = H ? letters.indexOf(letters.find((l) => ids[l] === H) as string) : -1;
-      const queue = H ? [H] : [];
-      for (let i = 1; i <= letters.length; i++) {
-        const x = ids[letters[(start + i + letters.length) % letters.length]];
-        if (x !== H && !p.excluded.includes(x)) queue.push(x);
-      }
-      for (const x of queue.slice(0, 2)) {
-        if (truth(x)) {
-          p.notes.push({ text: `Testing ${this.nm(x)} against all the evidence: it fits.`, claims: [] });
-          Object.assign(p, { used: full.used, hopDropped: false, subject: null, hypothesis: x, anchored: false });
-          break;
-        }
-        const c = this.refutation(item, full, x, rng);
-        p.excluded.push(x);
-        p.notes.push({ text: `Testing ${this.nm(x)} against all the evidence: ${c ? this.sentence(c, rng) : 'it does not fit'}.`, claims: c ? [c] : [] });
-        if (x === H) (p.hypothesis = null), (p.anchored = false);
-      }
-    } else {
-      p.formatSlip = false;
-      if (feedback.some((r) => r.startsWith('length'))) p.notes = p.notes.slice(-1);
-      if (H && !this.fits(item, p, view.subject, H)) {
-        const c = this.refutation(item, p, H, rng, view.subject);
-        p.notes.push({ text: `Correction: ${c ? this.sentence(c, rng) : `${this.nm(H)} does not fit`}.`, claims: c ? [c] : [] });
-        p.excluded.push(H);
-        p.hypothesis = null;
-      }
-      p.anchored = false;
-    }
+    if (strategy === 'backtracking') backtrack(this, item, p, view, H, rng);
+    else if (strategy === 'path-exploration') explore(this, item, p, H, rng);
+    else selfCorrect(this, item, p, view, H, feedback, rng);
     return this.render(item, p, rng);
   }
 
-  // -------------------------------------------------------------------------------------------
+  // ---- reasoning and phrasing, shared with slips.ts, revisions.ts and traceStyles.ts ----------
 
-  private query(item: Item): SynthQuery {
+  /** The graph query the item was synthesized from. */
+  query(item: Item): SynthQuery {
     return item.meta?.query as SynthQuery;
   }
 
-  private optionIds(item: Item): Record<string, string> {
+  /** Graph node id of each option letter. */
+  optionIds(item: Item): Record<string, string> {
     return item.meta?.optionIds as Record<string, string>;
   }
 
   /** Display name (as the graph writes it; sentences start upper-case). */
-  private nm(id: string): string {
+  nm(id: string): string {
     return this.f.node(id).name;
   }
 
   /** The evidence edges past the clues: the chain from the subject to the answer. */
-  private chain(item: Item): Claim[] {
+  chain(item: Item): Claim[] {
     const clues = new Set((this.query(item).clues ?? []) as string[]);
     return (item.evidence?.edges ?? []).filter((e) => e.relation !== 'measured_by' && !clues.has(e.target)).map((e) => ({ source: e.source, relation: e.relation, target: e.target }));
   }
 
   /** Relation of a feature claim: has_finding for findings, has_symptom otherwise. */
-  private featureRelation(c: string): Relation {
+  featureRelation(c: string): Relation {
     return this.f.node(c).type === 'finding' ? 'has_finding' : 'has_symptom';
   }
 
   /** The claim linking subject and option for a non-diagnosis query. */
-  private link(ask: SynthQuery['ask'], subject: string, x: string, negated = false): Claim {
+  link(ask: SynthQuery['ask'], subject: string, x: string, negated = false): Claim {
     const r = ASK_RELATION[ask as Exclude<SynthQuery['ask'], 'disease'>];
     const c: Claim = r === 'contraindicated_in' ? { source: x, relation: r, target: subject } : { source: subject, relation: r, target: x };
     return negated ? { ...c, negated: true } : c;
   }
 
   /** Whether option x fits under the plan (its used clues, its subject, a missed hop). */
-  private fits(item: Item, p: Plan, subject: string | null, x: string): boolean {
+  fits(item: Item, p: Plan, subject: string | null, x: string): boolean {
     const q = this.query(item);
     if (q.ask === 'disease') return p.used.every((c) => this.f.features(x).has(c));
     if (p.hopDropped && x === this.optionIds(item)[item.answer]) return false;
@@ -311,39 +218,24 @@ export class GraphTeacher implements Teacher {
     return s !== undefined && relationHolds(this.graph, ...this.linkArgs(q.ask, s, x));
   }
 
-  private linkArgs(ask: SynthQuery['ask'], s: string, x: string): [string, Relation, string] {
+  /** The (source, relation, target) of the claim linking subject s and option x. */
+  linkArgs(ask: SynthQuery['ask'], s: string, x: string): [string, Relation, string] {
     const c = this.link(ask, s, x);
     return [c.source, c.relation, c.target];
   }
 
   /** Diseases having every used clue (multi-hop). */
-  private subjects(p: Plan): string[] {
+  subjects(p: Plan): string[] {
     return this.f.diseasesWithAll(p.used);
   }
 
   /** Picks among ids with probability ∝ degree + 1 (the common one comes to mind first). */
-  private common(ids: readonly string[], rng: Rng): string {
+  common(ids: readonly string[], rng: Rng): string {
     return ids.length === 1 ? ids[0] : ids[rng.weighted(ids.map((x) => this.graph.degree(x) + 1))];
   }
 
-  /** The distractor sharing the most context with the item (anchoring). */
-  private anchorCandidate(item: Item, rng: Rng): string {
-    const q = this.query(item);
-    const ids = this.optionIds(item);
-    const wrong = Object.keys(ids).sort().filter((l) => l !== item.answer).map((l) => ids[l]);
-    const subject = q.given ?? (item.meta?.hidden as string | undefined) ?? null;
-    const score = (x: string): number => {
-      if (q.ask === 'disease') return (q.clues ?? []).filter((c) => this.f.features(x).has(c)).length;
-      if (!subject) return 0;
-      return this.f.similarDiseases(this.f.node(subject).type === 'disease' ? subject : x).filter(([d]) => this.f.node(d).type === 'disease' && relationHolds(this.graph, ...this.linkArgs(q.ask, d, x))).length;
-    };
-    const s = wrong.map(score);
-    const best = Math.max(...s);
-    return rng.pick(wrong.filter((_, i) => s[i] === best));
-  }
-
   /** A true denial that rules x out under the plan (null when none exists). */
-  private refutation(item: Item, p: Plan, x: string, rng: Rng, subject: string | null = null): Claim | null {
+  refutation(item: Item, p: Plan, x: string, rng: Rng, subject: string | null = null): Claim | null {
     const q = this.query(item);
     if (q.ask === 'disease') {
       const lacks = p.used.filter((c) => !this.f.features(x).has(c));
@@ -357,8 +249,13 @@ export class GraphTeacher implements Teacher {
     return relationHolds(this.graph, c.source, c.relation, c.target) ? null : c;
   }
 
+  /** Whether option x truly answers the item's query, on the whole graph. */
+  holds(item: Item, x: string): boolean {
+    return satisfies(this.f, this.query(item), x);
+  }
+
   /** Subject and hypothesis under the plan; which options fit. */
-  private resolve(item: Item, p: Plan, rng: Rng): { subject: string | null; hypothesis: string | null; consistent: string[] } {
+  resolve(item: Item, p: Plan, rng: Rng): PlanView {
     const q = this.query(item);
     const ids = this.optionIds(item);
     let subject: string | null = q.given ?? null;
@@ -378,14 +275,14 @@ export class GraphTeacher implements Teacher {
   }
 
   /** One sentence stating a claim. */
-  private sentence(c: Claim, rng: Rng): string {
+  sentence(c: Claim, rng: Rng): string {
     const key = c.relation === 'has_mechanism' && this.f.node(c.source).type === 'disease' ? 'disease_mechanism' : c.relation;
     const [pos, neg] = PHRASES[key] ?? [[(s: string, t: string) => `${s} ${c.relation} ${t}`], [(s: string, t: string) => `not ${s} ${c.relation} ${t}`]];
     return rng.pick(c.negated ? neg : pos)(this.nm(c.source), this.nm(c.target));
   }
 
   /** One sentence for several positive claims sharing a source and relation family ("X presents with a and b"). */
-  private groupSentence(claims: Claim[], rng: Rng): string[] {
+  groupSentence(claims: Claim[], rng: Rng): string[] {
     const out: string[] = [];
     const sx = claims.filter((c) => c.relation === 'has_symptom');
     const fx = claims.filter((c) => c.relation === 'has_finding');
@@ -401,45 +298,9 @@ export class GraphTeacher implements Teacher {
     return out;
   }
 
-  /** Writes the trace for a plan and remembers the plan for revisions. */
+  /** Writes the trace for a plan in the configured style and remembers the plan for revisions. */
   private render(item: Item, plan: Plan, rng: Rng): Trace {
-    if (this.options.style === 'concise') return this.renderConcise(item, plan, rng);
-    const q = this.query(item);
-    const ids = this.optionIds(item);
-    const answerId = ids[item.answer];
-    const { subject, hypothesis: H, consistent } = this.resolve(item, plan, rng);
-    const p: Plan = { ...clonePlan(plan), hypothesis: H, subject: q.given || q.ask === 'disease' ? plan.subject : subject };
-    const steps: string[] = [];
-    const claims: Claim[] = [];
-    const trueSubject = q.given ?? (item.meta?.hidden as string | undefined) ?? null;
-    if (q.clues) steps.push(rng.pick(FINDINGS)(joinAnd(p.used.map((c) => this.nm(c)))));
-    else if (q.given) steps.push(rng.pick(GIVEN)(this.nm(q.given)));
-    for (const n of p.notes) (steps.push(n.text), claims.push(...n.claims));
-    // the subject (multi-hop): the disease the used clues point to
-    if (q.clues && q.ask !== 'disease' && subject) {
-      const feats = p.used.map((c): Claim => ({ source: subject, relation: this.featureRelation(c), target: c }));
-      steps.push(rng.pick(POINTS_TO)(this.nm(subject)), ...this.groupSentence(feats, rng));
-      claims.push(...feats);
-    }
-    // support for the hypothesis
-    let support: Claim[];
-    if (q.ask === 'disease') support = p.used.map((c) => ({ source: H as string, relation: this.featureRelation(c), target: c }));
-    else if (H === answerId && subject === trueSubject && !p.hopDropped) support = this.chain(item);
-    else support = subject && H ? [this.link(q.ask, subject, H)] : [];
-    steps.push(...this.groupSentence(support, rng));
-    claims.push(...support);
-    // rule out the others
-    const noted = new Set(p.notes.flatMap((n) => n.claims.filter((c) => c.negated).flatMap((c) => [c.source, c.target])));
-    for (const l of Object.keys(ids).sort()) {
-      const x = ids[l];
-      if (x === H || noted.has(x)) continue;
-      const c = this.refutation(item, p, x, rng, subject);
-      if (c) (steps.push(upperFirst(`${this.sentence(c, rng)}.`)), claims.push(c));
-      else if (consistent.includes(x)) steps.push(upperFirst(`${this.nm(x)} also fits, but ${this.nm(H as string)} is more typical.`));
-      else steps.push(upperFirst(`${this.nm(x)} is less likely.`));
-    }
-    const letter = Object.keys(ids).find((l) => ids[l] === H) as string;
-    steps.push(rng.pick(CONCLUDE)(item.options[letter], letter));
+    const { p, steps, claims, letter } = this.options.style === 'concise' ? conciseTrace(this, item, plan, rng) : clinicalTrace(this, item, plan, rng);
     return this.finish(item, p, steps, claims, letter, rng);
   }
 
@@ -448,56 +309,13 @@ export class GraphTeacher implements Teacher {
    * (the finding for a disease's feature, the disease for a contraindicated drug, else the
    * source); denials keep the teacher's own phrases.
    */
-  private corpusSentence(c: Claim, rng: Rng): string {
+  corpusSentence(c: Claim, rng: Rng): string {
     if (!c.negated) {
       const known = c.relation === 'has_symptom' || c.relation === 'has_finding' || c.relation === 'contraindicated_in' ? 'target' : 'source';
       const s = corpusSentence(c.relation, this.nm(c.source), this.nm(c.target), known);
       if (s) return s;
     }
     return upperFirst(`${this.sentence(c, rng)}.`);
-  }
-
-  /**
-   * Clues to state for `disease`, most telling first (fewest rivals having it, then the rarer
-   * clue), until every rival lacks one of them or `most` are stated.
-   */
-  private tellingClues(used: readonly string[], rivals: readonly string[], most: number): string[] {
-    const has = (x: string, c: string) => this.f.features(x).has(c);
-    const order = [...used].sort((a, b) => rivals.filter((x) => has(x, a)).length - rivals.filter((x) => has(x, b)).length || this.graph.degree(a) - this.graph.degree(b) || (a < b ? -1 : 1));
-    const out: string[] = [];
-    for (const c of order) {
-      if (out.length >= most) break;
-      out.push(c);
-      if (rivals.every((x) => out.some((k) => !has(x, k)))) break;
-    }
-    return out;
-  }
-
-  /** The concise trace (style 'concise'): revision notes, then the claims that single out the hypothesis. */
-  private renderConcise(item: Item, plan: Plan, rng: Rng): Trace {
-    const q = this.query(item);
-    const ids = this.optionIds(item);
-    const answerId = ids[item.answer];
-    const { subject, hypothesis: H } = this.resolve(item, plan, rng);
-    const p: Plan = { ...clonePlan(plan), hypothesis: H, subject: q.given || q.ask === 'disease' ? plan.subject : subject };
-    const steps: string[] = [];
-    const claims: Claim[] = [];
-    const say = (c: Claim) => (steps.push(this.corpusSentence(c, rng)), claims.push(c));
-    for (const n of p.notes) (steps.push(n.text), claims.push(...n.claims));
-    const options = Object.keys(ids).sort().map((l) => ids[l]);
-    const trueSubject = q.given ?? (item.meta?.hidden as string | undefined) ?? null;
-    if (q.ask === 'disease' && H) {
-      for (const c of this.tellingClues(p.used, options.filter((x) => x !== H), p.used.length)) say({ source: H, relation: this.featureRelation(c), target: c });
-    } else if (H) {
-      if (q.clues && subject) {
-        const rivals = [...new Set(p.used.flatMap((c) => this.f.diseasesWithAll([c])))].filter((d) => d !== subject);
-        for (const c of this.tellingClues(p.used, rivals, 2)) say({ source: subject, relation: this.featureRelation(c), target: c });
-      }
-      const support = H === answerId && subject === trueSubject && !p.hopDropped ? this.chain(item) : subject ? [this.link(q.ask, subject, H)] : [];
-      for (const c of support) say(c);
-    }
-    const letter = Object.keys(ids).find((l) => ids[l] === H) as string;
-    return this.finish(item, p, steps, claims, letter, rng);
   }
 
   /** The trace of `steps` concluding on `letter`; a plan with a format slip gets one of three malformed endings. */

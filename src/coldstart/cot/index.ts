@@ -3,6 +3,8 @@
  *   trace         Trace, Claim, Teacher, strategies, claim truth on the graph
  *   graphTeacher  the offline teacher: short traces from an item's graph evidence in the pretraining
  *                 corpus's sentences (fallible drafts)
+ *   plan, slips, revisions, traceStyles
+ *                 the graph teacher's plan, first-draft slips, revision strategies and trace styles
  *   llmTeacher    any OpenAI-compatible endpoint as teacher (draft and revision prompts, robust parsing)
  *   filters       verifiable filters: format, answer, claims, evidence, length
  *   refine        the refinement loop (backtracking, path exploration, self-correction) with pass@k

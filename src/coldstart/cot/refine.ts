@@ -13,7 +13,7 @@
  * Randomness: chain s of item i uses Rng(`${seed}|${i.id}|${s}`), so results do not depend on
  * order or concurrency.
  */
-import { Semaphore } from '../../core/llm';
+import { Semaphore } from '../../core/semaphore';
 import { Rng } from '../../core/rng';
 import type { KnowledgeGraph } from '../../graph/graph';
 import { graphDifficulty } from '../../rods/difficulty';

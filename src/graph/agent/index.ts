@@ -3,7 +3,10 @@
  *
  * | file | what it holds |
  * |---|---|
- * | agent.ts | `runDiscoveryAgent(config, builder, ctx)`: the BFS loop, batches, budgets, resume |
+ * | agent.ts | `runDiscoveryAgent(config, builder, ctx)`: the BFS loop, budgets, resume, the result |
+ * | batch.ts | one batch: titles → items → typed nodes → claim edges → links (internal) |
+ * | crawl.ts | the BFS frontier in memory, level by level (internal) |
+ * | discover.ts | `runDiscover(ctx, options)`: `fleming discover` into <run>/graph/discovered/ |
  * | config.ts | `AgentConfig`, `defaults`, `CLAIM_RULES`, `XREF_PROPERTIES`, `examinationType` |
  * | claims.ts | `entityTypes`, `nodeFact`, `claimTargetType`: pure mapping rules |
  * | wikipedia.ts | `resolveTitles`, `fetchLinks`, `queryAll` (MediaWiki `continue`) |
@@ -14,6 +17,7 @@
 export * from './agent';
 export * from './claims';
 export * from './config';
+export * from './discover';
 export * from './http';
 export * from './state';
 export * from './wikidata';

@@ -1,0 +1,36 @@
+/** What the graph teacher believes about an item while it drafts and revises a trace. */
+import type { Claim } from './trace';
+
+/** What the teacher currently believes about an item (kept per trace for revisions). */
+export interface Plan {
+  /** Clue ids it reasons from (a subset of the query's, in query order). */
+  used: string[];
+  /** The chain's linking hop is missed: the right option looks unsupported. */
+  hopDropped: boolean;
+  /** Committed hypothesis (an option id), or null to choose. */
+  hypothesis: string | null;
+  /** The hypothesis is held against the evidence (it states false relations to keep it). */
+  anchored: boolean;
+  /** Multi-hop: the disease it identified. */
+  subject: string | null;
+  /** Options ruled out by exploration. */
+  excluded: string[];
+  formatSlip: boolean;
+  /** Reflective sentences from revisions, with the claims they state. */
+  notes: { text: string; claims: Claim[] }[];
+}
+
+/** A deep copy of a plan (lists and notes copied). */
+export const clonePlan = (p: Plan): Plan => ({ ...p, used: [...p.used], excluded: [...p.excluded], notes: p.notes.map((n) => ({ text: n.text, claims: [...n.claims] })) });
+
+/** The plan of a trace the teacher did not write: every clue used, nothing decided. */
+export function freshPlan(clues: readonly string[]): Plan {
+  return { used: [...clues], hopDropped: false, hypothesis: null, anchored: false, subject: null, excluded: [], formatSlip: false, notes: [] };
+}
+
+/** Subject and hypothesis of a plan as the teacher resolves them, and the options that fit. */
+export interface PlanView {
+  subject: string | null;
+  hypothesis: string | null;
+  consistent: string[];
+}
