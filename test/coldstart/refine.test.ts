@@ -43,7 +43,7 @@ describe('chooseStrategy', () => {
 
 describe('refineAll with the graph teacher on the fixture graph', () => {
   it('refineAll fixes most items; kept traces pass every filter; strategies and attempts are recorded', async () => {
-    const t = recording(new GraphTeacher(g));
+    const t = recording(new GraphTeacher(g, { style: 'clinical' }));
     const res = await refineAll(items, t, { graph: g }, { seed: 3 });
     const s = res.stats;
     expect(s.items).toBe(items.length);
@@ -73,7 +73,7 @@ describe('refineAll with the graph teacher on the fixture graph', () => {
 
   it('refineAll: first drafts on multi-hop and many-clue diagnosis items are wrong at a nonzero rate, and the loop fixes ≥ 90%', async () => {
     const hard = items.filter((it) => it.type === 'multi_hop' || (it.type === 'diagnosis' && ((it.meta!.query as SynthQuery).clues ?? []).length >= 4));
-    const res = await refineAll(hard, new GraphTeacher(g), { graph: g }, { seed: 9, k: 1 });
+    const res = await refineAll(hard, new GraphTeacher(g, { style: 'clinical' }), { graph: g }, { seed: 9, k: 1 });
     const wrongFirst = res.stats.items - res.stats.firstDraftCorrect;
     expect(wrongFirst / res.stats.items).toBeGreaterThan(0.05);
     expect(res.stats.verified / res.stats.items).toBeGreaterThanOrEqual(0.9);
@@ -84,16 +84,16 @@ describe('refineAll with the graph teacher on the fixture graph', () => {
 
   it('refineAll is deterministic for a seed, independent of concurrency, and changes with the seed', async () => {
     const xs = items.slice(0, 60);
-    const a = await refineAll(xs, new GraphTeacher(g), { graph: g }, { seed: 7, concurrency: 1 });
-    const b = await refineAll(xs, new GraphTeacher(g), { graph: g }, { seed: 7, concurrency: 16 });
-    const c = await refineAll(xs, new GraphTeacher(g), { graph: g }, { seed: 8 });
+    const a = await refineAll(xs, new GraphTeacher(g, { style: 'clinical' }), { graph: g }, { seed: 7, concurrency: 1 });
+    const b = await refineAll(xs, new GraphTeacher(g, { style: 'clinical' }), { graph: g }, { seed: 7, concurrency: 16 });
+    const c = await refineAll(xs, new GraphTeacher(g, { style: 'clinical' }), { graph: g }, { seed: 8 });
     expect(b.rows).toEqual(a.rows);
     expect(b.failures).toEqual(a.failures);
     expect(c.rows.map((r) => r.completion)).not.toEqual(a.rows.map((r) => r.completion));
   });
 
   it('refineItem keeps the shortest passing trace of the k chains', async () => {
-    const t = recording(new GraphTeacher(g));
+    const t = recording(new GraphTeacher(g, { style: 'clinical' }));
     const it = items[0];
     const r = await refineItem(it, t, { graph: g }, { k: 6, seed: 1 });
     expect(r.verified).toBe(true);
@@ -102,15 +102,15 @@ describe('refineAll with the graph teacher on the fixture graph', () => {
   });
 
   it('refineItem: stopAtFirstPass samples fewer chains', async () => {
-    const all = await refineAll(items.slice(0, 40), new GraphTeacher(g), { graph: g }, { seed: 2 });
-    const early = await refineAll(items.slice(0, 40), new GraphTeacher(g), { graph: g }, { seed: 2, stopAtFirstPass: true });
+    const all = await refineAll(items.slice(0, 40), new GraphTeacher(g, { style: 'clinical' }), { graph: g }, { seed: 2 });
+    const early = await refineAll(items.slice(0, 40), new GraphTeacher(g, { style: 'clinical' }), { graph: g }, { seed: 2, stopAtFirstPass: true });
     expect(early.stats.calls).toBeLessThan(all.stats.calls);
     expect(early.stats.verified).toBe(all.stats.verified);
   });
 
   it('refineItem returns failures with a reason: unsupported items, and a teacher that never fixes', async () => {
     const cur: Item = { id: 'medqa-7', origin: 'medqa', question: 'Q?', options: { A: 'x', B: 'y' }, answer: 'A', type: 'curated' };
-    const r = await refineItem(cur, new GraphTeacher(g), { graph: g });
+    const r = await refineItem(cur, new GraphTeacher(g, { style: 'clinical' }), { graph: g });
     expect(r).toMatchObject({ itemId: 'medqa-7', verified: false, attempts: 0, reason: 'unsupported: no graph query (not a synthetic item)', difficulty: null });
     const stubborn: Teacher = {
       name: 'stub',
@@ -132,7 +132,7 @@ describe.skipIf(!fs.existsSync(seedModule))(`refineAll on the seed graph${fs.exi
     const mod = (await import(seedModule)) as { loadSeedGraph: () => { graph: KnowledgeGraph } };
     const sg = mod.loadSeedGraph().graph;
     const xs = synthesize(sg, { n: 500 }, new Rng(1)).items;
-    const res = await refineAll(xs, new GraphTeacher(sg), { graph: sg }, { seed: 1 });
+    const res = await refineAll(xs, new GraphTeacher(sg, { style: 'clinical' }), { graph: sg }, { seed: 1 });
     const s = res.stats;
     const perSec = (s.calls / Math.max(1, s.elapsedMs)) * 1000;
     console.info(

@@ -14,10 +14,10 @@ const ctx = (seed: string, sample = 0) => ({ rng: new Rng(seed), sample });
 const clueCount = (it: Item) => ((it.meta?.query as SynthQuery).clues ?? []).length;
 
 describe('GraphTeacher.draft', () => {
-  const t = new GraphTeacher(g);
+  const t = new GraphTeacher(g, { style: 'clinical' });
 
   it('GraphTeacher.draft writes a short <think>…</think>\\n<answer>X</answer> trace whose claims are listed', async () => {
-    const t0 = new GraphTeacher(g, { formatSlip: 0 });
+    const t0 = new GraphTeacher(g, { style: 'clinical', formatSlip: 0 });
     for (const it of items.slice(0, 40)) {
       const tr = await t0.draft(it, ctx(`a|${it.id}`));
       expect(tr.grounded).toBe(true);
@@ -78,7 +78,7 @@ describe('GraphTeacher.draft', () => {
 
 describe('GraphTeacher.revise', () => {
   it('GraphTeacher.revise self-correction retracts an anchored hypothesis and its false claims', async () => {
-    const t = new GraphTeacher(g, { anchorBase: 1, anchorSlope: 0, dropBase: 0, dropSlope: 0, hopSlope: 0, formatSlip: 0 });
+    const t = new GraphTeacher(g, { style: 'clinical', anchorBase: 1, anchorSlope: 0, dropBase: 0, dropSlope: 0, hopSlope: 0, formatSlip: 0 });
     let fixed = 0;
     const diag = items.filter((it) => it.type === 'diagnosis').slice(0, 20);
     for (const it of diag) {
@@ -95,7 +95,7 @@ describe('GraphTeacher.revise', () => {
   });
 
   it('GraphTeacher.revise backtracking restores one dropped clue per call', async () => {
-    const t = new GraphTeacher(g, { dropBase: 1, dropSlope: 0, anchorBase: 0, anchorSlope: 0, hopSlope: 0, formatSlip: 0 });
+    const t = new GraphTeacher(g, { style: 'clinical', dropBase: 1, dropSlope: 0, anchorBase: 0, anchorSlope: 0, hopSlope: 0, formatSlip: 0 });
     const it = items.find((x) => x.type === 'diagnosis' && clueCount(x) >= 3)!;
     const count = (tr: Trace) => tr.claims.filter((c) => !c.negated && (c.relation === 'has_symptom' || c.relation === 'has_finding')).length;
     let tr = await t.draft(it, ctx('b0'));
@@ -109,7 +109,7 @@ describe('GraphTeacher.revise', () => {
   });
 
   it('GraphTeacher.revise path-exploration tests the hypothesis, then the next candidate, against all the evidence', async () => {
-    const t = new GraphTeacher(g, { anchorBase: 1, anchorSlope: 0, dropBase: 0, dropSlope: 0, hopSlope: 0, formatSlip: 0 });
+    const t = new GraphTeacher(g, { style: 'clinical', anchorBase: 1, anchorSlope: 0, dropBase: 0, dropSlope: 0, hopSlope: 0, formatSlip: 0 });
     const it = items.find((x) => x.type === 'treatment')!;
     let tr = await t.draft(it, ctx('e0'));
     const wrong = tr.answer;
@@ -121,7 +121,7 @@ describe('GraphTeacher.revise', () => {
   });
 
   it('GraphTeacher.revise self-correction repairs a malformed ending', async () => {
-    const t = new GraphTeacher(g, { formatSlip: 1, anchorBase: 0, anchorSlope: 0, dropBase: 0, dropSlope: 0, hopSlope: 0 });
+    const t = new GraphTeacher(g, { style: 'clinical', formatSlip: 1, anchorBase: 0, anchorSlope: 0, dropBase: 0, dropSlope: 0, hopSlope: 0 });
     const it = items.find((x) => x.type === 'test_selection')!;
     const d = await t.draft(it, ctx('f'));
     const c = checkTrace(it, d, g);

@@ -58,14 +58,15 @@ export interface GraphTeacherOptions {
   labelHardness: { Easy: number; Moderate: number; Difficult: number };
   /**
    * 'concise': only the claims that single the answer out, each in the pretraining corpus's own
-   * sentence (src/coldstart/pretrain/sentences.ts, known side first: "Wilson's disease is
+   * sentence (src/base/sentences.ts, known side first: "Wilson's disease is
    * treated with trientine."), 15–60 tokens; 'clinical': findings, hypothesis, support, a
    * sentence per distractor and a conclusion in varied wording (≈ 100 tokens).
    */
   style: 'concise' | 'clinical';
 }
 
-export const defaults: GraphTeacherOptions = {
+/** Every option but `style`, whose one default is the stage's `coldstart.style` (src/coldstart/config.ts). */
+export const defaults: Omit<GraphTeacherOptions, 'style'> = {
   dropBase: 0.02, // per-clue drop probability at h = 0
   dropSlope: 0.35, // + per unit of hardness
   anchorBase: 0.03, // anchoring on a distractor at h = 0
@@ -73,7 +74,6 @@ export const defaults: GraphTeacherOptions = {
   hopSlope: 0.4, // missing the linking hop, per unit of hardness
   formatSlip: 0.02, // malformed ending
   labelHardness: { Easy: 0.1, Moderate: 0.45, Difficult: 0.8 },
-  style: 'clinical', // the stage's default is coldstart.style = 'concise' (with evidence 'discriminating')
 };
 
 /** Structural hardness in [0, 1]: 0.3 per hop beyond the first, 0.12 per clue beyond two, averaged with the label's. */
@@ -140,7 +140,7 @@ export class GraphTeacher implements Teacher {
 
   constructor(
     readonly graph: KnowledgeGraph,
-    options: Partial<GraphTeacherOptions> = {},
+    options: Partial<GraphTeacherOptions> & Pick<GraphTeacherOptions, 'style'>,
   ) {
     this.options = { ...defaults, ...options };
     this.f = factsOf(graph);
