@@ -152,85 +152,72 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
   return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts };
 }
 
+/** Every stage in order on one run directory; a stage whose inputs changed is redone, a finished one reused. */
+async function runPipeline(args: ParsedArgs): Promise<string> {
+  const ctx = openRun(args.config);
+  ctx.log(`pipeline: run ${ctx.dir} (preset ${args.config.preset}, kg ${args.config.graph.kg}, seed ${args.config.seed})`);
+  const t0 = Date.now();
+  const g = await graphStage.run(ctx, { force: args.force });
+  const r = await rodsStage.run(ctx, { force: args.force || !g.reused, graph: g.graph });
+  await pretrainStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
+  const c = await coldstartStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
+  await rlvrStage.run(ctx, { force: args.force || !c.sft.reused }); // also retrains when +CoT changed (its done.json is in the fingerprint)
+  await evalStage.run(ctx, { graph: g.graph }); // the checkpoints that exist; results cached per item
+  ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
+  return `run written to ${ctx.dir}`;
+}
+
+/** `fleming download`: the open sources from their public origins into --sources (default .cache/kg-sources). */
+async function runDownload(args: ParsedArgs): Promise<string> {
+  const { downloadSources } = require('./graph/download') as typeof import('./graph/download');
+  const { DEFAULT_CACHE } = require('./graph/sources') as typeof import('./graph/sources');
+  const dest = args.sources ?? DEFAULT_CACHE;
+  await downloadSources(dest, {
+    onProgress: (file: string, done: number, total: number) => process.stderr.write(`download: ${file} (${done}/${total})\n`),
+  });
+  return `open sources in ${dest}`;
+}
+
+/** Each command: run it, and the line it prints last. */
+const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
+  help: async () => HELP.trimEnd(),
+  graph: async (a) => {
+    const ctx = openRun(a.config);
+    await graphStage.run(ctx, { force: a.force });
+    return `graph written to ${ctx.dir}/graph`;
+  },
+  rods: async (a) => {
+    const ctx = openRun(a.config);
+    await rodsStage.run(ctx, { force: a.force });
+    return `items written to ${ctx.dir}/rods`;
+  },
+  pretrain: async (a) => `Base model written to ${(await pretrainStage.run(openRun(a.config), { force: a.force })).dir}`,
+  coldstart: async (a) => `+CoT model written to ${(await coldstartStage.run(openRun(a.config), { force: a.force })).sft.dir}`,
+  rlvr: async (a) => {
+    const r = await rlvrStage.run(openRun(a.config), { force: a.force });
+    return `+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2?.dir}`;
+  },
+  pipeline: runPipeline,
+  eval: async (a) => `evaluation written to ${(await evalStage.run(openRun(a.config), a.eval)).dir} (report.md, table3.md, table4.md)`,
+  discover: async (a) => {
+    const { runDiscover } = require('./graph/agent') as typeof import('./graph/agent');
+    const { out, entities, edges, result } = await runDiscover(openRun(a.config), a.discover);
+    return `discover: ${entities} entities, ${edges} edges (${result.requests} requests, ${result.cacheHits} from cache; stopped: ${result.stopped}) → ${out}`;
+  },
+  download: runDownload,
+  bench: async (a) => {
+    const { runBench } = require('../bench/bench') as typeof import('../bench/bench');
+    const only = process.env.FLEMING_BENCH_ONLY?.split(',').map((x) => x.trim()) ?? undefined;
+    await runBench(a.config, only);
+    return '';
+  },
+};
+
 export async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
-  switch (args.command) {
-    case 'help':
-      process.stdout.write(HELP);
-      return 0;
-    case 'graph': {
-      const ctx = openRun(args.config);
-      await graphStage.run(ctx, { force: args.force });
-      process.stdout.write(`graph written to ${ctx.dir}/graph\n`);
-      return 0;
-    }
-    case 'rods': {
-      const ctx = openRun(args.config);
-      await rodsStage.run(ctx, { force: args.force });
-      process.stdout.write(`items written to ${ctx.dir}/rods\n`);
-      return 0;
-    }
-    case 'pretrain': {
-      const ctx = openRun(args.config);
-      const r = await pretrainStage.run(ctx, { force: args.force });
-      process.stdout.write(`Base model written to ${r.dir}\n`);
-      return 0;
-    }
-    case 'coldstart': {
-      const ctx = openRun(args.config);
-      const r = await coldstartStage.run(ctx, { force: args.force });
-      process.stdout.write(`+CoT model written to ${r.sft.dir}\n`);
-      return 0;
-    }
-    case 'rlvr': {
-      const ctx = openRun(args.config);
-      const r = await rlvrStage.run(ctx, { force: args.force });
-      process.stdout.write(`+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2?.dir}\n`);
-      return 0;
-    }
-    case 'pipeline': {
-      const ctx = openRun(args.config);
-      ctx.log(`pipeline: run ${ctx.dir} (preset ${args.config.preset}, kg ${args.config.graph.kg}, seed ${args.config.seed})`);
-      const t0 = Date.now();
-      const g = await graphStage.run(ctx, { force: args.force });
-      const r = await rodsStage.run(ctx, { force: args.force || !g.reused, graph: g.graph });
-      await pretrainStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
-      const c = await coldstartStage.run(ctx, { force: args.force || !r.reused, graph: g.graph });
-      await rlvrStage.run(ctx, { force: args.force || !c.sft.reused }); // also retrains when +CoT changed (its done.json is in the fingerprint)
-      await evalStage.run(ctx, { graph: g.graph }); // the checkpoints that exist; results cached per item
-      ctx.log(`pipeline: all stages done in ${((Date.now() - t0) / 1000).toFixed(1)} s; outputs in ${ctx.dir}`);
-      process.stdout.write(`run written to ${ctx.dir}\n`);
-      return 0;
-    }
-    case 'eval': {
-      const ctx = openRun(args.config);
-      const r = await evalStage.run(ctx, args.eval);
-      process.stdout.write(`evaluation written to ${r.dir} (report.md, table3.md, table4.md)\n`);
-      return 0;
-    }
-    case 'discover': {
-      const { runDiscover } = (require('./graph/agent') as typeof import('./graph/agent'));
-      const { out, entities, edges, result } = await runDiscover(openRun(args.config), args.discover);
-      process.stdout.write(`discover: ${entities} entities, ${edges} edges (${result.requests} requests, ${result.cacheHits} from cache; stopped: ${result.stopped}) → ${out}\n`);
-      return 0;
-    }
-    case 'download': {
-      const { downloadSources } = (require('./graph/download') as typeof import('./graph/download'));
-      const { DEFAULT_CACHE } = (require('./graph/sources') as typeof import('./graph/sources'));
-      const dest = args.sources ?? DEFAULT_CACHE;
-      await downloadSources(dest, {
-        onProgress: (file: string, done: number, total: number) => process.stderr.write(`download: ${file} (${done}/${total})\n`),
-      });
-      process.stdout.write(`open sources in ${dest}\n`);
-      return 0;
-    }
-    case 'bench': {
-      const { runBench } = (require('../bench/bench') as typeof import('../bench/bench'));
-      const only = process.env.FLEMING_BENCH_ONLY?.split(',').map((x) => x.trim()) ?? undefined;
-      await runBench(args.config, only);
-      return 0;
-    }
-    default:
-      throw new Error(`unknown command "${args.command}" (see fleming help)`);
-  }
+  const command = COMMANDS[args.command];
+  if (!command) throw new Error(`unknown command "${args.command}" (see fleming help)`);
+  const line = await command(args);
+  if (line) process.stdout.write(`${line}\n`);
+  return 0;
 }
