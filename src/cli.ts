@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { resolveConfig, parseOverrides, Preset, RunConfig } from './core/config';
 import { openRun } from './core/run';
+import { progress } from './core/progress';
 import * as graphStage from './graph/stage';
 import * as rodsStage from './rods/stage';
 import * as pretrainStage from './base/stage';
@@ -25,6 +26,8 @@ Commands:
   pipeline   run every stage in order on one run directory
   graph      RODS 1: build the knowledge graph (graph/ in the run directory)
   rods       RODS 2: synthesize, curate, filter, verify and grade items (rods/)
+  base       the Base recipe: pretrain the released Base (graph knowledge + in-context skills) into
+             base.release (data/base/); --hours H pauses at a checkpoint, rerun to resume
   pretrain   knowledge pretraining on graph sentences, then direct-answer tuning: the Base model
              (coldstart/base/: safetensors, config.json, tokenizer.json, recall.json, eval.json)
   coldstart  CoT cold start: teacher traces, refinement loop, filters, SFT of Base → +CoT
@@ -75,6 +78,8 @@ interface ParsedArgs {
   sources?: string;
   discover: { seeds?: string[]; maxEntities?: number; maxDepth?: number; rps?: number };
   eval: evalStage.EvalRunOptions;
+  /** `fleming base --hours H`: pause at the first checkpoint after H hours. */
+  hours?: number;
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -111,6 +116,7 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
       'api-key-env': { type: 'string' },
       benchmarks: { type: 'string' },
       samples: { type: 'string' },
+      hours: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -149,7 +155,9 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
     benchmarks: list(values.benchmarks),
     samples: positiveInt('samples', values.samples),
   };
-  return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts };
+  const hours = values.hours === undefined ? undefined : Number(values.hours);
+  if (hours !== undefined && !(hours > 0)) throw new Error(`--hours expects a positive number, got "${values.hours}"`);
+  return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, hours };
 }
 
 /** Every stage in order on one run directory; a stage whose inputs changed is redone, a finished one reused. */
@@ -190,6 +198,11 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
     const ctx = openRun(a.config);
     await rodsStage.run(ctx, { force: a.force });
     return `items written to ${ctx.dir}/rods`;
+  },
+  base: async (a) => {
+    const { runBase } = require('./base/release') as typeof import('./base/release');
+    const r = await runBase(a.config, { command: `fleming ${process.argv.slice(2).join(' ')}`, hours: a.hours, fresh: a.force, log: (m) => process.stderr.write(`${m}\n`), progress: (l, n) => progress(l, n) });
+    return r.finished ? `Base released to ${r.dir}` : `Base training paused at step ${r.step}; rerun the same command to resume`;
   },
   pretrain: async (a) => `Base model written to ${(await pretrainStage.run(openRun(a.config), { force: a.force })).dir}`,
   coldstart: async (a) => `+CoT model written to ${(await coldstartStage.run(openRun(a.config), { force: a.force })).sft.dir}`,

@@ -49,3 +49,70 @@ export const defaults: PretrainConfig = {
   recallDistractors: 4, // same-type distractor targets per scored edge (chance 1/5)
   evalItems: 300, // RODS test items the Base is evaluated on (0 = all)
 };
+
+/**
+ * The Base recipe (`fleming base`, src/base/recipe.ts): the pretrained Base every run starts
+ * from, trained once and released; the run config's `base` section.
+ */
+export interface BaseRecipeConfig {
+  release: string;
+  world: number;
+  hiddenSize: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  intermediateSize: number;
+  context: number;
+  bpeVocab: number;
+  entityTokens: boolean;
+  steps: number;
+  batchSize: number;
+  seqLen: number;
+  lr: number;
+  minLr: number;
+  warmupSteps: number;
+  weightDecay: number;
+  clipNorm: number;
+  schedule: string;
+  phrasingsPerEdge: number;
+  synonymRate: number;
+  copyMin: number;
+  copyMax: number;
+  lookupPairsMax: number;
+  optionsMin: number;
+  optionsMax: number;
+  checkpointEvery: number;
+  probeEvery: number;
+}
+
+export const recipeDefaults: BaseRecipeConfig = {
+  release: 'data/base', // the released Base (the recipe writes it; runs will start from it)
+  world: 0, // anchor diseases of the Base's world (0 = the whole seed graph: 297 diseases, 5,494 edges)
+  hiddenSize: 128, // model width
+  layers: 2, // decoder layers (2 is the least that composes a previous-token and an induction head)
+  heads: 8, // attention heads (8 × 16 dims formed the copy circuit by step 2,000 in the curriculum experiments)
+  kvHeads: 8, // key/value heads (full multi-head attention)
+  intermediateSize: 352, // SwiGLU width
+  context: 512, // max_position_embeddings (prompts + a whole thought at evaluation)
+  bpeVocab: 2048, // byte-level BPE part of the vocabulary (specials + 256 bytes + merges)
+  entityTokens: true, // one added token per entity name (" name", mention form)
+  steps: 12000, // optimiser steps over the whole schedule
+  batchSize: 16, // rows per step
+  seqLen: 128, // tokens per knowledge row (packed sentences); skill rows are shorter
+  lr: 3e-3, // peak learning rate (warm-up + cosine)
+  minLr: 3e-4, // cosine floor
+  warmupSteps: 200, // linear warm-up steps
+  weightDecay: 0.1, // AdamW decoupled decay
+  clipNorm: 1.0, // global gradient-norm clipping
+  schedule: 'KCOKCLKO', // the skill of step s is schedule[s mod length]: K knowledge, C copy, L lookup, O option (3 : 2 : 1 : 2)
+  phrasingsPerEdge: 2, // training phrasings per edge per pass over the graph
+  synonymRate: 0.25, // mentions that use a synonym
+  copyMin: 4, // shortest copied span
+  copyMax: 24, // longest copied span
+  lookupPairsMax: 8, // key → value pairs per lookup row (2..)
+  optionsMin: 2, // fewest options per option row
+  optionsMax: 10, // most options per option row
+  checkpointEvery: 100, // steps between resume checkpoints
+  probeEvery: 500, // steps between training-time probes (probes.jsonl)
+};
+

@@ -75,13 +75,19 @@ function distinctNames(pools: NamePools, rng: Rng, n: number, graphShare: number
   return [...out];
 }
 
-/** Key → value lookup: `<|bos|>k₁: v₁\n…kₙ: vₙ\nkᵢ:` then ` vᵢ<|eos|>`; loss on the value and eos. */
-export function lookupRow(tok: Tokenizer, pools: NamePools, rng: Rng, pairs: number): RenderedChat {
+/** The text of a key → value lookup row: `k₁: v₁\n…kₙ: vₙ\nkᵢ:` and its answer ` vᵢ`. */
+export function lookupText(pools: NamePools, rng: Rng, pairs: number): { head: string; answer: string } {
   const keys = distinctNames(pools, rng, pairs, 0.5);
   const values = distinctNames(pools, rng, pairs, 0.5);
   const q = rng.int(pairs);
-  const head = [tok.specialId(CHAT.bos), ...tok.encode(keys.map((k, i) => `${k}: ${values[i]}`).join('\n') + `\n${keys[q]}:`, { allowSpecial: false })];
-  const tail = [...tok.encode(` ${values[q]}`, { allowSpecial: false }), tok.specialId(CHAT.eos)];
+  return { head: keys.map((k, i) => `${k}: ${values[i]}`).join('\n') + `\n${keys[q]}:`, answer: ` ${values[q]}` };
+}
+
+/** Key → value lookup: `<|bos|>k₁: v₁\n…kₙ: vₙ\nkᵢ:` then ` vᵢ<|eos|>`; loss on the value and eos. */
+export function lookupRow(tok: Tokenizer, pools: NamePools, rng: Rng, pairs: number): RenderedChat {
+  const t = lookupText(pools, rng, pairs);
+  const head = [tok.specialId(CHAT.bos), ...tok.encode(t.head, { allowSpecial: false })];
+  const tail = [...tok.encode(t.answer, { allowSpecial: false }), tok.specialId(CHAT.eos)];
   const ids = [...head, ...tail];
   return { ids, completionMask: ids.map((_, i) => (i < head.length ? 0 : 1)), promptLength: head.length };
 }
@@ -94,16 +100,14 @@ const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 export interface OptionDrill {
   row: RenderedChat;
   letter: string;
+  /** Number of options (letters A… in order). */
+  options: number;
   /** Prompt + completion up to `<answer>`: the letter is the next token. */
   prefix: number[];
 }
 
-/**
- * Multiple-choice option lookup in the items' format (see the file comment): a stem of 0–12
- * random words, then `A. x` lines for 2..maxOptions options; the completion names one option in a
- * thought and gives its letter. Loss on the completion.
- */
-export function optionRow(tok: Tokenizer, pools: NamePools, rng: Rng, minOptions: number, maxOptions: number): OptionDrill {
+/** The text of an option row (see optionRow): the user turn, the completion, the letter named, the option count. */
+export function optionText(pools: NamePools, rng: Rng, minOptions: number, maxOptions: number): { prompt: string; completion: string; letter: string; options: number } {
   const n = minOptions + rng.int(maxOptions - minOptions + 1);
   const names = distinctNames(pools, rng, n, 0.75);
   const k = rng.int(n);
@@ -111,8 +115,17 @@ export function optionRow(tok: Tokenizer, pools: NamePools, rng: Rng, minOptions
   const prompt = [...(stem ? [`${stem}?`] : []), ...names.map((x, i) => `${LETTERS[i]}. ${x}`)].join('\n');
   const thought = rng.pick(THOUGHTS).replace('{x}', names[k]);
   const completion = `${CHAT.thinkOpen}${thought}${CHAT.thinkClose}\n${CHAT.answerOpen}${LETTERS[k]}${CHAT.answerClose}${CHAT.eos}`;
-  const row = renderChat(tok, { prompt, completion });
-  const answerOpen = tok.specialId(CHAT.answerOpen);
-  const at = row.ids.lastIndexOf(answerOpen);
-  return { row, letter: LETTERS[k], prefix: row.ids.slice(0, at + 1) };
+  return { prompt, completion, letter: LETTERS[k], options: n };
+}
+
+/**
+ * Multiple-choice option lookup in the items' format (see the file comment): a stem of 0–12
+ * random words, then `A. x` lines for minOptions..maxOptions options; the completion names one
+ * option in a thought and gives its letter. Loss on the completion.
+ */
+export function optionRow(tok: Tokenizer, pools: NamePools, rng: Rng, minOptions: number, maxOptions: number): OptionDrill {
+  const t = optionText(pools, rng, minOptions, maxOptions);
+  const row = renderChat(tok, { prompt: t.prompt, completion: t.completion });
+  const at = row.ids.lastIndexOf(tok.specialId(CHAT.answerOpen));
+  return { row, letter: t.letter, options: t.options, prefix: row.ids.slice(0, at + 1) };
 }

@@ -6,7 +6,7 @@
  * never part of it: they come from the environment at the moment of use, and redactSecrets()
  * strips anything that looks like one before a run file is written.
  */
-import { defaults as base, type PretrainConfig } from '../base/config';
+import { defaults as base, recipeDefaults, type BaseRecipeConfig, type PretrainConfig } from '../base/config';
 import { defaults as coldstart, sftDefaults as sft, type ColdstartConfig, type SftConfig } from '../coldstart/config';
 import { defaults as evalDefaults, type EvalConfig } from '../eval/config';
 import { defaults as graph, type GraphConfig } from '../graph/config';
@@ -24,6 +24,7 @@ export interface RunConfig {
   graph: GraphConfig;
   rods: RodsConfig;
   coldstart: ColdstartConfig;
+  base: BaseRecipeConfig;
   pretrain: PretrainConfig;
   sft: SftConfig;
   eval: EvalConfig;
@@ -39,6 +40,7 @@ export const defaults: RunConfig = {
   graph, // src/graph/config.ts
   coldstart, // src/coldstart/config.ts
   rods, // src/rods/config.ts
+  base: recipeDefaults, // src/base/config.ts (the Base recipe, `fleming base`)
   pretrain: base, // src/base/config.ts
   sft, // src/coldstart/config.ts
   eval: evalDefaults, // src/eval/config.ts
