@@ -126,7 +126,7 @@ function writeRelease(dir: string, work: string, model: Llama, tok: Tokenizer, c
   saveTokenizer(tok, dir, { modelMaxLength: cfg.context });
   const metrics = readMetrics<StepRecord>(path.join(work, 'metrics.jsonl'));
   writeJsonlSync(path.join(dir, 'log.jsonl'), metrics.map((m) => ({ step: m.step, skill: skillAt(cfg.schedule, m.step - 1), loss: m.loss, gradNorm: m.gradNorm, lr: m.lr, tokens: m.tokens })));
-  fs.copyFileSync(path.join(work, 'probes.jsonl'), path.join(dir, 'probes.jsonl'));
+  writeJsonlSync(path.join(dir, 'probes.jsonl'), readMetrics(path.join(work, 'probes.jsonl')));
   writeJson(path.join(dir, 'probes.json'), run.probes);
   writeJson(path.join(dir, 'recipe.json'), { command: run.command, seed: run.seed, backend: run.backend, wallSeconds: Math.round(run.seconds), steps: cfg.steps, settings: cfg });
   const files = ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'log.jsonl', 'probes.jsonl', 'probes.json', 'recipe.json'];

@@ -1,0 +1,109 @@
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/core/config';
+import { readJson } from '../../src/core/io';
+import { Rng } from '../../src/core/rng';
+import { loadCheckpoint } from '../../src/model/checkpoint';
+import { CHAT, loadTokenizer } from '../../src/model/tokenizer';
+import { probeBase } from '../../src/base/probes';
+import { entityTokens, skillAt, skillIndex } from '../../src/base/recipe';
+import { mentionName } from '../../src/base/sentences';
+import { baseWorld, runBase } from '../../src/base/release';
+import { copyRow, namePools, optionRow, lookupRow, drawableIds } from '../../src/base/skills';
+import { strictAnswer } from '../../src/protocol/index';
+import { useBackend } from '../model/helpers';
+
+/** A recipe small enough for seconds of CPU: a 5-disease world, a 1-layer model. */
+const TINY = { world: 5, steps: 24, checkpointEvery: 8, probeEvery: 12, hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, kvHeads: 2, bpeVocab: 600, batchSize: 4, seqLen: 64 };
+
+function tinyConfig(release: string) {
+  return resolveConfig({ overrides: { base: { ...TINY, release } } });
+}
+
+const quiet = { command: 'fleming base (test)', log: () => undefined };
+const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+describe('Base recipe', () => {
+  beforeAll(async () => {
+    await useBackend('wasm');
+  });
+
+  it('skillAt() and skillIndex() walk the schedule; each skill counts its own batches', () => {
+    const s = 'KCOKCLKO';
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => skillAt(s, i))).toEqual(['knowledge', 'copy', 'option', 'knowledge', 'copy', 'lookup', 'knowledge', 'option', 'knowledge']);
+    expect(skillIndex(s, 8, 'knowledge')).toBe(3);
+    expect(skillIndex(s, 9, 'copy')).toBe(2);
+    expect(skillIndex(s, 13, 'lookup')).toBe(1);
+    expect(skillIndex(s, 14, 'lookup')).toBe(2);
+    expect(() => skillAt('KX', 1)).toThrow(/not one of K, C, L, O/);
+  });
+
+  it('entityTokens() gives one " name" per graph name and synonym, and the rows read as the protocol does', () => {
+    const g = baseWorld({ ...tinyConfig('/unused').base }, 1234);
+    const names = entityTokens(g);
+    expect(names.length).toBeGreaterThan(g.nodes.length - 1);
+    expect(names.every((n) => n.startsWith(' '))).toBe(true);
+    expect([...names].sort()).toEqual(names);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of g.nodes.slice(0, 20)) expect(names).toContain(` ${mentionName(n.name)}`);
+  });
+
+  it('fleming base trains, pauses at a checkpoint, resumes, and releases the same bytes as an uninterrupted run', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'base-recipe-'));
+    const a = path.join(root, 'a');
+    const b = path.join(root, 'b');
+    const whole = await runBase(tinyConfig(a), quiet);
+    expect(whole.finished).toBe(true);
+    // b: paused at the first checkpoint (0 hours left), then resumed
+    const paused = await runBase(tinyConfig(b), { ...quiet, hours: 1e-9 });
+    expect(paused).toMatchObject({ finished: false, step: 8 });
+    expect(fs.existsSync(path.join(b, 'train', 'last', 'model.safetensors'))).toBe(true);
+    const resumed = await runBase(tinyConfig(b), quiet);
+    expect(resumed.finished).toBe(true);
+    for (const f of ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'log.jsonl', 'probes.jsonl', 'probes.json']) expect(sha(path.join(b, f)), f).toBe(sha(path.join(a, f)));
+    // the release: manifest hashes every file and the seed graph; the log has a skill per step
+    const manifest = readJson<{ files: Record<string, string>; seedGraph: Record<string, string> }>(path.join(a, 'manifest.json'));
+    for (const [f, h] of Object.entries(manifest.files)) expect(sha(path.join(a, f)), f).toBe(h);
+    expect(Object.keys(manifest.seedGraph)).toContain('data/seed/diseases.jsonl');
+    const log = fs.readFileSync(path.join(a, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.length).toBe(TINY.steps);
+    expect(new Set(log.map((r) => r.skill))).toEqual(new Set(['knowledge', 'copy', 'option', 'lookup']));
+    expect(readJson<{ command: string; seed: number }>(path.join(a, 'recipe.json'))).toMatchObject({ command: 'fleming base (test)', seed: 1234 });
+    expect(fs.existsSync(path.join(a, 'train', 'last'))).toBe(false);
+    // it loads as a Llama checkpoint with its entity tokenizer
+    const tok = loadTokenizer(a);
+    expect(tok.addedTokens.length).toBeGreaterThan(50);
+    loadCheckpoint(a).model.dispose();
+  }, 120_000);
+
+  it('skill rows and probes: copy loss on the second copy, option rows the protocol reads, no tensors left behind', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'base-probe-'));
+    const cfg = tinyConfig(root);
+    await runBase(resolveConfig({ overrides: { base: { ...TINY, steps: 8, release: root } } }), quiet);
+    const tok = loadTokenizer(root);
+    const g = baseWorld(cfg.base, 1234);
+    const rng = new Rng('t');
+    const c = copyRow(tok, drawableIds(tok), rng, 4, 6);
+    const L = (c.ids.length - 1) / 2;
+    expect(c.ids.slice(1, 1 + L)).toEqual(c.ids.slice(1 + L));
+    expect(c.completionMask.filter(Boolean).length).toBe(L);
+    const o = optionRow(tok, namePools(g), rng, 4, 4);
+    expect(strictAnswer(tok.decode(o.row.ids.slice(o.row.promptLength)), ['A', 'B', 'C', 'D'])).toBe(o.letter);
+    expect(o.prefix[o.prefix.length - 1]).toBe(tok.specialId(CHAT.answerOpen));
+    const k = lookupRow(tok, namePools(g), rng, 3);
+    expect(k.completionMask.filter(Boolean).length).toBeGreaterThanOrEqual(2);
+    const model = loadCheckpoint(root).model;
+    const n0 = tf.memory().numTensors;
+    const p = probeBase(model, tok, g, { drills: 16, recallEdges: 2, style: 'mention', seed: 'probe' });
+    expect(tf.memory().numTensors).toBe(n0);
+    expect(p.option.drills).toBe(16);
+    expect(p.option.chance).toBeCloseTo(0.25, 5);
+    expect(p.copy.uniformNll).toBeGreaterThan(0);
+    expect(p.recall?.heldOut.edges).toBeGreaterThan(0);
+    model.dispose();
+  }, 120_000);
+});
