@@ -6,6 +6,7 @@
  * which backend runs and why. FLEMING_BACKEND or the `prefer` argument overrides the order.
  * A software WebGPU adapter (Mesa llvmpipe) is skipped unless webgpu is asked for by name.
  */
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernels } from './kernels';
 import { describeAdapter, registerWebGPU } from './dawn';
@@ -35,6 +36,17 @@ function tryRequire(id: string): { ok: boolean; mod?: unknown; error?: string } 
   }
 }
 
+/** Whether the machine shows a GPU device node Dawn could open (NVIDIA, a DRM render node, AMD's KFD). */
+export function gpuDeviceVisible(dev = '/dev'): boolean {
+  try {
+    const names = fs.readdirSync(dev);
+    if (names.some((n) => /^nvidia\d+$/.test(n)) || names.includes('kfd')) return true;
+    return fs.existsSync(`${dev}/dri`) && fs.readdirSync(`${dev}/dri`).some((n) => n.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
+
 /** @param requested the caller asked for this backend (a software WebGPU adapter is used only then) */
 async function tryBackend(name: BackendName, requested: boolean): Promise<BackendAttempt> {
   switch (name) {
@@ -48,6 +60,10 @@ async function tryBackend(name: BackendName, requested: boolean): Promise<Backen
       return { name, ok: false, reason: `${why.join('; ')} (optional: needs libtensorflow, see environment.md)` };
     }
     case 'webgpu': {
+      // Dawn prints Vulkan/EGL warnings from native code whenever it looks for an adapter: look only
+      // when asked to, or when a GPU device node exists (a software adapter is never chosen unasked).
+      if (!requested && !process.env.FLEMING_DAWN_OPTIONS && !gpuDeviceVisible())
+        return { name, ok: false, reason: 'no GPU device (/dev/nvidia*, /dev/dri/renderD*, /dev/kfd); FLEMING_BACKEND=webgpu tries Dawn anyway (a software adapter: for tests, not speed)' };
       const gpu = tryRequire('webgpu');
       if (!gpu.ok) return { name, ok: false, reason: `the \`webgpu\` (Dawn) package failed to load: ${gpu.error}` };
       const be = tryRequire('@tensorflow/tfjs-backend-webgpu');
