@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PretrainConfig } from './config';
 import { readJson, readJsonlAll, writeJson } from '../core/io';
-import { savePlot, Figure } from '../core/plot';
+import { pngSkipNote, savePlot, Figure } from '../core/plot';
 import { hashString } from '../core/rng';
 import { type RunContext, markStageDone, fileHash, graphFilesHash } from '../core/run';
 import { KnowledgeGraph } from '../graph/graph';
@@ -199,7 +199,8 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
   try {
     await runReads(saveCheckpointReads(dir, model, { step: loop.steps, extra: { phases: { lm: cfg.steps, tune: cfg.tuneSteps }, stage: 'base' } }), 'saveCheckpoint');
     const plot = savePlot(lossFigure(loop.metrics), path.join(dir, 'plots'), 'loss');
-    if (plot.pngSkipped) ctx.log(`pretrain: loss.png not written: ${plot.pngSkipped}`);
+    const why = pngSkipNote(plot);
+    if (why) ctx.log(`pretrain: PNGs not written: ${why}`);
     const { recall, copy, evaluation } = await probeStep(ctx, dir, model, tok, graph, test);
     const seconds = (Date.now() - t0) / 1000;
     markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });

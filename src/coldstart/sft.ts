@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SkipReport, readJson, readJsonl, readJsonlAll, writeJson, writeJsonlSync } from '../core/io';
-import { savePlot } from '../core/plot';
+import { pngSkipNote, savePlot } from '../core/plot';
 import { hashString } from '../core/rng';
 import { type RunContext, markStageDone, fileHash, graphFilesHash } from '../core/run';
 import { ensureBackend } from '../model/backend';
@@ -173,7 +173,8 @@ async function saveCot(ctx: RunContext, dir: string, baseDir: string, cot: Llama
   const fig = lossFigure(metrics);
   fig.layout = { ...fig.layout, title: { text: 'SFT on teacher traces → +CoT: training loss' } };
   const plot = savePlot(fig, path.join(dir, 'plots'), 'loss');
-  if (plot.pngSkipped) ctx.log(`sft: loss.png not written: ${plot.pngSkipped}`);
+  const why = pngSkipNote(plot);
+  if (why) ctx.log(`sft: PNGs not written: ${why}`);
 }
 
 /** Step 3: Base and +CoT on the test split under one protocol (eval.json, examples.jsonl). */

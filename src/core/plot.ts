@@ -1,8 +1,10 @@
 /**
- * Plotly figures everywhere: inline in a tslab notebook, and headless as an HTML file (beside a
- * copy of plotly.min.js, so it works offline) plus a PNG rendered by headless Chromium where one
- * is installed. The figure is plain data ({data, layout}), so stages build figures without
- * caring where they are shown.
+ * Plotly figures everywhere: in a tslab notebook as a plotly MIME bundle (JupyterLab's plotly
+ * extension renders it interactive; other front ends show the PNG beside it), and headless as an
+ * HTML file plus a PNG rendered by headless Chromium where one is installed. The HTML files of a
+ * run share one minified plotly.js at the run's root (plotly.min.js, next to config.json), so a
+ * run works offline without a copy per folder. The figure is plain data ({data, layout}), so
+ * stages build figures without caring where they are shown.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -27,9 +29,38 @@ export interface SavedPlot {
 const WIDTH = 900;
 const HEIGHT = 520;
 
-/** The plotly.js bundle shipped by the plotly.js-dist package. */
+/** The minified plotly.js bundle shipped by the plotly.js-dist-min package. */
 export function plotlyBundlePath(): string {
-  return require.resolve('plotly.js-dist/plotly.js');
+  return require.resolve('plotly.js-dist-min/plotly.min.js');
+}
+
+/** Where the HTML files of `dir` find plotly.min.js: the run's root (the first folder up with a config.json), else `dir`. */
+export function bundleDir(dir: string): string {
+  const start = path.resolve(dir);
+  for (let d = start; ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, 'config.json'))) return d;
+    if (path.dirname(d) === d) return start;
+  }
+}
+
+/** Copies plotly.min.js into `dir` unless an intact copy is there (a copy cut short by a kill is replaced); atomic. */
+export function ensureBundle(dir: string): string {
+  const src = plotlyBundlePath();
+  const dest = path.join(dir, 'plotly.min.js');
+  if (fs.existsSync(dest) && fs.statSync(dest).size === fs.statSync(src).size) return dest;
+  const tmp = `${dest}.tmp-${process.pid}`;
+  fs.copyFileSync(src, tmp);
+  fs.renameSync(tmp, dest);
+  return dest;
+}
+
+const noted = new Set<string>();
+
+/** Why a plot has no PNG, the first time this process sees that reason (so a missing Chromium is said once per run); else undefined. */
+export function pngSkipNote(p: SavedPlot): string | undefined {
+  if (!p.pngSkipped || noted.has(p.pngSkipped)) return undefined;
+  noted.add(p.pngSkipped);
+  return p.pngSkipped;
 }
 
 /** Path of a Chromium/Chrome binary: $CHROMIUM_PATH, then the usual install locations. */
@@ -92,16 +123,16 @@ export function renderPng(htmlFile: string, pngFile: string, chromium: string, s
 }
 
 /**
- * Writes `<dir>/<name>.html` (with plotly.min.js copied beside it) and `<dir>/<name>.png` when
- * Chromium is available (set FLEMING_NO_PNG=1 to skip).
+ * Writes `<dir>/<name>.html` (using the run's one plotly.min.js, see bundleDir) and
+ * `<dir>/<name>.png` when Chromium is available (set FLEMING_NO_PNG=1 to skip).
  */
 export function savePlot(fig: Figure, dir: string, name: string, opts: { png?: boolean } = {}): SavedPlot {
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`savePlot: plot name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`);
   fs.mkdirSync(dir, { recursive: true });
-  const bundle = path.join(dir, 'plotly.min.js');
-  if (!fs.existsSync(bundle)) fs.copyFileSync(plotlyBundlePath(), bundle);
+  const bundle = ensureBundle(bundleDir(dir));
+  const src = path.relative(dir, bundle).split(path.sep).join('/');
   const html = path.join(dir, `${name}.html`);
-  writeFileAtomic(html, figureHtml(fig, { plotlySrc: 'plotly.min.js' }));
+  writeFileAtomic(html, figureHtml(fig, { plotlySrc: src }));
   const out: SavedPlot = { html };
   const wantPng = opts.png ?? process.env.FLEMING_NO_PNG !== '1';
   if (!wantPng) return { ...out, pngSkipped: 'PNG disabled' };
@@ -109,7 +140,7 @@ export function savePlot(fig: Figure, dir: string, name: string, opts: { png?: b
   if (!chromium) return { ...out, pngSkipped: 'no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)' };
   const png = path.join(dir, `${name}.png`);
   const staticHtml = path.join(dir, `.${name}.static.html`);
-  writeFileAtomic(staticHtml, figureHtml(fig, { plotlySrc: 'plotly.min.js', static: true }));
+  writeFileAtomic(staticHtml, figureHtml(fig, { plotlySrc: src, static: true }));
   try {
     renderPng(staticHtml, png, chromium);
   } finally {
@@ -118,24 +149,33 @@ export function savePlot(fig: Figure, dir: string, name: string, opts: { png?: b
   return { ...out, png };
 }
 
+/** The plotly MIME type that JupyterLab's plotly extension renders (data, layout, config). */
+export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
+
 /**
- * Shows a figure: in a tslab notebook as an inline PNG (rendered by Chromium) or, without
- * Chromium, as interactive HTML with plotly.js inlined (returns undefined); elsewhere it saves
- * HTML and PNG under `dir` (default runs/plots) and returns the paths.
+ * Shows a figure. In a tslab notebook: one display bundle with the figure's data for plotly's
+ * renderer (interactive in JupyterLab with the plotly extension; no library inside the notebook),
+ * a PNG fallback rendered by Chromium when one is installed (its temporary files removed), and a
+ * text line. Elsewhere it saves HTML and PNG under `dir` (default runs/plots) and returns the paths.
  */
 export function showPlot(fig: Figure, opts: { name?: string; dir?: string } = {}): SavedPlot | undefined {
   const name = opts.name ?? 'plot';
-  if (inNotebook()) {
-    const tslab = require('tslab') as typeof import('tslab');
-    const chromium = findChromium();
-    if (chromium && process.env.FLEMING_NO_PNG !== '1') {
-      const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-plot-'));
-      const saved = savePlot(fig, dir, name, { png: true });
-      tslab.display.png(fs.readFileSync(saved.png as string));
-      return undefined; // nothing more to print under the figure
+  if (!inNotebook()) return savePlot(fig, opts.dir ?? path.join('runs', 'plots'), name);
+  const { displayBundle } = require('./show') as typeof import('./show');
+  const layout = { width: WIDTH, height: HEIGHT, margin: { t: 50, l: 60, r: 20, b: 60 }, ...(fig.layout ?? {}) };
+  const title = String((fig.layout?.title as { text?: string })?.text ?? name);
+  const bundle: Record<string, unknown> = { [PLOTLY_MIME]: { data: fig.data, layout, config: { displaylogo: false } }, 'text/plain': `Figure: ${title}` };
+  const chromium = findChromium();
+  if (chromium && process.env.FLEMING_NO_PNG !== '1') {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-plot-'));
+    try {
+      const saved = savePlot(fig, tmp, name, { png: true });
+      if (saved.png) bundle['image/png'] = fs.readFileSync(saved.png).toString('base64');
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
-    tslab.display.html(figureHtml(fig, { inlinePlotly: true }));
-    return undefined;
   }
-  return savePlot(fig, opts.dir ?? path.join('runs', 'plots'), name);
+  if (opts.dir) savePlot(fig, opts.dir, name);
+  displayBundle(bundle);
+  return undefined;
 }

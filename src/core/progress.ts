@@ -1,11 +1,12 @@
 /**
  * Progress for long work. On a terminal: a cli-progress bar. In CI logs and other non-terminal
  * output: a line at start, at most one line per 25% step, and a line at the end. In notebooks
- * (tslab) and when FLEMING_QUIET=1: silent. Every mode reports the elapsed time at the end.
+ * (tslab): one line under the cell that updates in place (a Jupyter display, not stderr), at most
+ * once a second. With FLEMING_QUIET=1: silent. Every mode reports the elapsed time at the end.
  */
 import { SingleBar, Presets } from 'cli-progress';
 
-export type ProgressMode = 'bar' | 'log' | 'silent';
+export type ProgressMode = 'bar' | 'log' | 'notebook' | 'silent';
 
 export interface Progress {
   /** Advance by n (default 1). */
@@ -22,7 +23,8 @@ export function inNotebook(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 export function progressMode(env: NodeJS.ProcessEnv = process.env, stream: NodeJS.WriteStream = process.stderr): ProgressMode {
-  if (env.FLEMING_QUIET === '1' || inNotebook(env)) return 'silent';
+  if (env.FLEMING_QUIET === '1') return 'silent';
+  if (inNotebook(env)) return 'notebook';
   if (env.CI || !stream.isTTY) return 'log';
   return 'bar';
 }
@@ -39,6 +41,13 @@ export function progress(
   let lastQuarter = 0;
   const secs = () => ((Date.now() - start) / 1000).toFixed(1);
   let bar: SingleBar | undefined;
+  let shown = 0;
+  const line = mode === 'notebook' ? notebookLine() : undefined;
+  const show = (text: string, force = false) => {
+    if (!line || (!force && Date.now() - shown < 1000)) return;
+    shown = Date.now();
+    line(text);
+  };
   if (mode === 'bar') {
     bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} | {duration_formatted} (eta {eta_formatted})`, hideCursor: true }, Presets.shades_classic);
     bar.start(Math.max(total, 1), 0);
@@ -48,6 +57,7 @@ export function progress(
   const update = (done: number) => {
     pos = done;
     if (bar) bar.update(Math.min(pos, total));
+    else if (line) show(`${label}: ${total > 0 ? Math.floor((100 * Math.min(pos, total)) / total) : 0}% (${pos}/${total}, ${secs()} s)`);
     else if (mode === 'log' && total > 0) {
       const quarter = Math.floor((4 * Math.min(pos, total)) / total);
       if (quarter > lastQuarter && quarter < 4) {
@@ -64,7 +74,21 @@ export function progress(
         bar.update(total);
         bar.stop();
       }
-      if (mode !== 'silent') write(`${label}: done in ${secs()} s${note ? ` — ${note}` : ''}`);
+      const end = `${label}: done in ${secs()} s${note ? ` — ${note}` : ''}`;
+      if (line) show(end, true);
+      else if (mode !== 'silent' && mode !== 'notebook') write(end);
     },
   };
+}
+
+/** A line under the running notebook cell that each call replaces (tslab's newDisplay); undefined outside a cell. */
+function notebookLine(): ((text: string) => void) | undefined {
+  try {
+    const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData?: unknown };
+    if (!jupyter.lastWriteDisplayData) return undefined;
+    const display = (require('tslab') as typeof import('tslab')).newDisplay();
+    return (text) => display.text(text);
+  } catch {
+    return undefined;
+  }
 }

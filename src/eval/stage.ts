@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readJson, writeFileAtomic, writeJson, writeJsonlSync } from '../core/io';
-import { savePlot, type SavedPlot } from '../core/plot';
+import { pngSkipNote, savePlot, type SavedPlot } from '../core/plot';
 import type { RunContext } from '../core/run';
 import type { Rng } from '../core/rng';
 import type { ClaimMatcher } from './claims';
@@ -82,7 +82,10 @@ function writePlots(ctx: RunContext, dir: string, hasItems: boolean, stageRows: 
   plots.reward = savePlot(rewardFigure(series), plotsDir, 'reward');
   const barBench = ['medxpertqa', ...columns].find((b) => summaries.some((s) => s.benchmarks[b]?.n)) ?? null;
   if (barBench) plots.models = savePlot(modelBarFigure(summaries, barBench), plotsDir, 'models');
-  for (const [name, p] of Object.entries(plots)) if (p.pngSkipped) ctx.log(`eval: ${name}.png not written: ${p.pngSkipped}`);
+  for (const p of Object.values(plots)) {
+    const why = pngSkipNote(p);
+    if (why) ctx.log(`eval: PNGs not written: ${why}`);
+  }
   return { plots, series };
 }
 

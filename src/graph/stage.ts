@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type RunContext, stageDone, markStageDone } from '../core/run';
 import { writeFileAtomic, writeJson } from '../core/io';
-import { savePlot, Figure } from '../core/plot';
+import { pngSkipNote, savePlot, Figure } from '../core/plot';
 import { markdownTable } from '../core/markdown';
 import { KnowledgeGraph } from './graph';
 import { loadSeedGraph } from './seed';
@@ -97,7 +97,8 @@ async function writeGraph(ctx: RunContext, dir: string, built: Built, focus: Foc
   writeFileAtomic(path.join(dir, 'report.md'), statsMarkdown(stats, ctx.config.graph.kg, skipsJson, focus));
   for (const [name, fig] of Object.entries(graphFigures(stats))) {
     const saved = savePlot(fig, path.join(dir, 'plots'), name);
-    if (saved.pngSkipped) ctx.log(`graph: ${name}.png not written: ${saved.pngSkipped}`);
+    const why = pngSkipNote(saved);
+    if (why) ctx.log(`graph: PNGs not written: ${why}`);
   }
   return stats;
 }

@@ -1,6 +1,6 @@
 /** Figures of the GRPO stages: reward and zero-spread curves per step, the mined set per round. */
 import * as path from 'node:path';
-import { Figure, savePlot } from '../core/plot';
+import { Figure, pngSkipNote, savePlot } from '../core/plot';
 import type { RunContext } from '../core/run';
 import type { GrpoRecord } from './loop';
 import type { MiningRecord } from './plans';
@@ -63,6 +63,7 @@ export function miningFigure(rounds: readonly MiningRecord[]): Figure {
 export function savePlots(ctx: RunContext, dir: string, figs: [string, Figure][]): void {
   for (const [name, fig] of figs) {
     const p = savePlot(fig, path.join(dir, 'plots'), name);
-    if (p.pngSkipped && name === figs[0][0]) ctx.log(`rlvr: PNGs not written: ${p.pngSkipped}`);
+    const why = pngSkipNote(p);
+    if (why) ctx.log(`rlvr: PNGs not written: ${why}`);
   }
 }

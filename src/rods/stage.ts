@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type RunContext, stageDone, markStageDone } from '../core/run';
 import { readJson, readJsonlAll, writeFileAtomic, writeJson, writeJsonl, SkipReport } from '../core/io';
-import { savePlot, Figure } from '../core/plot';
+import { pngSkipNote, savePlot, Figure } from '../core/plot';
 import { markdownTable } from '../core/markdown';
 import { LlmClient } from '../core/llm';
 import type { EndpointConfig } from '../core/endpoint';
@@ -195,7 +195,8 @@ function writeReport(ctx: RunContext, dir: string, stats: RodsStats): void {
   writeFileAtomic(path.join(dir, 'report.md'), rodsMarkdown(stats));
   for (const [name, fig] of Object.entries(rodsFigures(stats))) {
     const saved = savePlot(fig, path.join(dir, 'plots'), name);
-    if (saved.pngSkipped) ctx.log(`rods: ${name}.png not written: ${saved.pngSkipped}`);
+    const why = pngSkipNote(saved);
+    if (why) ctx.log(`rods: PNGs not written: ${why}`);
   }
 }
 

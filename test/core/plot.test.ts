@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { figureHtml, findChromium, renderPng, savePlot } from '../../src/core/plot';
+import { bundleDir, ensureBundle, figureHtml, findChromium, plotlyBundlePath, pngSkipNote, renderPng, savePlot } from '../../src/core/plot';
 
 const fig = { data: [{ type: 'bar', x: ['a', 'b'], y: [2, 1] }], layout: { title: { text: 'T <1>' } } };
 
@@ -21,6 +21,33 @@ describe('plot', () => {
     expect(fs.statSync(path.join(dir, 'plotly.min.js')).size).toBeGreaterThan(1_000_000);
     expect(saved.pngSkipped).toBe('PNG disabled');
     expect(() => savePlot(fig, dir, '../evil')).toThrow(/must be letters/);
+  });
+
+  it('savePlot() in a run shares one minified plotly.min.js at the run root; the HTML points to it', () => {
+    const run = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-run-'));
+    fs.writeFileSync(path.join(run, 'config.json'), '{}');
+    const a = savePlot(fig, path.join(run, 'graph', 'plots'), 'a', { png: false });
+    const b = savePlot(fig, path.join(run, 'rlvr', 'stage1', 'plots'), 'b', { png: false });
+    expect(bundleDir(path.join(run, 'rlvr', 'stage1', 'plots'))).toBe(run);
+    expect(fs.readFileSync(a.html, 'utf8')).toContain('<script src="../../plotly.min.js"></script>');
+    expect(fs.readFileSync(b.html, 'utf8')).toContain('<script src="../../../plotly.min.js"></script>');
+    expect(fs.existsSync(path.join(run, 'graph', 'plots', 'plotly.min.js'))).toBe(false);
+    expect(fs.statSync(path.join(run, 'plotly.min.js')).size).toBe(fs.statSync(plotlyBundlePath()).size);
+    expect(fs.statSync(plotlyBundlePath()).size).toBeLessThan(6_000_000); // the minified build
+  });
+
+  it('ensureBundle() replaces a copy cut short by a kill, and leaves no temporary file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-bundle-'));
+    fs.writeFileSync(path.join(dir, 'plotly.min.js'), Buffer.alloc(65536));
+    ensureBundle(dir);
+    expect(fs.readFileSync(path.join(dir, 'plotly.min.js')).equals(fs.readFileSync(plotlyBundlePath()))).toBe(true);
+    expect(fs.readdirSync(dir)).toEqual(['plotly.min.js']);
+  });
+
+  it('pngSkipNote() gives each reason once per process', () => {
+    expect(pngSkipNote({ html: 'a', pngSkipped: 'no Chromium (test reason)' })).toBe('no Chromium (test reason)');
+    expect(pngSkipNote({ html: 'b', pngSkipped: 'no Chromium (test reason)' })).toBeUndefined();
+    expect(pngSkipNote({ html: 'c', png: 'c.png' })).toBeUndefined();
   });
 
   // Chromium is installed by .ci/run; on a machine without it this test reports itself as skipped.
