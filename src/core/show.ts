@@ -45,7 +45,16 @@ export function tableRows(t: unknown): Row[] {
   throw new Error('showTable: expected rows, an arquero table or a danfo DataFrame');
 }
 
-function cell(v: unknown): string {
+/** Per-column formatters (as arquero's toMarkdown/toHTML `format` option), a caption, a row limit. */
+export interface TableOptions {
+  caption?: string;
+  /** Rows shown at most (default 50); the rest are counted. */
+  limit?: number;
+  format?: Record<string, (value: never) => string>;
+}
+
+function cell(v: unknown, fmt?: (value: never) => string): string {
+  if (fmt && v !== null && v !== undefined) return fmt(v as never);
   if (typeof v === 'number') return formatNumber(v);
   if (v === null || v === undefined) return '';
   if (typeof v === 'object') return JSON.stringify(v);
@@ -53,11 +62,11 @@ function cell(v: unknown): string {
 }
 
 /** The rows as an HTML table: header from the first row's keys (and later ones), numbers right-aligned and formatted. */
-export function tableHtml(rows: readonly Row[], opts: { caption?: string; limit?: number } = {}): string {
+export function tableHtml(rows: readonly Row[], opts: TableOptions = {}): string {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const shown = rows.slice(0, opts.limit ?? 50);
   const numeric = cols.map((c) => shown.every((r) => r[c] === undefined || r[c] === null || typeof r[c] === 'number'));
-  const td = (v: unknown, i: number) => `<td style="text-align:${numeric[i] ? 'right' : 'left'}">${escapeHtml(cell(v))}</td>`;
+  const td = (v: unknown, i: number) => `<td style="text-align:${numeric[i] ? 'right' : 'left'}">${escapeHtml(cell(v, opts.format?.[cols[i]]))}</td>`;
   const more = rows.length > shown.length ? `<tr><td colspan="${cols.length}">… ${rows.length - shown.length} more rows</td></tr>` : '';
   return (
     `<table class="fleming-table">${opts.caption ? `<caption style="text-align:left">${escapeHtml(opts.caption)}</caption>` : ''}` +
@@ -67,18 +76,18 @@ export function tableHtml(rows: readonly Row[], opts: { caption?: string; limit?
 }
 
 /** The rows as a markdown table (terminal output). */
-export function tableMarkdown(rows: readonly Row[], opts: { limit?: number } = {}): string {
+export function tableMarkdown(rows: readonly Row[], opts: TableOptions = {}): string {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const shown = rows.slice(0, opts.limit ?? 50);
   const line = (xs: string[]) => `| ${xs.join(' | ')} |`;
-  return [line(cols), line(cols.map(() => '---')), ...shown.map((r) => line(cols.map((c) => cell(r[c]).replace(/\|/g, '\\|'))))].join('\n');
+  return [line(cols), line(cols.map(() => '---')), ...shown.map((r) => line(cols.map((c) => cell(r[c], opts.format?.[c]).replace(/\|/g, '\\|'))))].join('\n');
 }
 
 /**
  * Shows a table: rendered HTML in a notebook (with a plain-text fallback), a markdown table on a
  * terminal. Takes rows, an arquero table or a danfo DataFrame.
  */
-export function showTable(t: unknown, opts: { caption?: string; limit?: number } = {}): void {
+export function showTable(t: unknown, opts: TableOptions = {}): void {
   const rows = tableRows(t);
   if (inNotebook()) displayBundle({ 'text/html': tableHtml(rows, opts), 'text/plain': tableMarkdown(rows, opts) });
   else process.stdout.write(`${opts.caption ? `${opts.caption}\n` : ''}${tableMarkdown(rows, opts)}\n`);
