@@ -162,7 +162,7 @@ export function showPlot(fig: Figure, opts: { name?: string; dir?: string } = {}
   const name = opts.name ?? 'plot';
   if (!inNotebook()) return savePlot(fig, opts.dir ?? path.join('runs', 'plots'), name);
   const { displayBundle } = require('./show') as typeof import('./show');
-  const layout = { width: WIDTH, height: HEIGHT, margin: { t: 50, l: 60, r: 20, b: 60 }, ...(fig.layout ?? {}) };
+  const layout = { height: HEIGHT, margin: { t: 50, l: 60, r: 20, b: 60 }, autosize: true, ...(fig.layout ?? {}) }; // the output area's width
   const title = String((fig.layout?.title as { text?: string })?.text ?? name);
   const bundle: Record<string, unknown> = { [PLOTLY_MIME]: { data: fig.data, layout, config: { displaylogo: false } }, 'text/plain': `Figure: ${title}` };
   const chromium = findChromium();
