@@ -81,14 +81,25 @@ export function progress(
   };
 }
 
-/** A line under the running notebook cell that each call replaces (tslab's newDisplay); undefined outside a cell. */
-function notebookLine(): ((text: string) => void) | undefined {
+/**
+ * A line under the running notebook cell that each call replaces (a tslab display updated in
+ * place); undefined outside a notebook. A call from a later cell starts a new line in that cell.
+ */
+export function notebookLine(): ((text: string) => void) | undefined {
+  let jupyter: { lastWriteDisplayData?: unknown };
   try {
-    const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData?: unknown };
-    if (!jupyter.lastWriteDisplayData) return undefined;
-    const display = (require('tslab') as typeof import('tslab')).newDisplay();
-    return (text) => display.text(text);
+    jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData?: unknown };
   } catch {
     return undefined;
   }
+  let cell: unknown;
+  let display: { text(s: string): void } | undefined;
+  return (text) => {
+    if (!jupyter.lastWriteDisplayData) return;
+    if (jupyter.lastWriteDisplayData !== cell || !display) {
+      cell = jupyter.lastWriteDisplayData;
+      display = (require('tslab') as typeof import('tslab')).newDisplay();
+    }
+    display.text(text);
+  };
 }

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type RunConfig, redactSecrets } from './config';
 import { writeJson, readJson } from './io';
-import { progress, Progress, ProgressMode } from './progress';
+import { inNotebook, notebookLine, progress, Progress, ProgressMode } from './progress';
 import { Rng, hashString } from './rng';
 
 export const STAGES = ['graph', 'rods', 'coldstart', 'rlvr', 'eval'] as const;
@@ -46,6 +46,8 @@ export function openRun(config: RunConfig, opts: { root?: string; progressMode?:
   writeJson(cfgFile, redactSecrets({ ...config, runDir: config.runDir }));
   const logFile = path.join(dir, 'log.txt');
   const quiet = opts.quiet ?? false;
+  // In a notebook a quiet run still says what it is doing: its latest log line, updated in place.
+  const status = quiet && inNotebook() && opts.progressMode !== 'silent' ? notebookLine() : undefined;
   return {
     config,
     dir,
@@ -61,6 +63,7 @@ export function openRun(config: RunConfig, opts: { root?: string; progressMode?:
       const line = `[${new Date().toISOString()}] ${message}`;
       fs.appendFileSync(logFile, line + '\n');
       if (!quiet) process.stderr.write(message + '\n');
+      else status?.(message);
     },
     progress(label, total) {
       return progress(label, total, { mode: opts.progressMode });
