@@ -4,7 +4,7 @@
  * a SwiGLU MLP), and the token cross-entropy with a hand-written gradient.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LlamaConfig } from './llama';
+import type { LlamaConfig } from './params';
 import { headDim } from './params';
 
 /** A layer's weight by its HF name after `model.layers.<i>.` (e.g. `self_attn.q_proj.weight`). */

@@ -17,24 +17,10 @@ import { Rng } from '../core/rng';
 import { LayerInputs, attentionBias, crossEntropy, decoderLayer, linear, rmsNorm, rotateHalfMatrix, ropeTables } from './layers';
 import { headDim, initParameters, validateConfig } from './params';
 
-/** Hugging Face LlamaConfig fields (same names, so config.json round-trips). */
-export interface LlamaConfig {
-  vocab_size: number;
-  hidden_size: number;
-  intermediate_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  num_key_value_heads: number;
-  max_position_embeddings: number;
-  rms_norm_eps: number;
-  rope_theta: number;
-  tie_word_embeddings: boolean;
-  /** Std of the normal initialiser (HF initializer_range). */
-  initializer_range: number;
-  bos_token_id?: number;
-  eos_token_id?: number;
-  pad_token_id?: number;
-}
+import type { LlamaConfig } from './params';
+
+/** Hugging Face LlamaConfig fields (same names, so config.json round-trips), defined in ./params. */
+export type { LlamaConfig };
 
 export const defaults: LlamaConfig = {
   vocab_size: 512, // byte-level BPE: 256 bytes + merges + specials (the tokenizer decides)

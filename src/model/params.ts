@@ -4,7 +4,25 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '../core/rng';
-import type { LlamaConfig } from './llama';
+
+/** The model's Hugging Face `config.json` fields (LlamaForCausalLM). */
+export interface LlamaConfig {
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  max_position_embeddings: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  tie_word_embeddings: boolean;
+  /** Std of the normal initialiser (HF initializer_range). */
+  initializer_range: number;
+  bos_token_id?: number;
+  eos_token_id?: number;
+  pad_token_id?: number;
+}
 
 /** Head width: hidden_size / num_attention_heads. */
 export function headDim(c: LlamaConfig): number {

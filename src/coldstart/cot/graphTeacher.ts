@@ -36,7 +36,7 @@ import { satisfies } from '../../rods/synth/solve';
 import { joinAnd, upperFirst } from '../../rods/synth/surface';
 import { optionLetters, strictAnswer } from '../../protocol/index';
 import { Claim, Strategy, TeachContext, Teacher, Trace, formatCompletion, relationHolds } from './trace';
-import { Plan, PlanView, clonePlan, freshPlan } from './plan';
+import { Plan, PlanView, TeacherParts, clonePlan, freshPlan } from './plan';
 import { backtrack, explore, selfCorrect } from './revisions';
 import { draftPlan } from './slips';
 import { clinicalTrace, conciseTrace } from './traceStyles';
@@ -131,7 +131,7 @@ export const PHRASES: Record<string, [Phrase[], Phrase[]]> = {
 };
 
 /** The graph teacher; see the module comment. */
-export class GraphTeacher implements Teacher {
+export class GraphTeacher implements Teacher, TeacherParts {
   readonly name = 'graph';
   readonly options: GraphTeacherOptions;
   /** What the graph proves (closures); read by slips.ts and traceStyles.ts. */

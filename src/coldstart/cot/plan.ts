@@ -1,4 +1,10 @@
-/** What the graph teacher believes about an item while it drafts and revises a trace. */
+/** What the graph teacher believes about an item while it drafts and revises a trace, and what its helpers may ask of it. */
+import type { Rng } from '../../core/rng';
+import type { KnowledgeGraph } from '../../graph/graph';
+import type { Relation } from '../../graph/schema';
+import type { Item } from '../../rods/item';
+import type { SynthQuery } from '../../rods/synth/config';
+import type { GraphFacts } from '../../rods/synth/facts';
 import type { Claim } from './trace';
 
 /** What the teacher currently believes about an item (kept per trace for revisions). */
@@ -33,4 +39,28 @@ export interface PlanView {
   subject: string | null;
   hypothesis: string | null;
   consistent: string[];
+}
+
+/**
+ * The graph teacher as its drafting, revision and rendering helpers (slips.ts, revisions.ts,
+ * traceStyles.ts) see it: GraphTeacher implements it, so the helpers need not import the class.
+ */
+export interface TeacherParts {
+  readonly graph: KnowledgeGraph;
+  readonly f: GraphFacts;
+  readonly options: { dropBase: number; dropSlope: number; anchorBase: number; anchorSlope: number; hopSlope: number; formatSlip: number };
+  query(item: Item): SynthQuery;
+  optionIds(item: Item): Record<string, string>;
+  nm(id: string): string;
+  chain(item: Item): Claim[];
+  featureRelation(c: string): Relation;
+  link(ask: SynthQuery['ask'], subject: string, x: string, negated?: boolean): Claim;
+  fits(item: Item, p: Plan, subject: string | null, x: string): boolean;
+  linkArgs(ask: SynthQuery['ask'], s: string, x: string): [string, Relation, string];
+  refutation(item: Item, p: Plan, x: string, rng: Rng, subject?: string | null): Claim | null;
+  holds(item: Item, x: string): boolean;
+  resolve(item: Item, p: Plan, rng: Rng): PlanView;
+  sentence(c: Claim, rng: Rng): string;
+  groupSentence(claims: Claim[], rng: Rng): string[];
+  corpusSentence(c: Claim, rng: Rng): string;
 }

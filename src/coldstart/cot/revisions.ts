@@ -7,11 +7,10 @@
  */
 import type { Rng } from '../../core/rng';
 import type { Item } from '../../rods/item';
-import type { GraphTeacher } from './graphTeacher';
-import type { Plan, PlanView } from './plan';
+import type { Plan, PlanView, TeacherParts } from './plan';
 
 /** Backtracking: restores the dropped clue that rules out most of the fitting options, else the missed hop, else the first assumption. */
-export function backtrack(t: GraphTeacher, item: Item, p: Plan, view: PlanView, H: string | null, rng: Rng): void {
+export function backtrack(t: TeacherParts, item: Item, p: Plan, view: PlanView, H: string | null, rng: Rng): void {
   const all = t.query(item).clues ?? [];
   const dropped = all.filter((c) => !p.used.includes(c));
   if (dropped.length) {
@@ -38,7 +37,7 @@ export function backtrack(t: GraphTeacher, item: Item, p: Plan, view: PlanView, 
 }
 
 /** Path exploration: tests the hypothesis H, then the next options in letter order, against all the evidence (two at most). */
-export function explore(t: GraphTeacher, item: Item, p: Plan, H: string | null, rng: Rng): void {
+export function explore(t: TeacherParts, item: Item, p: Plan, H: string | null, rng: Rng): void {
   const all = t.query(item).clues ?? [];
   const ids = t.optionIds(item);
   const letters = Object.keys(ids).sort();
@@ -63,7 +62,7 @@ export function explore(t: GraphTeacher, item: Item, p: Plan, H: string | null, 
 }
 
 /** Self-correction: repairs the format, keeps the last note when the trace was too long, and retracts a hypothesis that does not fit. */
-export function selfCorrect(t: GraphTeacher, item: Item, p: Plan, view: PlanView, H: string | null, feedback: readonly string[], rng: Rng): void {
+export function selfCorrect(t: TeacherParts, item: Item, p: Plan, view: PlanView, H: string | null, feedback: readonly string[], rng: Rng): void {
   p.formatSlip = false;
   if (feedback.some((r) => r.startsWith('length'))) p.notes = p.notes.slice(-1);
   if (H && !t.fits(item, p, view.subject, H)) {

@@ -5,12 +5,11 @@
  */
 import type { Rng } from '../../core/rng';
 import type { Item } from '../../rods/item';
-import type { GraphTeacher } from './graphTeacher';
-import type { Plan } from './plan';
+import type { Plan, TeacherParts } from './plan';
 import { relationHolds } from './trace';
 
 /** The plan of a first draft at hardness `h`, its slips drawn from `rng` (drops, missed hop, format slip, anchoring). */
-export function draftPlan(t: GraphTeacher, item: Item, h: number, rng: Rng): Plan {
+export function draftPlan(t: TeacherParts, item: Item, h: number, rng: Rng): Plan {
   const o = t.options;
   const clues = t.query(item).clues ?? [];
   const pDrop = o.dropBase + o.dropSlope * h;
@@ -35,7 +34,7 @@ export function draftPlan(t: GraphTeacher, item: Item, h: number, rng: Rng): Pla
 }
 
 /** The distractor sharing the most context with the item (anchoring). */
-function anchorCandidate(t: GraphTeacher, item: Item, rng: Rng): string {
+function anchorCandidate(t: TeacherParts, item: Item, rng: Rng): string {
   const q = t.query(item);
   const ids = t.optionIds(item);
   const wrong = Object.keys(ids).sort().filter((l) => l !== item.answer).map((l) => ids[l]);

@@ -7,8 +7,7 @@
 import type { Rng } from '../../core/rng';
 import type { Item } from '../../rods/item';
 import { joinAnd, upperFirst } from '../../rods/synth/surface';
-import type { GraphTeacher } from './graphTeacher';
-import { Plan, clonePlan } from './plan';
+import { Plan, clonePlan, type TeacherParts } from './plan';
 import type { Claim } from './trace';
 
 /** A trace before its ending: the resolved plan, the steps, the claims they state, the letter concluded. */
@@ -25,7 +24,7 @@ const POINTS_TO = [(d: string) => `These point to ${d}.`, (d: string) => `The li
 const GIVEN = [(s: string) => `Start from ${s}.`, (s: string) => `The key entity is ${s}.`, (s: string) => `Consider ${s}.`];
 
 /** The clinical trace: findings or the given entity, revision notes, the subject, support, each other option ruled out, the conclusion. */
-export function clinicalTrace(t: GraphTeacher, item: Item, plan: Plan, rng: Rng): TraceBody {
+export function clinicalTrace(t: TeacherParts, item: Item, plan: Plan, rng: Rng): TraceBody {
   const q = t.query(item);
   const ids = t.optionIds(item);
   const { subject, hypothesis: H, consistent } = t.resolve(item, plan, rng);
@@ -52,7 +51,7 @@ export function clinicalTrace(t: GraphTeacher, item: Item, plan: Plan, rng: Rng)
 }
 
 /** The claims supporting hypothesis H: its features (diagnosis), the evidence chain (the true path), or the one link to it. */
-function supportClaims(t: GraphTeacher, item: Item, p: Plan, subject: string | null, H: string | null): Claim[] {
+function supportClaims(t: TeacherParts, item: Item, p: Plan, subject: string | null, H: string | null): Claim[] {
   const q = t.query(item);
   const answerId = t.optionIds(item)[item.answer];
   const trueSubject = q.given ?? (item.meta?.hidden as string | undefined) ?? null;
@@ -62,7 +61,7 @@ function supportClaims(t: GraphTeacher, item: Item, p: Plan, subject: string | n
 }
 
 /** A step per other option (in letter order, unless a note already denied it): a refuting claim, or why it is less typical or less likely. */
-function ruleOutOthers(t: GraphTeacher, item: Item, p: Plan, subject: string | null, H: string | null, consistent: string[], rng: Rng, steps: string[], claims: Claim[]): void {
+function ruleOutOthers(t: TeacherParts, item: Item, p: Plan, subject: string | null, H: string | null, consistent: string[], rng: Rng, steps: string[], claims: Claim[]): void {
   const ids = t.optionIds(item);
   const noted = new Set(p.notes.flatMap((n) => n.claims.filter((c) => c.negated).flatMap((c) => [c.source, c.target])));
   for (const l of Object.keys(ids).sort()) {
@@ -76,7 +75,7 @@ function ruleOutOthers(t: GraphTeacher, item: Item, p: Plan, subject: string | n
 }
 
 /** The concise trace: revision notes, then the claims that single out the hypothesis. */
-export function conciseTrace(t: GraphTeacher, item: Item, plan: Plan, rng: Rng): TraceBody {
+export function conciseTrace(t: TeacherParts, item: Item, plan: Plan, rng: Rng): TraceBody {
   const q = t.query(item);
   const ids = t.optionIds(item);
   const answerId = ids[item.answer];
@@ -106,7 +105,7 @@ export function conciseTrace(t: GraphTeacher, item: Item, plan: Plan, rng: Rng):
  * Clues to state for a disease, most telling first (fewest rivals having it, then the rarer
  * clue), until every rival lacks one of them or `most` are stated.
  */
-function tellingClues(t: GraphTeacher, used: readonly string[], rivals: readonly string[], most: number): string[] {
+function tellingClues(t: TeacherParts, used: readonly string[], rivals: readonly string[], most: number): string[] {
   const has = (x: string, c: string) => t.f.features(x).has(c);
   const order = [...used].sort((a, b) => rivals.filter((x) => has(x, a)).length - rivals.filter((x) => has(x, b)).length || t.graph.degree(a) - t.graph.degree(b) || (a < b ? -1 : 1));
   const out: string[] = [];

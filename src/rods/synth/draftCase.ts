@@ -8,7 +8,7 @@ import type { NodeType } from '../../graph/schema';
 import type { SynthConfig, SynthQuery } from './config';
 import type { GraphFacts } from './facts';
 import { chooseClues, clueEdges, sharingClues } from './clues';
-import type { DraftResult } from './mask';
+import type { DraftResult } from './draft';
 import { EdgeRef, diseaseMechanismPaths, evidenceOf, ownTests, treatmentPaths } from './paths';
 import { RANK_TOP, addScore, drugCandidates, rankByScore, takeTop, testCandidates, toBuckets } from './rank';
 import { directDrugs } from './sample';

@@ -6,7 +6,7 @@
 import type { Rng } from '../../core/rng';
 import type { SynthConfig } from './config';
 import type { GraphFacts } from './facts';
-import type { DraftResult, RenderInput, Rendered } from './mask';
+import type { DraftResult, RenderInput, Rendered } from './draft';
 import { EdgeRef, evidenceOf, indicationsOf, mechanismPaths, ownTests, treatmentPaths } from './paths';
 import { Buckets, RANK_TOP, addScore, drugCandidates, rankByScore, takeTop, testCandidates, toBuckets } from './rank';
 import { contraDrugs, directDrugs } from './sample';
