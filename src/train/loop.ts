@@ -113,6 +113,22 @@ export function trainPhasesAsync(init: () => Llama, phases: readonly Phase[], o:
   return runAsync(trainPhasesReads(init, phases, o));
 }
 
+/**
+ * The loop's state: from `<dir>/last/` when it was written with the same fingerprint and within
+ * the phases' steps (weights, AdamW moments, the phase it belongs to), else a fresh model (and
+ * the old metrics.jsonl removed).
+ */
+function startOrResume(init: () => Llama, o: LoopOptions, total: number, log: (m: string) => void): { model: Llama; opt: AdamW | undefined; step: number; optPhase: number; resumedFrom: number | null } {
+  const resumed = resumeCheckpoint<LoopExtra>(o.dir, o.fingerprint, log, (at) => at <= total);
+  if (resumed) {
+    log(`resuming from ${resumed.dir} at step ${resumed.step}/${total}`);
+    return { model: resumed.model, opt: resumed.optimizer, step: resumed.step, optPhase: resumed.extra?.phase ?? -1, resumedFrom: resumed.step };
+  }
+  const metricsFile = path.join(o.dir, 'metrics.jsonl');
+  if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
+  return { model: init(), opt: undefined, step: 0, optPhase: -1, resumedFrom: null };
+}
+
 /** trainPhases as a Reads computation (src/model/reads.ts). */
 export function* trainPhasesReads(init: () => Llama, phases: readonly Phase[], o: LoopOptions): Reads<LoopResult> {
   const log = o.log ?? (() => undefined);
@@ -126,24 +142,9 @@ export function* trainPhasesReads(init: () => Llama, phases: readonly Phase[], o
   fs.mkdirSync(o.dir, { recursive: true });
   if (o.fresh) clearCheckpoints(o.dir);
 
-  let model: Llama | undefined;
-  let opt: AdamW | undefined;
-  let step = 0;
-  let optPhase = -1;
-  let resumedFrom: number | null = null;
-  const resumed = resumeCheckpoint<LoopExtra>(o.dir, o.fingerprint, log, (at) => at <= total);
-  if (resumed) {
-    model = resumed.model;
-    opt = resumed.optimizer;
-    step = resumed.step;
-    optPhase = resumed.extra?.phase ?? -1;
-    resumedFrom = step;
-    log(`resuming from ${resumed.dir} at step ${step}/${total}`);
-  }
-  if (!model) {
-    model = init();
-    if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
-  }
+  const start = startOrResume(init, o, total, log);
+  let { model, opt, step, optPhase } = start;
+  const resumedFrom = start.resumedFrom;
   const metrics = truncateSteps<StepRecord>(metricsFile, step);
 
   const t0 = performance.now();
