@@ -48,7 +48,7 @@ Options:
   --kg seed|open                seed: the embedded hand-written graph (default); open: built from open sources
   --sources DIR                 where the open sources live (default: $FLEMING_SOURCES or .cache/kg-sources)
   --sider                       include SIDER side effects (non-commercial licence)
-  --strict                      stop at the first malformed input row instead of counting it
+  --strict                      stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   --seed N                      random seed (default 1234)
   --backend NAME                TensorFlow.js backend: tensorflow, webgpu, wasm or cpu (default: best available)
   --set key.path=value          override any config field (repeatable), e.g. --set graph.strict=true
@@ -127,10 +127,10 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
   if (values.kg !== undefined) graph.kg = values.kg;
   if (values.sources !== undefined) graph.sourcesDir = values.sources;
   if (values.sider) graph.includeSider = true;
-  if (values.strict) graph.strict = true;
   if (Object.keys(graph).length) overrides.graph = graph;
   if (values.run !== undefined) overrides.runDir = values.run;
   if (values.backend !== undefined) overrides.backend = values.backend;
+  if (values.strict) overrides.strict = true;
   if (values.seed !== undefined) {
     const n = Number(values.seed);
     if (!Number.isInteger(n)) throw new Error(`--seed expects an integer, got "${values.seed}"`);

@@ -21,6 +21,7 @@ export interface RunConfig {
   seed: number;
   runDir: string;
   backend: '' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  strict: boolean;
   graph: GraphConfig;
   rods: RodsConfig;
   coldstart: ColdstartConfig;
@@ -37,6 +38,7 @@ export const defaults: RunConfig = {
   seed: 1234, // seed for every random choice in the run
   runDir: '', // run directory; '' = runs/<timestamp>
   backend: '', // TensorFlow.js backend of the policy; '' = the best available (tensorflow, webgpu, wasm, cpu); $FLEMING_BACKEND or --backend prefers one
+  strict: false, // --strict: stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   graph, // src/graph/config.ts
   coldstart, // src/coldstart/config.ts
   rods, // src/rods/config.ts

@@ -96,7 +96,7 @@ async function curationStep(ctx: RunContext, dir: string, synthetic: Item[]): Pr
   if (!cfg.curatedBenchmarks.length) return { items: synthetic, curated: 0 };
   const benchDir = cfg.benchmarksDir ?? process.env.FLEMING_BENCHMARKS;
   if (!benchDir) throw new Error('rods.curatedBenchmarks is set but no benchmarks directory: pass --set rods.benchmarksDir=DIR or FLEMING_BENCHMARKS=DIR (e.g. ../shared/data/benchmarks)');
-  const skips = new SkipReport();
+  const skips = new SkipReport(ctx.config.strict);
   const { items: curated } = await loadAllBenchmarks(benchDir, skips, cfg.curatedBenchmarks);
   const mixed = mixItems(synthetic, curated, cfg.curatedRatio, ctx.rng('rods:mix'));
   writeJson(path.join(dir, 'curated-skipped.json'), skips.toJSON());
