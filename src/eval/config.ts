@@ -3,6 +3,8 @@
  * verifiability; the run config's `eval` section. Each field is documented once, at its default
  * below; presets and `--set` overrides are applied by src/core/config.ts.
  */
+import { int, num, oneOf, type Limits } from '../core/schema';
+
 export interface EvalConfig {
   models: string[];
   benchmarks: string[];
@@ -31,4 +33,19 @@ export const defaults: EvalConfig = {
   bootstrap: 1000, // bootstrap resamples per confidence interval
   ciLevel: 0.95, // confidence level of the intervals
   examples: 4, // completions with their claims shown in report.md and examples.jsonl, per model
+};
+
+/** What each setting may be, beyond the type of its default (src/core/schema.ts). */
+export const limits: Limits<EvalConfig> = {
+  models: oneOf('base', 'cot', 'rl1', 'rl2'),
+  testItems: int(0),
+  benchmarkItems: int(0),
+  samples: int(1),
+  temperature: num({ min: 0 }),
+  maxNewTokens: int(1),
+  endpointMaxTokens: int(1),
+  batchSize: int(1),
+  bootstrap: int(1),
+  ciLevel: num({ gt: 0, lt: 1 }),
+  examples: int(0),
 };

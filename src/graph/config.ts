@@ -3,6 +3,8 @@
  * `graph` section. Each field is documented once, at its default below; presets and `--set`
  * overrides are applied by src/core/config.ts.
  */
+import { int, oneOf, optional, type Limits } from '../core/schema';
+
 export interface GraphConfig {
   kg: 'seed' | 'open';
   sourcesDir?: string;
@@ -19,4 +21,11 @@ export const defaults: GraphConfig = {
   // A focused world (src/graph/focus.ts): keep N anchor diseases (a seeded shuffle of those with a symptom or
   // finding, a test and a treatment) and their closed neighbourhood; 0 = the whole graph
   focus: { diseases: 0 },
+};
+
+/** What each setting may be, beyond the type of its default (src/core/schema.ts). */
+export const limits: Limits<GraphConfig> = {
+  kg: oneOf<GraphConfig['kg']>('seed', 'open'),
+  sourcesDir: optional('string'),
+  focus: { diseases: int(0) },
 };
