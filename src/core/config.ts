@@ -217,9 +217,13 @@ export function resolveConfig(opts: { preset?: Preset; overrides?: unknown; now?
   return cfg;
 }
 
-/** Removes values that look like secrets before anything is written to a run file. */
+/**
+ * Removes values that look like secrets before anything is written to a run file. A key ending in
+ * `Env` (apiKeyEnv) names an environment variable, not a secret, and is kept, so a run's endpoints
+ * can be read back from its config.json.
+ */
 export function redactSecrets<T>(value: T): T {
   return JSON.parse(
-    JSON.stringify(value, (k, v) => (/(api[-_]?key|token|secret|password)/i.test(k) && typeof v === 'string' ? '[redacted]' : v)),
+    JSON.stringify(value, (k, v) => (/(api[-_]?key|token|secret|password)/i.test(k) && !/Env$/.test(k) && typeof v === 'string' ? '[redacted]' : v)),
   ) as T;
 }

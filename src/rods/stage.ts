@@ -204,7 +204,8 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
   const cfg = ctx.config.rods;
   const dir = ctx.stageDir('rods');
   const doneFile = path.join(dir, 'done.json');
-  const fingerprint = { rods: cfg, seed: ctx.config.seed, graph: ctx.config.graph.kg };
+  // where the benchmarks live is not what this stage computes (a moved directory does not redo it)
+  const fingerprint = { rods: { ...cfg, benchmarksDir: undefined }, seed: ctx.config.seed, graph: ctx.config.graph.kg };
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`rods: reusing ${dir} (already built with these settings; --force rebuilds)`);
     return { items: await readJsonlAll<Item>(path.join(dir, 'items.jsonl')), stats: readJson<RodsStats>(path.join(dir, 'stats.json')), reused: true };

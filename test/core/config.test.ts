@@ -134,6 +134,8 @@ describe('run directory', () => {
 
   it('redactSecrets() hides API keys and tokens', () => {
     expect(redactSecrets({ llm: { apiKey: 'sk-123', model: 'm' }, token: 't' })).toEqual({ llm: { apiKey: '[redacted]', model: 'm' }, token: '[redacted]' });
+    // the name of the variable that holds a key is not a secret: a run's endpoints read back from config.json
+    expect(redactSecrets({ teacher: { apiKeyEnv: 'MY_KEY', apiKey: 'sk-1' } })).toEqual({ teacher: { apiKeyEnv: 'MY_KEY', apiKey: '[redacted]' } });
   });
 });
 
