@@ -75,6 +75,10 @@ eval options (benchmarks directory: $FLEMING_BENCHMARKS or --set rods.benchmarks
   --api-key-env VAR             environment variable holding its API key (default OPENAI_API_KEY)
   --benchmarks a,b              benchmark names (default: every file present), e.g. medqa,medxpertqa
   --samples K                   K samples per item at eval.temperature (mean accuracy, pass@K); default 1 = greedy
+  --set eval.endpointTimeoutS=S, eval.endpointRetries=N, eval.endpointConcurrency=N
+                                the endpoint's request timeout (120 s), retries (5) and requests in flight (8); an
+                                item whose request still fails is counted as an error (eval/errors.jsonl) and asked
+                                again on the next run
 `;
 
 export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain', 'coldstart', 'rlvr'] as const;
@@ -221,7 +225,7 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
   const evalOpts: evalStage.EvalRunOptions = {
     models: list(values.models),
     checkpoints: values.checkpoint,
-    endpoint: values.endpoint ? { baseUrl: values.endpoint, model: values.model as string, apiKeyEnv: values['api-key-env'] ?? 'OPENAI_API_KEY', maxConcurrency: 8 } : undefined,
+    endpoint: values.endpoint ? { baseUrl: values.endpoint, model: values.model as string, apiKeyEnv: values['api-key-env'] ?? 'OPENAI_API_KEY', maxConcurrency: 0 } : undefined, // maxConcurrency: eval.endpointConcurrency, below
     benchmarks: list(values.benchmarks),
     samples: positiveInt('samples', values.samples),
   };
@@ -230,6 +234,7 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
   const notes: string[] = [];
   const run = runOf(command, values.run, cwd, notes);
   const config = configOf(command, run, values.preset, overrides, Boolean(values.force), now, cwd, notes);
+  if (evalOpts.endpoint) evalOpts.endpoint.maxConcurrency = config.eval.endpointConcurrency;
   return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, hours, notes };
 }
 
@@ -284,7 +289,11 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
     return `+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2?.dir}`;
   },
   pipeline: runPipeline,
-  eval: async (a) => `evaluation written to ${(await evalStage.run(openRun(a.config), a.eval)).dir} (report.md, table3.md, table4.md)`,
+  eval: async (a) => {
+    const r = await evalStage.run(openRun(a.config), a.eval);
+    const failed = r.errors ? `; ${r.errors} item${r.errors > 1 ? 's' : ''} failed at the endpoint and counted as errors (errors.jsonl): run the same command again to ask ${r.errors > 1 ? 'them' : 'it'} again` : '';
+    return `evaluation written to ${r.dir} (report.md, table3.md, table4.md)${failed}`;
+  },
   discover: async (a) => {
     const { runDiscover } = require('./graph/agent') as typeof import('./graph/agent');
     const { out, entities, edges, result } = await runDiscover(openRun(a.config), a.discover);

@@ -37,8 +37,8 @@ export interface EvalRunOptions {
   graph?: KnowledgeGraph;
   /** Benchmarks directory (default: config rods.benchmarksDir, then $FLEMING_BENCHMARKS). */
   benchmarksDir?: string;
-  /** Endpoint client limits (tests). */
-  endpointClient?: { timeoutMs?: number; maxRetries?: number };
+  /** Endpoint client limits over the config's eval.endpoint* (tests: shorter backoff). */
+  endpointClient?: { timeoutMs?: number; maxRetries?: number; baseDelayMs?: number };
 }
 
 /** One model of the evaluation. */
