@@ -116,6 +116,7 @@ describe('fleming on a mistyped or changed run', () => {
     makeRun(run, '--preset', 'smoke', '--seed', '7', '--set', 'graph.focus.diseases=10', '--set', 'rlvr.k=6', '--strict');
     const a = parseCli(['rods', '--run', run]);
     expect([a.config.preset, a.config.seed, a.config.graph.focus.diseases, a.config.rlvr.k, a.config.strict]).toEqual(['smoke', 7, 10, 6, false]); // --strict is per command
+    expect(parseCli(['eval', '--run', run, '--strict']).config.strict).toBe(true); // fleming eval --strict reaches the benchmark loaders (test/eval/inputs.test.ts)
     expect(a.config.rods.items).toBe(600); // the smoke preset's
     const judge = { baseUrl: 'http://127.0.0.1:9/v1', model: 'j', apiKeyEnv: 'JUDGE_KEY', maxConcurrency: 2 };
     makeRun(path.join(root, 'judged'), '--set', `rods.judge=${JSON.stringify(judge)}`);
