@@ -7,9 +7,12 @@
  *   fleming eval     [--run DIR] [--models base,cot | --checkpoint DIR ...] [--endpoint URL --model NAME]
  *   fleming bench                          speed and memory figures
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveConfig, parseOverrides, Preset, RunConfig } from './core/config';
-import { openRun } from './core/run';
+import { deepMerge, resolveConfig, parseOverrides, Preset, RunConfig } from './core/config';
+import { readJson } from './core/io';
+import { changedFinishedSettings, isRunDir, latestRun, openRun, recordedSettings } from './core/run';
 import { progress } from './core/progress';
 import * as graphStage from './graph/stage';
 import * as rodsStage from './rods/stage';
@@ -43,16 +46,21 @@ Commands:
   help       show this help
 
 Options:
-  --preset NAME                 size of the run: smoke, default, full, gpu (a datacenter GPU); default: default
-  --run DIR                     run directory (default: runs/<timestamp>)
+  --preset NAME                 size of the run: smoke, default, full, gpu (a datacenter GPU); default: default,
+                                or the preset an existing run was made with
+  --run DIR                     run directory: graph, pipeline and discover make one (default: runs/<timestamp>);
+                                rods, pretrain, coldstart, rlvr and eval work on an existing one (default: the
+                                latest under runs/) and keep the settings it recorded, --set changes one
   --kg seed|open                seed: the embedded hand-written graph (default); open: built from open sources
   --sources DIR                 where the open sources live (default: $FLEMING_SOURCES or .cache/kg-sources)
   --sider                       include SIDER side effects (non-commercial licence)
-  --strict                      stop at the first malformed input row instead of counting it
+  --strict                      stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   --seed N                      random seed (default 1234)
   --backend NAME                TensorFlow.js backend: tensorflow, webgpu, wasm or cpu (default: best available)
-  --set key.path=value          override any config field (repeatable), e.g. --set graph.strict=true
-  --force                       redo stages that already finished in this run directory
+  --set key.path=value          override any config field (repeatable), e.g. --set rlvr.lr=1e-4; checked against
+                                the setting's type and limits before anything is written
+  --force                       redo stages that already finished in this run directory (needed to change a
+                                setting of a finished stage: the command then redoes that stage)
 
 discover options:
   --seeds "Title A,Title B"     Wikipedia articles to start from (default: Tuberculosis, Type 2 diabetes, Asthma)
@@ -67,9 +75,19 @@ eval options (benchmarks directory: $FLEMING_BENCHMARKS or --set rods.benchmarks
   --api-key-env VAR             environment variable holding its API key (default OPENAI_API_KEY)
   --benchmarks a,b              benchmark names (default: every file present), e.g. medqa,medxpertqa
   --samples K                   K samples per item at eval.temperature (mean accuracy, pass@K); default 1 = greedy
+  --set eval.endpointTimeoutS=S, eval.endpointRetries=N, eval.endpointConcurrency=N
+                                the endpoint's request timeout (120 s), retries (5) and requests in flight (8); an
+                                item whose request still fails is counted as an error (eval/errors.jsonl) and asked
+                                again on the next run
 `;
 
 export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain', 'coldstart', 'rlvr'] as const;
+
+/** Commands that make a run directory (or continue one), and those that work on an existing run. */
+const MAKES_RUN = new Set(['graph', 'pipeline', 'discover']);
+const READS_RUN = new Set(['rods', 'pretrain', 'coldstart', 'rlvr', 'eval']);
+/** The stages each command runs (and may redo with --force). */
+const RUNS_STAGES: Record<string, readonly string[]> = { pipeline: STAGE_COMMANDS, ...Object.fromEntries(STAGE_COMMANDS.map((c) => [c, [c]])) };
 
 interface ParsedArgs {
   command: string;
@@ -80,6 +98,8 @@ interface ParsedArgs {
   eval: evalStage.EvalRunOptions;
   /** `fleming base --hours H`: pause at the first checkpoint after H hours. */
   hours?: number;
+  /** What the command decided for the user (which run, what will be redone), printed before it runs. */
+  notes: string[];
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -89,7 +109,66 @@ function positiveInt(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
-export function parseCli(argv: string[], now = new Date()): ParsedArgs {
+/** `dir` as given, or relative to the working directory when it lies inside it. */
+function shortPath(dir: string, cwd: string): string {
+  const rel = path.relative(cwd, dir);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : dir;
+}
+
+/**
+ * The run directory of a command and what it recorded: --run DIR, or the latest run under runs/
+ * for a command that works on an existing run. Throws (before anything is written) when such a
+ * command names a directory that is not a run, or finds none; and when a command that makes a
+ * run is pointed at a directory that holds other files.
+ */
+function runOf(command: string, given: string | undefined, cwd: string, notes: string[]): { runDir?: string; recorded?: Record<string, unknown> } {
+  if (!MAKES_RUN.has(command) && !READS_RUN.has(command)) return {};
+  let runDir = given;
+  if (runDir === undefined && READS_RUN.has(command)) {
+    const latest = latestRun(path.join(cwd, 'runs'));
+    if (!latest) throw new Error(`fleming ${command}: no run under ${path.join(cwd, 'runs')} yet; name one with --run DIR, or make one with \`fleming pipeline\` or \`fleming graph\``);
+    runDir = shortPath(latest, cwd);
+    notes.push(`fleming ${command}: on the latest run, ${runDir} (--run DIR names another)`);
+  }
+  if (runDir === undefined) return {};
+  const dir = path.resolve(cwd, runDir);
+  if (isRunDir(dir)) return { runDir, recorded: readJson<Record<string, unknown>>(path.join(dir, 'config.json')) };
+  if (READS_RUN.has(command))
+    throw new Error(`${dir} is not a run directory (${fs.existsSync(dir) ? 'no config.json' : 'no such directory'}); \`fleming ${command}\` works on a run made by \`fleming pipeline\` or \`fleming graph\` (runs/<timestamp>, or --run DIR)`);
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new Error(`${dir} holds other files and no config.json: not a run directory; name a new directory or an existing run`);
+  return { runDir };
+}
+
+/**
+ * The config of a command: defaults ← preset ← what the run recorded ← this command's options,
+ * checked; then, on an existing run, a changed setting of a stage that finished is refused unless
+ * --force is given and the command redoes that stage.
+ */
+function configOf(command: string, run: { runDir?: string; recorded?: Record<string, unknown> }, preset: string | undefined, overrides: Record<string, unknown>, force: boolean, now: Date, cwd: string, notes: string[]): RunConfig {
+  const { recorded, runDir } = run;
+  if (!recorded) return resolveConfig({ preset: preset as Preset | undefined, overrides: runDir ? { ...overrides, runDir } : overrides, now });
+  const dir = path.resolve(cwd, runDir as string);
+  if (preset !== undefined && preset !== recorded.preset)
+    throw new Error(`${dir} was made with --preset ${recorded.preset}; --preset ${preset} would change its settings (use another --run, or --set the few you mean)`);
+  const { settings, dropped } = recordedSettings(recorded);
+  if (dropped.length) notes.push(`${path.join(dir, 'config.json')}: ignoring settings this version does not have: ${dropped.join(', ')}`);
+  const config = resolveConfig({ preset: recorded.preset as Preset, overrides: { ...deepMerge(settings, overrides), runDir }, now });
+  const changes = changedFinishedSettings(recorded, config, dir);
+  const redone = new Set(RUNS_STAGES[command] ?? []);
+  const show = (v: unknown) => (v === undefined ? 'unset' : JSON.stringify(v));
+  for (const c of changes) {
+    const what = `${c.key} changed from ${show(c.from)} to ${show(c.to)}, but ${c.stage} finished in this run with ${show(c.from)} (${c.done})`;
+    if (force && redone.has(c.stage)) {
+      notes.push(`${what}: --force redoes ${c.stage}, replacing its outputs`);
+      continue;
+    }
+    const how = redone.has(c.stage) ? `add --force to redo ${c.stage} (its outputs are replaced)` : `\`fleming ${c.stage} --run ${runDir} --force --set ${c.key}=…\` redoes it`;
+    throw new Error(`${what}. Nothing was changed: ${how}, or use another --run`);
+  }
+  return config;
+}
+
+export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()): ParsedArgs {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -127,19 +206,14 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
   if (values.kg !== undefined) graph.kg = values.kg;
   if (values.sources !== undefined) graph.sourcesDir = values.sources;
   if (values.sider) graph.includeSider = true;
-  if (values.strict) graph.strict = true;
   if (Object.keys(graph).length) overrides.graph = graph;
-  if (values.run !== undefined) overrides.runDir = values.run;
   if (values.backend !== undefined) overrides.backend = values.backend;
+  if (values.strict) overrides.strict = true;
   if (values.seed !== undefined) {
     const n = Number(values.seed);
     if (!Number.isInteger(n)) throw new Error(`--seed expects an integer, got "${values.seed}"`);
     overrides.seed = n;
   }
-  // eval reads an existing run: without --preset, it keeps the preset the run was made with
-  const runCfg = command === 'eval' && !values.preset && values.run ? require('node:path').join(values.run, 'config.json') : '';
-  const preset = values.preset ?? (runCfg && require('node:fs').existsSync(runCfg) ? (JSON.parse(require('node:fs').readFileSync(runCfg, 'utf8')) as RunConfig).preset : undefined);
-  const config = resolveConfig({ preset: preset as Preset | undefined, overrides, now });
   const discover = {
     seeds: values.seeds?.split(',').map((t) => t.trim()).filter(Boolean),
     maxEntities: positiveInt('max-entities', values['max-entities']),
@@ -151,13 +225,17 @@ export function parseCli(argv: string[], now = new Date()): ParsedArgs {
   const evalOpts: evalStage.EvalRunOptions = {
     models: list(values.models),
     checkpoints: values.checkpoint,
-    endpoint: values.endpoint ? { baseUrl: values.endpoint, model: values.model as string, apiKeyEnv: values['api-key-env'] ?? 'OPENAI_API_KEY', maxConcurrency: 8 } : undefined,
+    endpoint: values.endpoint ? { baseUrl: values.endpoint, model: values.model as string, apiKeyEnv: values['api-key-env'] ?? 'OPENAI_API_KEY', maxConcurrency: 0 } : undefined, // maxConcurrency: eval.endpointConcurrency, below
     benchmarks: list(values.benchmarks),
     samples: positiveInt('samples', values.samples),
   };
   const hours = values.hours === undefined ? undefined : Number(values.hours);
   if (hours !== undefined && !(hours > 0)) throw new Error(`--hours expects a positive number, got "${values.hours}"`);
-  return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, hours };
+  const notes: string[] = [];
+  const run = runOf(command, values.run, cwd, notes);
+  const config = configOf(command, run, values.preset, overrides, Boolean(values.force), now, cwd, notes);
+  if (evalOpts.endpoint) evalOpts.endpoint.maxConcurrency = config.eval.endpointConcurrency;
+  return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, hours, notes };
 }
 
 /** Every stage in order on one run directory; a stage whose inputs changed is redone, a finished one reused. */
@@ -211,7 +289,11 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
     return `+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2?.dir}`;
   },
   pipeline: runPipeline,
-  eval: async (a) => `evaluation written to ${(await evalStage.run(openRun(a.config), a.eval)).dir} (report.md, table3.md, table4.md)`,
+  eval: async (a) => {
+    const r = await evalStage.run(openRun(a.config), a.eval);
+    const failed = r.errors ? `; ${r.errors} item${r.errors > 1 ? 's' : ''} failed at the endpoint and counted as errors (errors.jsonl): run the same command again to ask ${r.errors > 1 ? 'them' : 'it'} again` : '';
+    return `evaluation written to ${r.dir} (report.md, table3.md, table4.md)${failed}`;
+  },
   discover: async (a) => {
     const { runDiscover } = require('./graph/agent') as typeof import('./graph/agent');
     const { out, entities, edges, result } = await runDiscover(openRun(a.config), a.discover);
@@ -230,6 +312,7 @@ export async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
   const command = COMMANDS[args.command];
   if (!command) throw new Error(`unknown command "${args.command}" (see fleming help)`);
+  for (const note of args.notes) process.stderr.write(`${note}\n`);
   const line = await command(args);
   if (line) process.stdout.write(`${line}\n`);
   return 0;

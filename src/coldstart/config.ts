@@ -4,6 +4,7 @@
  * section). Each field is documented once, at its default below; presets and `--set` overrides
  * are applied by src/core/config.ts.
  */
+import { int, num, oneOf, optional, type Limits } from '../core/schema';
 import type { EndpointConfig } from '../core/endpoint';
 
 export interface ColdstartConfig {
@@ -62,4 +63,30 @@ export const sftDefaults: SftConfig = {
   evalMaxNewTokens: 128, // tokens generated per test item (room for a short <think> trace and the answer)
   evalBatchSize: 16, // prompts decoded together
   examples: 8, // Base vs +CoT completions written to examples.jsonl
+};
+
+/** What each setting may be, beyond the type of its default (src/core/schema.ts). */
+export const limits: Limits<ColdstartConfig> = {
+  teacher: optional('endpoint'),
+  k: int(1),
+  depth: int(0),
+  maxChars: int(1),
+  style: oneOf<ColdstartConfig['style']>('concise', 'clinical'),
+};
+
+export const sftLimits: Limits<SftConfig> = {
+  steps: int(1),
+  batchSize: int(1),
+  lr: num({ gt: 0 }),
+  minLr: num({ min: 0 }),
+  warmupSteps: int(0),
+  weightDecay: num({ min: 0 }),
+  clipNorm: num({ min: 0 }),
+  answerWeight: num({ gt: 0 }),
+  replayEvery: int(0),
+  checkpointEvery: int(1),
+  evalItems: int(0),
+  evalMaxNewTokens: int(1),
+  evalBatchSize: int(1),
+  examples: int(0),
 };

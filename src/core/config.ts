@@ -7,11 +7,12 @@
  * strips anything that looks like one before a run file is written.
  */
 import { defaults as base, recipeDefaults, type BaseRecipeConfig, type PretrainConfig } from '../base/config';
-import { defaults as coldstart, sftDefaults as sft, type ColdstartConfig, type SftConfig } from '../coldstart/config';
-import { defaults as evalDefaults, type EvalConfig } from '../eval/config';
-import { defaults as graph, type GraphConfig } from '../graph/config';
-import { defaults as rlvr, type RlvrConfig } from '../rlvr/config';
-import { defaults as rods, type RodsConfig } from '../rods/config';
+import { defaults as coldstart, limits as coldstartLimits, sftDefaults as sft, sftLimits, type ColdstartConfig, type SftConfig } from '../coldstart/config';
+import { defaults as evalDefaults, limits as evalLimits, type EvalConfig } from '../eval/config';
+import { defaults as graph, limits as graphLimits, type GraphConfig } from '../graph/config';
+import { defaults as rlvr, limits as rlvrLimits, type RlvrConfig } from '../rlvr/config';
+import { defaults as rods, limits as rodsLimits, type RodsConfig } from '../rods/config';
+import { checkSettings, int, num, oneOf, pattern, type Limits } from './schema';
 
 export type Preset = 'smoke' | 'default' | 'full' | 'gpu';
 export const PRESETS: readonly Preset[] = ['smoke', 'default', 'full', 'gpu'];
@@ -21,6 +22,7 @@ export interface RunConfig {
   seed: number;
   runDir: string;
   backend: '' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  strict: boolean;
   graph: GraphConfig;
   rods: RodsConfig;
   coldstart: ColdstartConfig;
@@ -37,6 +39,7 @@ export const defaults: RunConfig = {
   seed: 1234, // seed for every random choice in the run
   runDir: '', // run directory; '' = runs/<timestamp>
   backend: '', // TensorFlow.js backend of the policy; '' = the best available (tensorflow, webgpu, wasm, cpu); $FLEMING_BACKEND or --backend prefers one
+  strict: false, // --strict: stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   graph, // src/graph/config.ts
   coldstart, // src/coldstart/config.ts
   rods, // src/rods/config.ts
@@ -45,6 +48,74 @@ export const defaults: RunConfig = {
   sft, // src/coldstart/config.ts
   eval: evalDefaults, // src/eval/config.ts
   rlvr, // src/rlvr/config.ts
+};
+
+/** The Base's settings (src/base/config.ts): what each may be, beyond the type of its default (src/core/schema.ts). */
+const pretrainLimits: Limits<PretrainConfig> = {
+  model: oneOf<PretrainConfig['model']>('smoke', 'default', 'full', 'gpu'),
+  vocabSize: int(265), // 9 specials + 256 bytes, at least
+  phrasingsPerEdge: int(1),
+  synonymRate: num({ min: 0, max: 1 }),
+  corpusOrder: oneOf<PretrainConfig['corpusOrder']>('entity', 'shuffled'),
+  seqLen: int(2),
+  batchSize: int(1),
+  steps: int(1),
+  lr: num({ gt: 0 }),
+  minLr: num({ min: 0 }),
+  warmupSteps: int(0),
+  weightDecay: num({ min: 0 }),
+  clipNorm: num({ min: 0 }),
+  tuneSteps: int(0),
+  tuneBatchSize: int(1),
+  tuneLr: num({ gt: 0 }),
+  checkpointEvery: int(1),
+  recallEdges: int(0),
+  recallDistractors: int(1),
+  evalItems: int(0),
+};
+
+const recipeLimits: Limits<BaseRecipeConfig> = {
+  world: int(0),
+  hiddenSize: int(1),
+  layers: int(1),
+  heads: int(1),
+  kvHeads: int(1),
+  intermediateSize: int(1),
+  context: int(2),
+  bpeVocab: int(265),
+  steps: int(1),
+  batchSize: int(1),
+  seqLen: int(2),
+  lr: num({ gt: 0 }),
+  minLr: num({ min: 0 }),
+  warmupSteps: int(0),
+  weightDecay: num({ min: 0 }),
+  clipNorm: num({ min: 0 }),
+  schedule: pattern(/^[KCLO]+$/, 'the letters K, C, L and O'),
+  phrasingsPerEdge: int(1),
+  synonymRate: num({ min: 0, max: 1 }),
+  copyMin: int(1),
+  copyMax: int(1),
+  lookupPairsMax: int(2),
+  optionsMin: int(2, 10),
+  optionsMax: int(2, 10),
+  checkpointEvery: int(1),
+  probeEvery: int(1),
+};
+
+/** What every setting may be: the run's own, then each section's (declared beside its defaults). */
+export const limits: Limits<RunConfig> = {
+  preset: oneOf<Preset>(...PRESETS),
+  seed: int(),
+  backend: oneOf<RunConfig['backend']>('', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
+  graph: graphLimits,
+  coldstart: coldstartLimits,
+  rods: rodsLimits,
+  base: recipeLimits,
+  pretrain: pretrainLimits,
+  sft: sftLimits,
+  eval: evalLimits,
+  rlvr: rlvrLimits,
 };
 
 /** What each preset changes relative to the defaults. */
@@ -126,46 +197,33 @@ export function parseOverrides(pairs: readonly string[]): Record<string, unknown
   return out;
 }
 
-/** Checks that every key in `over` exists in `base` (catches typos in overrides). */
-function checkKeys(base: unknown, over: unknown, prefix = ''): void {
-  if (!isPlainObject(over)) return;
-  for (const [k, v] of Object.entries(over)) {
-    const at = prefix ? `${prefix}.${k}` : k;
-    if (!isPlainObject(base) || !(k in base)) {
-      // optional fields (declared with ?) are allowed when their parent exists
-      if (isPlainObject(base) && OPTIONAL_KEYS.has(at)) continue;
-      throw new Error(`unknown config key "${at}"`);
-    }
-    if (isPlainObject(v) && isPlainObject(base[k])) checkKeys(base[k], v, at);
-  }
-}
-
-const OPTIONAL_KEYS = new Set(['graph.sourcesDir', 'rods.benchmarksDir', 'rods.validator', 'rods.judge', 'coldstart.teacher']);
-
 /** The timestamp-based default run id, e.g. 2026-11-23T10-15-00. */
 export function defaultRunId(now = new Date()): string {
   return now.toISOString().replace(/\.\d+Z$/, '').replace(/:/g, '-');
 }
 
-/** defaults ← preset ← overrides, validated. */
+/**
+ * defaults ← preset ← overrides, every setting checked against the type of its default and its
+ * limits (one error naming the key and what it allows; nothing is written before this).
+ */
 export function resolveConfig(opts: { preset?: Preset; overrides?: unknown; now?: Date } = {}): RunConfig {
   const preset = opts.preset ?? 'default';
   if (!PRESETS.includes(preset)) throw new Error(`unknown preset "${preset}" (choose ${PRESETS.join(', ')})`);
-  checkKeys(defaults, opts.overrides);
   let cfg = deepMerge(defaults, presetOverrides[preset]);
   cfg = deepMerge(cfg, opts.overrides);
   cfg.preset = preset;
+  checkSettings(cfg, defaults, limits);
   if (!cfg.runDir) cfg.runDir = `runs/${defaultRunId(opts.now)}`;
-  if (cfg.graph.kg !== 'seed' && cfg.graph.kg !== 'open') throw new Error(`graph.kg must be "seed" or "open", got "${cfg.graph.kg}"`);
-  if (!['', 'tensorflow', 'webgpu', 'wasm', 'cpu'].includes(cfg.backend)) throw new Error(`backend must be one of tensorflow, webgpu, wasm, cpu, got "${cfg.backend}"`);
-  if (!Number.isInteger(cfg.graph.focus.diseases) || cfg.graph.focus.diseases < 0) throw new Error(`graph.focus.diseases must be an integer ≥ 0, got ${cfg.graph.focus.diseases}`);
-  if (!Number.isInteger(cfg.seed)) throw new Error(`seed must be an integer, got ${cfg.seed}`);
   return cfg;
 }
 
-/** Removes values that look like secrets before anything is written to a run file. */
+/**
+ * Removes values that look like secrets before anything is written to a run file. A key ending in
+ * `Env` (apiKeyEnv) names an environment variable, not a secret, and is kept, so a run's endpoints
+ * can be read back from its config.json.
+ */
 export function redactSecrets<T>(value: T): T {
   return JSON.parse(
-    JSON.stringify(value, (k, v) => (/(api[-_]?key|token|secret|password)/i.test(k) && typeof v === 'string' ? '[redacted]' : v)),
+    JSON.stringify(value, (k, v) => (/(api[-_]?key|token|secret|password)/i.test(k) && !/Env$/.test(k) && typeof v === 'string' ? '[redacted]' : v)),
   ) as T;
 }

@@ -1,21 +1,113 @@
 /**
- * File I/O that never loses data silently: streaming JSON Lines whose errors name file and line,
- * atomic writes (write to a temporary file, then rename), and a per-file report of skipped rows.
+ * File I/O that never loses data silently: text lines read one way everywhere (a UTF-8 BOM
+ * removed, bytes that are not UTF-8 named by line instead of turned into U+FFFD), streaming JSON
+ * Lines whose errors name file and line, atomic writes (write to a temporary file, then rename),
+ * and a per-file report of skipped rows.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
+import * as zlib from 'node:zlib';
 
-/** An input problem that names the file and (1-based) line it came from. */
+/** An input problem that names the file and (1-based) line it came from (line 0: the file as a whole). */
 export class InputError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly reason: string,
   ) {
-    super(`${file}:${line}: ${reason}`);
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
     this.name = 'InputError';
   }
+}
+
+/** One line of a text file, without its line ending. */
+export interface TextLine {
+  /** The text (a BOM at the start of the file removed; invalid bytes shown as U+FFFD). */
+  text: string;
+  /** 1-based line number. */
+  line: number;
+  /** The line ended in CR LF. */
+  crlf: boolean;
+  /** Set when the line is not valid UTF-8: where and which byte. */
+  invalid?: string;
+}
+
+/** The skip reason of a line that is not valid UTF-8 (the detail is in TextLine.invalid). */
+export const INVALID_UTF8 = 'invalid UTF-8';
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decodes one line's bytes (no line ending): the text, and where it first fails to be UTF-8. */
+function decodeLine(bytes: Uint8Array, line: number): TextLine {
+  const crlf = bytes.length > 0 && bytes[bytes.length - 1] === 13;
+  const body = crlf ? bytes.subarray(0, bytes.length - 1) : bytes;
+  const bom = line === 1 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+  const b = bom ? body.subarray(3) : body;
+  try {
+    return { text: strictUtf8.decode(b), line, crlf };
+  } catch {
+    const text = Buffer.from(b).toString('utf8');
+    // the first U+FFFD that the bytes do not spell out (EF BF BD) is where decoding failed
+    for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) {
+      const at = Buffer.byteLength(text.slice(0, i));
+      if (!(b[at] === 0xef && b[at + 1] === 0xbf && b[at + 2] === 0xbd))
+        return { text, line, crlf, invalid: `${INVALID_UTF8} (byte 0x${b[at].toString(16).toUpperCase().padStart(2, '0')} at column ${i + 1})` };
+    }
+    return { text, line, crlf, invalid: INVALID_UTF8 };
+  }
+}
+
+/** Splits bytes at LF; returns the complete lines and the unfinished rest. */
+function splitLines(buf: Buffer, first: number, out: TextLine[]): Buffer {
+  let start = 0;
+  for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, start)) {
+    out.push(decodeLine(buf.subarray(start, nl), first + out.length));
+    start = nl + 1;
+  }
+  return buf.subarray(start);
+}
+
+/**
+ * Streams the lines of a text file (gunzipped when the name ends in .gz). Every reader of text
+ * input goes through here, so a BOM is removed and invalid UTF-8 is flagged the same way for all.
+ */
+export async function* readLines(file: string): AsyncGenerator<TextLine> {
+  if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
+  let input: NodeJS.ReadableStream = fs.createReadStream(file);
+  if (/\.gz$/i.test(file)) input = input.pipe(zlib.createGunzip());
+  let rest: Buffer = Buffer.alloc(0);
+  let next = 1;
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    const lines: TextLine[] = [];
+    rest = Buffer.from(splitLines(rest.length ? Buffer.concat([rest, chunk]) : chunk, next, lines));
+    next += lines.length;
+    for (const l of lines) yield l;
+  }
+  if (rest.length) yield decodeLine(rest, next);
+}
+
+/** The lines of a (small) text file, read at once; see readLines. */
+export function readLinesSync(file: string): TextLine[] {
+  const out: TextLine[] = [];
+  const rest = splitLines(fs.readFileSync(file), 1, out);
+  if (rest.length) out.push(decodeLine(rest, out.length + 1));
+  return out;
+}
+
+/** A whole text file as one string (BOM removed); bytes that are not UTF-8 throw an InputError naming the line. */
+export function readTextSync(file: string): string {
+  const bytes = fs.readFileSync(file);
+  try {
+    return strictUtf8.decode(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
+  } catch {
+    const bad = readLinesSync(file).find((l) => l.invalid);
+    throw new InputError(file, bad?.line ?? 0, bad?.invalid ?? INVALID_UTF8);
+  }
+}
+
+/** Throws `${file}: empty file …` when a loader's input has no non-blank line (0 records is never silent). */
+export function assertNotEmpty(file: string, nonBlankLines: number, what = 'records'): void {
+  if (nonBlankLines === 0) throw new InputError(file, 0, `empty file: no ${what} (remove it or fill it)`);
 }
 
 /**
@@ -33,8 +125,9 @@ export class SkipReport {
     this.readRows.set(file, (this.readRows.get(file) ?? 0) + n);
   }
 
-  skip(file: string, line: number, reason: string): void {
-    if (this.strict) throw new InputError(file, line, reason);
+  /** Counts a skipped row under `reason`; strict: throws it, with `detail` (e.g. which byte) when given. */
+  skip(file: string, line: number, reason: string, detail?: string): void {
+    if (this.strict) throw new InputError(file, line, detail ?? reason);
     this.count(file, line, reason);
   }
 
@@ -87,17 +180,18 @@ export interface JsonlRow<T> {
 }
 
 /**
- * Streams a JSON Lines file. Blank lines are ignored. A line that is not valid JSON throws an
- * InputError naming file and line, unless a SkipReport is given, which then counts it instead.
+ * Streams a JSON Lines file. Blank lines are ignored. A line that is not valid JSON (or not UTF-8)
+ * throws an InputError naming file and line, unless a SkipReport is given, which then counts it instead.
  */
 export async function* readJsonl<T = unknown>(file: string, skips?: SkipReport): AsyncGenerator<JsonlRow<T>> {
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
-  const rl = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of rl) {
-    line += 1;
+  for await (const { text, line, invalid } of readLines(file)) {
     if (text.trim() === '') continue;
     skips?.read(file);
+    if (invalid) {
+      if (!skips) throw new InputError(file, line, invalid);
+      skips.skip(file, line, INVALID_UTF8, invalid);
+      continue;
+    }
     let value: T;
     try {
       value = JSON.parse(text) as T;
@@ -122,16 +216,16 @@ export async function readJsonlAll<T = unknown>(file: string, skips?: SkipReport
 
 /** Synchronous variant for small files (configs, seed data). */
 export function readJsonlSync<T = unknown>(file: string): JsonlRow<T>[] {
-  const text = fs.readFileSync(file, 'utf8');
   const out: JsonlRow<T>[] = [];
-  text.split(/\r?\n/).forEach((t, i) => {
-    if (t.trim() === '') return;
+  for (const { text, line, invalid } of readLinesSync(file)) {
+    if (text.trim() === '') continue;
+    if (invalid) throw new InputError(file, line, invalid);
     try {
-      out.push({ value: JSON.parse(t) as T, line: i + 1 });
+      out.push({ value: JSON.parse(text) as T, line });
     } catch (e) {
-      throw new InputError(file, i + 1, `invalid JSON (${(e as Error).message})`);
+      throw new InputError(file, line, `invalid JSON (${(e as Error).message})`);
     }
-  });
+  }
   return out;
 }
 
@@ -155,7 +249,7 @@ export function writeJson(file: string, value: unknown): void {
 }
 
 export function readJson<T = unknown>(file: string): T {
-  const text = fs.readFileSync(file, 'utf8');
+  const text = readTextSync(file);
   try {
     return JSON.parse(text) as T;
   } catch (e) {

@@ -3,9 +3,10 @@
  * difficulty judge, CoT teacher, evaluator): POST {baseUrl}/chat/completions against vLLM,
  * SGLang or a hosted API.
  *
- * - Retries 429, 5xx, network errors and timeouts with exponential backoff and seeded jitter,
- *   honouring `retry-after-ms` / `Retry-After`; any other 4xx fails at once with the status and
- *   a body excerpt.
+ * - Retries 429, 5xx, network errors, timeouts and malformed 200 replies (not JSON, no choices, a
+ *   content that is not text) with exponential backoff and seeded jitter, honouring
+ *   `retry-after-ms` / `Retry-After`; any other 4xx fails at once with the status and a body
+ *   excerpt. Only a reply that passed these checks is cached.
  * - A promise semaphore bounds the requests in flight (`maxConcurrency`).
  * - An on-disk cache keyed by sha256 of (baseUrl, model, messages, temperature, max_tokens,
  *   sample index [, n, seed when given]) makes a rerun cost nothing; files are written atomically.
@@ -203,6 +204,17 @@ export class LlmClient {
     const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     return settled.map((s) => (s as PromiseFulfilledResult<ChatResult>).value);
+  }
+
+  /**
+   * Many chats at once (bounded by maxConcurrency), each settled on its own: its result, or the
+   * LlmError it failed with for good. Any other error (a bug, a cache that cannot be written) is thrown.
+   */
+  async chatSettled(requests: readonly ChatRequest[]): Promise<(ChatResult | LlmError)[]> {
+    const settled = await Promise.allSettled(requests.map((r) => this.chat(r.messages, r.opts)));
+    const other = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && !(s.reason instanceof LlmError));
+    if (other) throw other.reason;
+    return settled.map((s) => (s.status === 'fulfilled' ? s.value : (s.reason as LlmError)));
   }
 
   /** Sends a request, retrying what may succeed later (waiting as the server asks, or by backoff); throws LlmError when it fails for good. */

@@ -34,14 +34,16 @@ function cacheFile(cacheDir: string, key: string): string {
   return path.join(cacheDir, key.slice(0, 2), `${key}.json`);
 }
 
-/** The cached entry of `key`; null when caching is off ('' dir), absent, or damaged. */
+/** The cached entry of `key`; null when caching is off ('' dir), absent, or damaged (texts that are not all strings included). */
 export function readCacheEntry(cacheDir: string, key: string): CacheEntry | null {
   if (!cacheDir) return null;
   const f = cacheFile(cacheDir, key);
   if (!fs.existsSync(f)) return null;
   try {
     const e = JSON.parse(fs.readFileSync(f, 'utf8')) as CacheEntry;
-    return e.key === key && Array.isArray(e.texts) ? e : null;
+    const usage = e.usage as unknown as Record<string, unknown> | null;
+    const counts = usage !== null && typeof usage === 'object' && ['prompt_tokens', 'completion_tokens', 'total_tokens'].every((k) => typeof usage[k] === 'number');
+    return e.key === key && Array.isArray(e.texts) && e.texts.every((t) => typeof t === 'string') && counts ? e : null;
   } catch {
     return null; // a damaged entry is refetched and overwritten
   }

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { type RunConfig, redactSecrets } from './config';
+import { type RunConfig, defaults as configDefaults, limits as configLimits, redactSecrets } from './config';
 import { writeJson, readJson } from './io';
 import { inNotebook, notebookLine, progress, Progress, ProgressMode } from './progress';
 import { Rng, hashString } from './rng';
@@ -94,4 +94,98 @@ export function stageDone(doneFile: string, fingerprint: unknown): boolean {
 /** Records that a stage finished with these inputs (written last, atomically). */
 export function markStageDone(doneFile: string, fingerprint: unknown, extra: Record<string, unknown> = {}): void {
   writeJson(doneFile, { fingerprint, finishedAt: new Date().toISOString(), ...extra });
+}
+
+/** Whether `dir` is a run directory (it holds the config.json openRun() writes). */
+export function isRunDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'config.json'));
+}
+
+/** The run under `runsRoot` (e.g. runs/) whose config.json was written last, or null when there is none. */
+export function latestRun(runsRoot: string): string | null {
+  if (!fs.existsSync(runsRoot)) return null;
+  const runs = fs
+    .readdirSync(runsRoot, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && isRunDir(path.join(runsRoot, e.name)))
+    .map((e) => ({ dir: path.join(runsRoot, e.name), at: fs.statSync(path.join(runsRoot, e.name, 'config.json')).mtimeMs }))
+    .sort((a, b) => a.at - b.at || a.dir.localeCompare(b.dir));
+  return runs.length ? runs[runs.length - 1].dir : null;
+}
+
+/**
+ * The settings a run recorded in its config.json, as overrides for the next command on it: the
+ * keys this version still knows (the others are listed in `dropped`), without the per-command
+ * ones (runDir, backend, strict) and without redacted values.
+ */
+export function recordedSettings(recorded: Record<string, unknown>): { settings: Record<string, unknown>; dropped: string[] } {
+  const dropped: string[] = [];
+  const keep = (v: unknown, def: unknown, limits: unknown, at: string): unknown => {
+    if (!isObject(v) || !isObject(def) || (isObject(limits) && (limits as { kind?: string }).kind === 'map')) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const key = at ? `${at}.${k}` : k;
+      const lim = isObject(limits) ? (limits as Record<string, unknown>)[k] : undefined;
+      if (x === '[redacted]' || (!at && PER_COMMAND.has(k))) continue;
+      if (def[k] === undefined && !(isObject(lim) && lim.kind === 'optional')) dropped.push(key);
+      else out[k] = isObject(x) && lim && (lim as { kind?: string }).kind === 'optional' ? Object.fromEntries(Object.entries(x).filter(([, y]) => y !== '[redacted]')) : keep(x, def[k], lim, key);
+    }
+    return out;
+  };
+  return { settings: keep(recorded, configDefaults, configLimits, '') as Record<string, unknown>, dropped };
+}
+
+/** Settings chosen per command, not kept from one command to the next. */
+const PER_COMMAND = new Set(['runDir', 'backend', 'strict']);
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** The stage each config section belongs to (its command), and the files that say it finished. */
+export const FINISHED_BY: Record<string, { stage: string; done: string[] }> = {
+  graph: { stage: 'graph', done: ['graph/done.json'] },
+  rods: { stage: 'rods', done: ['rods/done.json'] },
+  pretrain: { stage: 'pretrain', done: ['coldstart/base/done.json'] },
+  coldstart: { stage: 'coldstart', done: ['coldstart/cot-done.json'] },
+  sft: { stage: 'coldstart', done: ['coldstart/sft/done.json'] },
+  rlvr: { stage: 'rlvr', done: ['rlvr/stage1/done.json', 'rlvr/stage2/done.json'] },
+};
+
+/** Where an input lives, not what a stage computes (rods leaves it out of its fingerprint). */
+const LOCATIONS = new Set(['rods.benchmarksDir']);
+
+/** A setting that differs from the value a finished stage of the run was made with. */
+export interface SettingChange {
+  key: string;
+  from: unknown;
+  to: unknown;
+  /** The stage (command) that finished with `from`. */
+  stage: string;
+  /** Its done file, relative to the run. */
+  done: string;
+}
+
+/**
+ * The settings of `next` that differ from the run's recorded config where the stage they belong
+ * to has finished (its done file exists in `dir`). Settings the run never recorded (a newer
+ * version's) and redacted values are not compared.
+ */
+export function changedFinishedSettings(recorded: Record<string, unknown>, next: RunConfig, dir: string): SettingChange[] {
+  const out: SettingChange[] = [];
+  for (const [section, { stage, done }] of Object.entries(FINISHED_BY)) {
+    const finished = done.find((f) => fs.existsSync(path.join(dir, f)));
+    const prev = recorded[section];
+    if (!finished || !isObject(prev)) continue;
+    const walk = (a: unknown, b: unknown, def: unknown, at: string): void => {
+      if (LOCATIONS.has(at) || a === '[redacted]') return;
+      if (isObject(a) && isObject(b) && isObject(def) && !at.endsWith('.rewards') && !at.endsWith('.mix')) {
+        // a setting the run never recorded is a newer version's (not compared), unless it is optional (absent = unset)
+        for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) if (k in a || def[k] === undefined) walk(a[k], b[k], def[k], `${at}.${k}`);
+        return;
+      }
+      if (JSON.stringify(a) !== JSON.stringify(b)) out.push({ key: at, from: a, to: b, stage, done: finished });
+    };
+    walk(prev, (next as unknown as Record<string, unknown>)[section], (configDefaults as unknown as Record<string, unknown>)[section], section);
+  }
+  return out;
 }

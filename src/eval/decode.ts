@@ -1,7 +1,8 @@
 /**
  * Step 3 of `fleming eval`: every model answers every set. Results go to eval/results.jsonl as
  * they are made, keyed by weights, protocol and item, so a rerun decodes nothing already there;
- * prompts that do not fit a model's context are recorded as too long, never dropped.
+ * prompts that do not fit a model's context are recorded as too long, never dropped; an item whose
+ * request failed for good is a row with its error, counted but not stored, so a rerun asks again.
  */
 import * as path from 'node:path';
 import type { RunContext } from '../core/run';
@@ -15,12 +16,14 @@ import { CheckpointGenerator, Decoding, EndpointGenerator, EndpointSpec, Generat
 import type { EvalRunOptions, ModelEntry } from './inputs';
 import { type ClaimCount, ResultRow, ResultStore, protocolKey, resultKey } from './results';
 
-/** What decoding produced: every row (cached or new), each checkpoint's copy probe, and the counts. */
+/** What decoding produced: every row (cached, new or failed), each checkpoint's copy probe, and the counts. */
 export interface Decoded {
   rows: ResultRow[];
   copies: Map<string, CopyProbe>;
   generated: number;
   reused: number;
+  /** Items whose request failed for good (rows with `error`). */
+  errors: number;
 }
 
 /** A sample with its claims and anatomy read by the graph's matcher (without a graph: `claims` as given, no anatomy). */
@@ -72,9 +75,15 @@ async function decodeSet(p: Pass, m: ModelEntry, gen: Generator, d: Decoding, se
   const chunk = Math.max(1, d.batchSize) * (m.kind === 'endpoint' ? 4 : 1);
   for (let i = 0; i < fitting.length; i += chunk) {
     const part = fitting.slice(i, i + chunk);
-    const samples = await gen.run(part.map((q) => q.item), d);
+    const answers = await gen.run(part.map((q) => q.item), d);
     part.forEach(({ item, key }, j) => {
-      const row: ResultRow = { ...base(item, key), tooLong: false, samples: samples[j].map((s) => readThought(matcher, item, s, { total: 0, supported: 0 })) };
+      const a = answers[j];
+      if ('error' in a) {
+        out.rows.push({ ...base(item, key), tooLong: false, samples: [], error: a.error });
+        out.errors++;
+        return;
+      }
+      const row: ResultRow = { ...base(item, key), tooLong: false, samples: a.map((s) => readThought(matcher, item, s, { total: 0, supported: 0 })) };
       store.put(row);
       out.rows.push(row);
     });
@@ -83,12 +92,15 @@ async function decodeSet(p: Pass, m: ModelEntry, gen: Generator, d: Decoding, se
   bar.done();
 }
 
-/** The generator of a model: a checkpoint on the selected backend, or an endpoint with its reply cache. */
+/** The generator of a model: a checkpoint on the selected backend, or an endpoint with its reply cache and the eval.endpoint* limits. */
 async function generatorOf(ctx: RunContext, m: ModelEntry, opts: EvalRunOptions, dir: string): Promise<Generator> {
-  if (m.kind !== 'endpoint') await ensureBackend(ctx.config.backend, (msg) => ctx.log(`eval: ${msg}`));
-  return m.kind === 'endpoint'
-    ? new EndpointGenerator(opts.endpoint as EndpointSpec, { cacheDir: path.join(dir, 'llm-cache'), ...opts.endpointClient })
-    : new CheckpointGenerator(m.source, m.id);
+  if (m.kind !== 'endpoint') {
+    await ensureBackend(ctx.config.backend, (msg) => ctx.log(`eval: ${msg}`));
+    return new CheckpointGenerator(m.source, m.id);
+  }
+  const c = ctx.config.eval;
+  const spec = { ...(opts.endpoint as EndpointSpec), maxConcurrency: c.endpointConcurrency };
+  return new EndpointGenerator(spec, { cacheDir: path.join(dir, 'llm-cache'), timeoutMs: c.endpointTimeoutS * 1000, maxRetries: c.endpointRetries, ...opts.endpointClient });
 }
 
 /** Every model that can run, on every set (see the file comment); checkpoints also get the copy probe. */
@@ -101,7 +113,7 @@ export async function decodeModels(
   decoding: Decoding,
   dir: string,
 ): Promise<Decoded> {
-  const p: Pass = { ctx, store: new ResultStore(path.join(dir, 'results.jsonl')), protocol: protocolKey(decoding), matcher, out: { rows: [], copies: new Map(), generated: 0, reused: 0 } };
+  const p: Pass = { ctx, store: new ResultStore(path.join(dir, 'results.jsonl')), protocol: protocolKey(decoding), matcher, out: { rows: [], copies: new Map(), generated: 0, reused: 0, errors: 0 } };
   for (const m of models.filter((x) => !x.notRun)) {
     const gen = await generatorOf(ctx, m, opts, dir);
     const d: Decoding = m.kind === 'endpoint' ? { ...decoding, maxNewTokens: ctx.config.eval.endpointMaxTokens } : decoding;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { LlmClient } from '../core/llm';
+import { type ChatResult, LlmClient, LlmError } from '../core/llm';
 import { Rng } from '../core/rng';
 import { loadCheckpoint } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
@@ -27,6 +27,11 @@ export interface Sample {
   /** Generated tokens (checkpoints) or completion tokens reported by the endpoint (0 when none). */
   tokens: number;
   finish: 'stop' | 'length';
+}
+
+/** An item whose request failed for good (retries spent, a malformed reply, a prompt the endpoint rejects). */
+export interface ItemFailure {
+  error: string;
 }
 
 /** Decoding of one evaluation. */
@@ -54,8 +59,8 @@ export interface Generator {
   promptTokens(item: Item): number | null;
   /** Whether prompt + maxNewTokens fits the context. */
   fits(item: Item, maxNewTokens: number): boolean;
-  /** k samples for each item (items that fit). */
-  run(items: readonly Item[], d: Decoding): Promise<Sample[][]>;
+  /** k samples for each item (items that fit), or why an item could not be answered. */
+  run(items: readonly Item[], d: Decoding): Promise<(Sample[] | ItemFailure)[]>;
   dispose(): void;
 }
 
@@ -149,10 +154,11 @@ export class EndpointGenerator implements Generator {
 
   constructor(
     readonly spec: EndpointSpec,
-    opts: { cacheDir?: string; timeoutMs?: number; maxRetries?: number } = {},
+    opts: { cacheDir?: string; timeoutMs?: number; maxRetries?: number; baseDelayMs?: number } = {},
   ) {
     this.fingerprint = createHash('sha256').update(JSON.stringify([spec.baseUrl.replace(/\/+$/, ''), spec.model])).digest('hex').slice(0, 16);
-    this.client = new LlmClient({ ...spec, cacheDir: opts.cacheDir ?? '', ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.maxRetries !== undefined ? { maxRetries: opts.maxRetries } : {}) });
+    const { cacheDir, ...limits } = opts;
+    this.client = new LlmClient({ ...spec, cacheDir: cacheDir ?? '', ...Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined)) });
   }
 
   promptTokens(): null {
@@ -163,7 +169,12 @@ export class EndpointGenerator implements Generator {
     return true; // the endpoint's context is unknown here; a prompt it rejects fails loudly
   }
 
-  async run(items: readonly Item[], d: Decoding): Promise<Sample[][]> {
+  /**
+   * k samples per item; an item with a request that failed for good is an ItemFailure (the others
+   * go on). A refusal that no other request would escape (401, 403: the key; 404: the URL or the
+   * model) is thrown: the endpoint, not the item, is wrong.
+   */
+  async run(items: readonly Item[], d: Decoding): Promise<(Sample[] | ItemFailure)[]> {
     const k = Math.max(1, d.samples);
     const temperature = k === 1 ? 0 : d.temperature;
     const requests = items.flatMap((it) =>
@@ -175,9 +186,16 @@ export class EndpointGenerator implements Generator {
         opts: { temperature, maxTokens: d.maxNewTokens, sampleIndex: s, ...(k > 1 ? { seed: d.seed + s } : {}) },
       })),
     );
-    const res = await this.client.chatMany(requests);
-    this.generated += res.filter((r) => !r.cached).length;
-    return items.map((it, i) => res.slice(i * k, (i + 1) * k).map((r) => readSample(r.texts[0] ?? '', optionLetters(it), r.usage.completion_tokens, 'stop')));
+    const res = await this.client.chatSettled(requests);
+    const fatal = res.find((r): r is LlmError => r instanceof LlmError && [401, 403, 404].includes(r.status ?? 0));
+    if (fatal) throw fatal;
+    this.generated += res.filter((r) => !(r instanceof LlmError) && !r.cached).length;
+    return items.map((it, i) => {
+      const mine = res.slice(i * k, (i + 1) * k);
+      const failed = mine.find((r): r is LlmError => r instanceof LlmError);
+      if (failed) return { error: failed.message };
+      return (mine as ChatResult[]).map((r) => readSample(r.texts[0] ?? '', optionLetters(it), r.usage.completion_tokens, 'stop'));
+    });
   }
 
   stats() {

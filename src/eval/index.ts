@@ -2,8 +2,8 @@
 export { bootstrapMean, bootstrapMacro, bootstrapDiff, quantile, bootstrapDefaults, type Interval, type BootstrapOptions } from './bootstrap';
 export { ClaimMatcher, type ReadClaim, type Verification } from './claims';
 export { thoughtAnatomy, summarizeAnatomy, type Anatomy, type AnatomySummary } from './anatomy';
-export { CheckpointGenerator, EndpointGenerator, ENDPOINT_SYSTEM, readSample, type Generator, type Decoding, type Sample, type EndpointSpec } from './generators';
-export { ResultStore, resultKey, protocolKey, type ResultRow, type ClaimCount } from './results';
+export { CheckpointGenerator, EndpointGenerator, ENDPOINT_SYSTEM, readSample, type Generator, type Decoding, type Sample, type EndpointSpec, type ItemFailure } from './generators';
+export { ResultStore, resultKey, protocolKey, answered, type ResultRow, type ClaimCount } from './results';
 export { cell, summarizeModel, table3, table4, fmtInterval, strictScore, lenientScore, passScore, SYNTHETIC, type Cell, type ModelSummary, type StageRow, type Table } from './summary';
 export { accuracyByStageFigure, rewardFigure, modelBarFigure, readRewardSeries, type RewardSeries } from './plots';
 export { renderReport, plotsSection, type ReportExample } from './report';

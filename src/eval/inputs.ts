@@ -37,8 +37,8 @@ export interface EvalRunOptions {
   graph?: KnowledgeGraph;
   /** Benchmarks directory (default: config rods.benchmarksDir, then $FLEMING_BENCHMARKS). */
   benchmarksDir?: string;
-  /** Endpoint client limits (tests). */
-  endpointClient?: { timeoutMs?: number; maxRetries?: number };
+  /** Endpoint client limits over the config's eval.endpoint* (tests: shorter backoff). */
+  endpointClient?: { timeoutMs?: number; maxRetries?: number; baseDelayMs?: number };
 }
 
 /** One model of the evaluation. */
@@ -96,7 +96,7 @@ export function modelEntries(ctx: RunContext, opts: EvalRunOptions): ModelEntry[
 
 /** The benchmark sets: a seeded draw of at most `cap` items of each, minus items in the training split. */
 export async function loadBenchmarkSets(ctx: RunContext, dir: string | null, names: readonly string[], cap: number, trainIds: Set<string>): Promise<{ sets: BenchmarkSet[]; skips: SkipReport; note: string | null }> {
-  const skips = new SkipReport();
+  const skips = new SkipReport(ctx.config.strict);
   if (!dir) return { sets: [], skips, note: 'no benchmarks directory (set FLEMING_BENCHMARKS or --set rods.benchmarksDir=DIR): public benchmarks not evaluated' };
   if (!fs.existsSync(dir)) return { sets: [], skips, note: `benchmarks directory ${dir} not found: public benchmarks not evaluated` };
   const chosen = names.length ? [...names] : Object.keys(CURATED_BENCHMARKS).filter((n) => fs.existsSync(path.join(dir, CURATED_BENCHMARKS[n].relPath)));

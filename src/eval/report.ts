@@ -33,6 +33,8 @@ export interface ReportInput {
   seconds: number;
   generated: number;
   reused: number;
+  /** Items whose request failed for good (errors.jsonl). */
+  errors: number;
   rewardSeries: number;
   config: unknown;
 }
@@ -76,7 +78,7 @@ export function renderReport(r: ReportInput): string {
   return `# Evaluation report
 
 Run: \`${r.runDir}\`. Decoding: ${decoding}, at most ${r.decoding.maxNewTokens} new tokens (checkpoints). Answer: the letter in the last \`<answer>X</answer>\` (strict, as the paper); lenient: the MMLU-Pro cascade.
-${r.generated} completions generated and ${r.reused} reused from results.jsonl in ${r.seconds.toFixed(1)} s.
+${r.generated} completions generated and ${r.reused} reused from results.jsonl in ${r.seconds.toFixed(1)} s; errors: ${r.errors}${r.errors ? ' (items whose request failed for good, listed in errors.jsonl, left out of the accuracy and asked again on the next run)' : ''}.
 ${notRun.length ? `\nNot run: ${notRun.map((m) => `${m.label} (${m.notRun?.replace(/^not run \((.*)\)$/, "$1")})`).join('; ')}.\n` : ''}${r.note ? `\nBenchmarks: ${r.note}.\n` : ''}
 ## Table 3: models × benchmarks
 ${r.t3.markdown}

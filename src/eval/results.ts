@@ -2,7 +2,8 @@
  * Per-item results, saved as they are made (eval/results.jsonl, one row per model × benchmark ×
  * item × protocol), so a rerun or an interrupted run recomputes nothing already done. The key
  * holds the model's content fingerprint, the decoding protocol and the item's content: change any
- * of them and the item is evaluated again; the old row stays in the file, unused.
+ * of them and the item is evaluated again; the old row stays in the file, unused. An item whose
+ * request failed is never stored here (eval/errors.jsonl lists it), so the next run asks again.
  */
 import * as fs from 'node:fs';
 import { appendJsonl, readJsonlSync } from '../core/io';
@@ -34,9 +35,14 @@ export interface ResultRow {
   promptTokens: number | null;
   /** The prompt + maxNewTokens exceed the model's context: not decoded, counted apart. */
   tooLong: boolean;
-  /** k samples (one when greedy); empty when tooLong. */
+  /** k samples (one when greedy); empty when tooLong or error. */
   samples: (Sample & { claims: ClaimCount; anatomy?: Anatomy | null })[];
+  /** Why the item has no answer: its request failed for good. Such a row is counted, never stored: the next run asks again. */
+  error?: string;
 }
+
+/** Whether a row holds answers to score (it fit the context and its request did not fail). */
+export const answered = (r: ResultRow): boolean => !r.tooLong && !r.error;
 
 /** The protocol part of a key: what changes the completions. */
 export function protocolKey(d: Pick<Decoding, 'samples' | 'temperature' | 'maxNewTokens' | 'seed'>): string {

@@ -9,7 +9,8 @@
  * seeded draw of every public benchmark file the loaders read. Items whose prompt does not fit the
  * model's context are counted as too long, never dropped silently; a stage without a checkpoint is
  * reported as not run. Results per item go to eval/results.jsonl as they are made (a rerun decodes
- * nothing already there). Then: Table 3 and Table 4 (markdown + CSV, bootstrap intervals), the
+ * nothing already there); an item whose endpoint request failed for good is listed in
+ * eval/errors.jsonl and counted as an error (the rest go on; the next run asks it again). Then: Table 3 and Table 4 (markdown + CSV, bootstrap intervals), the
  * plots, the verifiability of the reasoning (claims checked on the graph), and eval/report.md.
  */
 import * as fs from 'node:fs';
@@ -23,7 +24,7 @@ import { Decoded, decodeModels } from './decode';
 import type { Decoding } from './generators';
 import { BenchmarkSet, EvalRunOptions, EvalSets, ModelEntry, loadEvalSets, loadMatcher, modelEntries } from './inputs';
 import { plotsSection, renderReport } from './report';
-import { type ResultRow, protocolKey } from './results';
+import { type ResultRow, answered, protocolKey } from './results';
 import { accuracyByStageFigure, modelBarFigure, readRewardSeries, rewardFigure } from './plots';
 import { ModelSummary, StageRow, SYNTHETIC, Table, strictScore, summarizeModel, table3, table4 } from './summary';
 
@@ -41,6 +42,8 @@ export interface EvalResult {
   generated: number;
   /** Results reused from results.jsonl. */
   reused: number;
+  /** Items whose request failed for good in this call (eval/errors.jsonl; asked again on the next run). */
+  errors: number;
   plots: Record<string, SavedPlot>;
   seconds: number;
 }
@@ -61,10 +64,10 @@ function writeTables(ctx: RunContext, dir: string, models: readonly ModelEntry[]
     return copy ? { ...s, copy } : s;
   });
   const byId = new Map(summaries.map((s) => [s.model, s]));
-  const scoresOf = (model: string, b: string) => rows.filter((r) => r.model === model && r.benchmark === b && !r.tooLong).map(strictScore);
+  const scoresOf = (model: string, b: string) => rows.filter((r) => r.model === model && r.benchmark === b && answered(r)).map(strictScore);
   const t3 = table3(summaries, columns, rng, boot, scoresOf);
   const stageRows: StageRow[] = models.filter((m) => m.kind === 'stage').map((m) => ({ label: m.label, summary: byId.get(m.id) ?? null, missing: m.notRun }));
-  const t4 = table4(stageRows, rng, boot, (model) => new Map(rows.filter((r) => r.model === model && r.benchmark === SYNTHETIC && !r.tooLong).map((r) => [r.itemId, strictScore(r)])));
+  const t4 = table4(stageRows, rng, boot, (model) => new Map(rows.filter((r) => r.model === model && r.benchmark === SYNTHETIC && answered(r)).map((r) => [r.itemId, strictScore(r)])));
   writeFileAtomic(path.join(dir, 'table3.md'), t3.markdown);
   writeFileAtomic(path.join(dir, 'table3.csv'), t3.csv);
   writeFileAtomic(path.join(dir, 'table4.md'), t4.markdown);
@@ -93,12 +96,25 @@ function writePlots(ctx: RunContext, dir: string, hasItems: boolean, stageRows: 
 function writeExamples(ctx: RunContext, dir: string, models: readonly ModelEntry[], rows: readonly ResultRow[], matcher: ClaimMatcher | null) {
   const examples = models.filter((m) => !m.notRun).flatMap((m) =>
     rows
-      .filter((r) => r.model === m.id && r.benchmark === SYNTHETIC && !r.tooLong)
+      .filter((r) => r.model === m.id && r.benchmark === SYNTHETIC && answered(r))
       .slice(0, ctx.config.eval.examples)
       .map((r) => ({ model: m.label, itemId: r.itemId, answer: r.answer, difficulty: r.difficulty, completion: r.samples[0].completion, strict: r.samples[0].strict, lenient: r.samples[0].lenient, claims: matcher ? matcher.verify(r.samples[0].completion).claims.map((c) => ({ text: c.text, supported: c.supported, sentence: c.sentence })) : [] })),
   );
   writeJsonlSync(path.join(dir, 'examples.jsonl'), examples);
   return examples;
+}
+
+/** eval/errors.jsonl: the items whose request failed for good, with the error (removed when there are none). */
+function writeErrors(ctx: RunContext, dir: string, rows: readonly ResultRow[]): number {
+  const file = path.join(dir, 'errors.jsonl');
+  const failed = rows.filter((r) => r.error).map((r) => ({ model: r.model, benchmark: r.benchmark, itemId: r.itemId, error: r.error }));
+  if (!failed.length) {
+    fs.rmSync(file, { force: true });
+    return 0;
+  }
+  writeJsonlSync(file, failed);
+  ctx.log(`eval: ${failed.length} item${failed.length > 1 ? 's' : ''} failed at the endpoint and ${failed.length > 1 ? 'are' : 'is'} counted as errors (${file}); the next run asks ${failed.length > 1 ? 'them' : 'it'} again. First: ${failed[0].itemId}: ${failed[0].error}`);
+  return failed.length;
 }
 
 /** One log line per model: held-out accuracy, parse failures, claims, the thoughts' anatomy, the copy probe, what fit. */
@@ -107,7 +123,7 @@ function logSummaries(ctx: RunContext, summaries: readonly ModelSummary[], colum
     const c = s.benchmarks[SYNTHETIC];
     const fit = columns.filter((b) => b !== SYNTHETIC).map((b) => `${b} ${s.benchmarks[b].n}/${s.benchmarks[b].total}`).join(', ');
     ctx.log(
-      `eval: ${s.label}: ${c ? `${SYNTHETIC} strict ${pct(c.strict.mean)} (chance ${pct(c.chance)}; letters ${JSON.stringify(c.predicted)}) lenient ${pct(c.lenient.mean)} parse failure ${pct(c.parseFailure)} on ${c.n} items (${c.tooLong} too long); claims ${c.claims.total ? `${pct(c.claims.share ?? 0)} supported of ${c.claims.total}` : 'none stated'}${c.anatomy.n ? `; thoughts read the question ${pct(c.anatomy.reads ?? 0)}, recall the answer ${pct(c.anatomy.recalls ?? 0)}, pick the letter they name ${pct(c.anatomy.picks ?? 0)}` : ''}` : ''}` +
+      `eval: ${s.label}: ${c ? `${SYNTHETIC} strict ${pct(c.strict.mean)} (chance ${pct(c.chance)}; letters ${JSON.stringify(c.predicted)}) lenient ${pct(c.lenient.mean)} parse failure ${pct(c.parseFailure)} on ${c.n} items (${c.tooLong} too long${c.errors ? `, ${c.errors} errors` : ''}); claims ${c.claims.total ? `${pct(c.claims.share ?? 0)} supported of ${c.claims.total}` : 'none stated'}${c.anatomy.n ? `; thoughts read the question ${pct(c.anatomy.reads ?? 0)}, recall the answer ${pct(c.anatomy.recalls ?? 0)}, pick the letter they name ${pct(c.anatomy.picks ?? 0)}` : ''}` : ''}` +
         `${s.copy ? `; copy probe: 2nd copy ${s.copy.secondCopyNll.toFixed(2)} vs 1st ${s.copy.firstCopyNll.toFixed(2)}` : ''}` +
         `${fit ? `; fit: ${fit}` : ''}`,
     );
@@ -135,16 +151,17 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   const { summaries, stageRows, t3, t4 } = writeTables(ctx, dir, models, decoded, columns, ctx.rng('eval:bootstrap'), boot);
   const { plots, series } = writePlots(ctx, dir, sets.items !== null, stageRows, summaries, columns);
   const examples = writeExamples(ctx, dir, models, decoded.rows, matcher);
+  const errors = writeErrors(ctx, dir, decoded.rows);
   const seconds = (Date.now() - t0) / 1000;
   const { note, skips } = sets;
-  const summary = { protocol: { ...decoding, protocol: protocolKey(decoding), answer: 'strict: last <answer>X</answer>; lenient: MMLU-Pro cascade' }, models, benchmarks: sets.sets.map(({ items: _i, ...s }) => s), benchmarkNote: note, loaderSkips: skips.toJSON(), summaries, generated, reused, seconds: Math.round(seconds * 10) / 10 };
+  const summary = { protocol: { ...decoding, protocol: protocolKey(decoding), answer: 'strict: last <answer>X</answer>; lenient: MMLU-Pro cascade' }, models, benchmarks: sets.sets.map(({ items: _i, ...s }) => s), benchmarkNote: note, loaderSkips: skips.toJSON(), summaries, generated, reused, errors, seconds: Math.round(seconds * 10) / 10 };
   writeJson(path.join(dir, 'summary.json'), summary);
   const configFile = path.join(ctx.dir, 'config.json');
   writeFileAtomic(
     path.join(dir, 'report.md'),
-    renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config }),
+    renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config }),
   );
   logSummaries(ctx, summaries, columns);
-  ctx.log(`eval: ${generated} completions generated, ${reused} reused; ${seconds.toFixed(1)} s; report ${path.join(dir, 'report.md')}`);
-  return { dir, models, summaries, benchmarks: sets.sets, table3: t3, table4: t4, generated, reused, plots, seconds };
+  ctx.log(`eval: ${generated} completions generated, ${reused} reused, ${errors} failed; ${seconds.toFixed(1)} s; report ${path.join(dir, 'report.md')}`);
+  return { dir, models, summaries, benchmarks: sets.sets, table3: t3, table4: t4, generated, reused, errors, plots, seconds };
 }

@@ -6,7 +6,9 @@
  *            previous stage (paired bootstrap), by difficulty, on the long tail, with the lenient
  *            accuracy, the parse-failure rate and the share of supported claims.
  * Each accuracy carries a percentile-bootstrap interval. Accuracy counts the items that fit the
- * model's context; the items that did not are reported beside it (never silently dropped).
+ * model's context and were answered; the items that did not fit, and those whose request failed
+ * for good (errors: only endpoints, so Table 3), are reported beside it (never silently dropped).
+ * Table 3's CSV gains error columns at the end only when some cell has errors.
  */
 import type { Rng } from '../core/rng';
 import { markdownTable } from '../core/markdown';
@@ -14,7 +16,7 @@ import { DIFFICULTIES } from '../rods/item';
 import { BootstrapOptions, Interval, bootstrapDiff, bootstrapMacro, bootstrapMean } from './bootstrap';
 import { AnatomySummary, summarizeAnatomy } from './anatomy';
 import type { CopyProbe } from '../base/copy';
-import type { ResultRow } from './results';
+import { answered, type ResultRow } from './results';
 
 /** The held-out synthetic test split's benchmark name. */
 export const SYNTHETIC = 'rods-test';
@@ -29,9 +31,11 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 
 export interface Cell {
   /** Items selected. */
   total: number;
-  /** Items decoded (they fit the context). */
+  /** Items decoded and answered (they fit the context, their request did not fail). */
   n: number;
   tooLong: number;
+  /** Items whose request failed for good (asked again on the next run). */
+  errors: number;
   /** Samples per item. */
   k: number;
   /** Strict accuracy (mean over samples), with its interval. */
@@ -52,14 +56,15 @@ export interface Cell {
 }
 
 export function cell(rows: readonly ResultRow[], rng: Rng, o: Partial<BootstrapOptions>): Cell {
-  const done = rows.filter((r) => !r.tooLong);
+  const done = rows.filter(answered);
   const samples = done.flatMap((r) => r.samples);
   const k = done.length ? Math.max(...done.map((r) => r.samples.length)) : 1;
   const claims = samples.reduce((a, s) => ({ total: a.total + s.claims.total, supported: a.supported + s.claims.supported }), { total: 0, supported: 0 });
   const c: Cell = {
     total: rows.length,
     n: done.length,
-    tooLong: rows.length - done.length,
+    tooLong: rows.filter((r) => r.tooLong).length,
+    errors: rows.filter((r) => r.error).length,
     k,
     strict: bootstrapMean(done.map(strictScore), rng, o),
     lenient: bootstrapMean(done.map(lenientScore), rng, o),
@@ -137,11 +142,13 @@ export function table3(models: readonly ModelSummary[], benchmarks: readonly str
   const shared = benchmarks.filter((b) => models.length > 0 && models.every((m) => m.benchmarks[b]?.n > 0));
   const md: (string | number)[][] = [];
   const rows: Table['rows'] = [];
-  const csv = [csvLine(['model', ...benchmarks.flatMap((b) => [`${b}`, `${b}_lo`, `${b}_hi`, `${b}_n`, `${b}_too_long`]), 'avg', 'avg_lo', 'avg_hi'])];
+  const withErrors = models.some((m) => benchmarks.some((b) => m.benchmarks[b].errors > 0));
+  const csv = [csvLine(['model', ...benchmarks.flatMap((b) => [`${b}`, `${b}_lo`, `${b}_hi`, `${b}_n`, `${b}_too_long`]), 'avg', 'avg_lo', 'avg_hi', ...(withErrors ? benchmarks.map((b) => `${b}_errors`) : [])])];
   for (const m of models) {
     const avg = bootstrapMacro(shared.map((b) => scores(m.model, b)), rng, o);
-    md.push([m.label, ...benchmarks.map((b) => { const c = m.benchmarks[b]; return c.n ? `${fmtInterval(c.strict)} (${c.n}${c.tooLong ? `; ${c.tooLong} too long` : ''})` : `— (0 of ${c.total} fit)`; }), fmtInterval(avg)]);
-    csv.push(csvLine([m.label, ...benchmarks.flatMap((b) => { const c = m.benchmarks[b]; return [r4(c.strict.mean), r4(c.strict.lo), r4(c.strict.hi), c.n, c.tooLong]; }), r4(avg.mean), r4(avg.lo), r4(avg.hi)]));
+    const errors = (c: Cell) => (c.errors ? `; ${c.errors} error${c.errors > 1 ? 's' : ''}` : '');
+    md.push([m.label, ...benchmarks.map((b) => { const c = m.benchmarks[b]; return c.n ? `${fmtInterval(c.strict)} (${c.n}${c.tooLong ? `; ${c.tooLong} too long` : ''}${errors(c)})` : `— (0 of ${c.total} ${c.errors ? 'answered' : 'fit'}${errors(c)})`; }), fmtInterval(avg)]);
+    csv.push(csvLine([m.label, ...benchmarks.flatMap((b) => { const c = m.benchmarks[b]; return [r4(c.strict.mean), r4(c.strict.lo), r4(c.strict.hi), c.n, c.tooLong]; }), r4(avg.mean), r4(avg.lo), r4(avg.hi), ...(withErrors ? benchmarks.map((b) => m.benchmarks[b].errors) : [])]));
     const row: Table['rows'][number] = { model: m.label };
     for (const b of benchmarks) {
       row[b] = m.benchmarks[b].n ? r4(m.benchmarks[b].strict.mean) : null;
@@ -150,7 +157,7 @@ export function table3(models: readonly ModelSummary[], benchmarks: readonly str
     row.avg = avg.n ? r4(avg.mean) : null;
     rows.push(row);
   }
-  const note = `Strict accuracy in % [${100 * (o.level ?? 0.95)}% bootstrap CI] (items decoded; items whose prompt did not fit the model's context). ` +
+  const note = `Strict accuracy in % [${100 * (o.level ?? 0.95)}% bootstrap CI] (items decoded; items whose prompt did not fit the model's context${withErrors ? '; items whose request failed, left out of the accuracy and asked again on the next run' : ''}). ` +
     `Avg: macro average over ${shared.length ? shared.join(', ') : 'no column (no benchmark was answered by every model)'}.`;
   return { markdown: `${markdownTable(['model', ...benchmarks, 'Avg'], md)}\n\n${note}\n`, csv: csv.join('\n') + '\n', rows };
 }

@@ -3,6 +3,8 @@
  * `graph` section. Each field is documented once, at its default below; presets and `--set`
  * overrides are applied by src/core/config.ts.
  */
+import { int, oneOf, optional, type Limits } from '../core/schema';
+
 export interface GraphConfig {
   kg: 'seed' | 'open';
   sourcesDir?: string;
@@ -15,8 +17,15 @@ export const defaults: GraphConfig = {
   kg: 'seed', // 'seed': the hand-written graph in data/seed (embedded default); 'open': built from the open sources
   // sourcesDir (optional): directory with the open sources (kg-sources layout); default $FLEMING_SOURCES or .cache/kg-sources
   includeSider: false, // include SIDER side effects (CC BY-NC-SA: outputs become non-commercial)
-  strict: false, // stop at the first malformed source row instead of counting it
+  strict: false, // stop at the first malformed source row instead of counting it (--strict does so for one command)
   // A focused world (src/graph/focus.ts): keep N anchor diseases (a seeded shuffle of those with a symptom or
   // finding, a test and a treatment) and their closed neighbourhood; 0 = the whole graph
   focus: { diseases: 0 },
+};
+
+/** What each setting may be, beyond the type of its default (src/core/schema.ts). */
+export const limits: Limits<GraphConfig> = {
+  kg: oneOf<GraphConfig['kg']>('seed', 'open'),
+  sourcesDir: optional('string'),
+  focus: { diseases: int(0) },
 };

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SkipReport } from '../core/io';
+import { INVALID_UTF8, type SkipReport, assertNotEmpty, readLinesSync } from '../core/io';
 import { NODE_TYPES, NodeType, Xrefs, isNodeType, normalizeName } from './schema';
 
 /** A fact as written: a target name, or an object with its own refs (findings add measured_by). */
@@ -152,7 +152,11 @@ function parseFact(key: string, item: FactInput): Fact {
   return fact;
 }
 
-/** Reads and shape-checks one seed file; bad lines go to `skips` (which throws when strict). */
+/**
+ * Reads and shape-checks one seed file; bad lines go to `skips` (which throws when strict): lines
+ * that are not JSON or not UTF-8 (a BOM is removed first), bad shapes, repeated names. A file that
+ * is present but empty throws.
+ */
 export function readSeedFile(dir: string, file: string, skips: SkipReport): Line[] {
   const full = path.join(dir, file);
   if (!fs.existsSync(full)) {
@@ -161,35 +165,40 @@ export function readSeedFile(dir: string, file: string, skips: SkipReport): Line
   }
   const out: Line[] = [];
   const seen = new Map<string, number>();
-  fs.readFileSync(full, 'utf8')
-    .split(/\r?\n/)
-    .forEach((text, i) => {
-      if (text.trim() === '') return;
-      skips.read(full);
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch (e) {
-        skips.skip(full, i + 1, `invalid JSON (${(e as Error).message})`);
-        return;
-      }
-      let line: Line;
-      try {
-        line = parseLine(file, i + 1, value);
-      } catch (reason) {
-        if (typeof reason !== 'string') throw reason;
-        skips.skip(full, i + 1, reason);
-        return;
-      }
-      const key = `${line.type ?? ''}|${normalizeName(line.name)}`;
-      const prev = seen.get(key);
-      if (prev !== undefined) {
-        skips.skip(full, i + 1, `duplicate name "${line.name}" (first on line ${prev})`);
-        return;
-      }
-      seen.set(key, i + 1);
-      line.file = full;
-      out.push(line);
-    });
+  let rows = 0;
+  for (const { text, line: n, invalid } of readLinesSync(full)) {
+    if (text.trim() === '') continue;
+    rows += 1;
+    skips.read(full);
+    if (invalid) {
+      skips.skip(full, n, INVALID_UTF8, invalid);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      skips.skip(full, n, `invalid JSON (${(e as Error).message})`);
+      continue;
+    }
+    let line: Line;
+    try {
+      line = parseLine(file, n, value);
+    } catch (reason) {
+      if (typeof reason !== 'string') throw reason;
+      skips.skip(full, n, reason);
+      continue;
+    }
+    const key = `${line.type ?? ''}|${normalizeName(line.name)}`;
+    const prev = seen.get(key);
+    if (prev !== undefined) {
+      skips.skip(full, n, `duplicate name "${line.name}" (first on line ${prev})`);
+      continue;
+    }
+    seen.set(key, n);
+    line.file = full;
+    out.push(line);
+  }
+  assertNotEmpty(full, rows, 'lines');
   return out;
 }

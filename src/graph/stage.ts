@@ -59,7 +59,7 @@ async function buildOpen(ctx: RunContext, dir: string, sourcesDir: string): Prom
   const open = await buildOpenGraph({
     sourcesDir,
     includeSider: cfg.includeSider,
-    strict: cfg.strict,
+    strict: cfg.strict || ctx.config.strict,
     onProgress: (stage, done, total) => {
       if (stage !== barStage) {
         bar?.done();

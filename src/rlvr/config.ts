@@ -4,6 +4,8 @@
  * documented once, at its default below; presets and `--set` overrides are applied by
  * src/core/config.ts.
  */
+import { int, mapOf, num, oneOf, type Limits } from '../core/schema';
+
 export interface RlvrConfig {
   k: number;
   promptsPerStep: number;
@@ -84,4 +86,45 @@ export const defaults: RlvrConfig = {
   evalItems: 200, // RODS test items for +CoT / +RL1 / +RL2 (greedy, evalPolicy)
   evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
   evalBatchSize: 32, // prompts decoded together
+};
+
+/** What each setting may be, beyond the type of its default (src/core/schema.ts). */
+export const limits: Limits<RlvrConfig> = {
+  k: int(2),
+  promptsPerStep: int(1),
+  maxNewTokens: int(1),
+  temperature: num({ gt: 0 }),
+  rewards: mapOf(['correctness', 'format'], num({ min: 0 })),
+  advantage: oneOf<RlvrConfig['advantage']>('none', 'std'),
+  advantageEps: num({ min: 0 }),
+  lossNorm: oneOf<RlvrConfig['lossNorm']>('sequence', 'sequence-mean', 'token', 'constant'),
+  updatesPerBatch: int(1),
+  clipLow: num({ min: 0, max: 1 }),
+  clipHigh: num({ min: 0 }),
+  klCoef: num({ min: 0 }),
+  lr: num({ gt: 0 }),
+  minLr: num({ min: 0 }),
+  warmupSteps: int(0),
+  weightDecay: num({ min: 0 }),
+  clipNorm: num({ min: 0 }),
+  rolloutBatch: int(1),
+  microBatch: int(1),
+  checkpointEvery: int(1),
+  rolloutsEvery: int(0),
+  stage1MaxSteps: int(1),
+  stage1MinSteps: int(0),
+  stage1SparsityThreshold: num({ min: 0, max: 1 }),
+  stage1SparsityWindow: int(1),
+  stage1PlateauWindow: int(1),
+  stage2Rounds: int(1),
+  stage2StepsPerRound: int(1),
+  stage2PromptsPerStep: int(1),
+  stage2K: int(2),
+  stage2Samples: int(1),
+  stage2MinFailures: int(1),
+  stage2MaxMined: int(1),
+  stage2MinePool: int(0),
+  evalItems: int(0),
+  evalMaxNewTokens: int(1),
+  evalBatchSize: int(1),
 };

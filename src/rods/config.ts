@@ -3,6 +3,7 @@
  * difficulty and split; the run config's `rods` section. Each field is documented once, at its
  * default below; presets and `--set` overrides are applied by src/core/config.ts.
  */
+import { int, mapOf, num, optional, type Limits } from '../core/schema';
 import type { EndpointConfig } from '../core/endpoint';
 
 export interface RodsConfig {
@@ -35,4 +36,20 @@ export const defaults: RodsConfig = {
   referenceSamples: 8, // reference-model samples per item (the empirical pass-rate signal)
   testShare: 0.2, // share of anchor groups held out for the test split
   nearDupThreshold: 0.9, // near-duplicate threshold (Jaccard of word shingles)
+};
+
+/** What each setting may be, beyond the type of its default (src/core/schema.ts). */
+export const limits: Limits<RodsConfig> = {
+  items: int(1),
+  options: int(2, 10),
+  alpha: num({ min: 0 }),
+  mix: mapOf(['diagnosis', 'test_selection', 'treatment', 'mechanism', 'contraindication', 'multi_hop'], num({ min: 0 })),
+  benchmarksDir: optional('string'),
+  curatedRatio: num({ min: 0, max: 1 }),
+  verifySamples: int(1),
+  validator: optional('endpoint'),
+  judge: optional('endpoint'),
+  referenceSamples: int(1),
+  testShare: num({ gt: 0, lt: 1 }),
+  nearDupThreshold: num({ min: 0, max: 1 }),
 };

@@ -96,7 +96,7 @@ async function curationStep(ctx: RunContext, dir: string, synthetic: Item[]): Pr
   if (!cfg.curatedBenchmarks.length) return { items: synthetic, curated: 0 };
   const benchDir = cfg.benchmarksDir ?? process.env.FLEMING_BENCHMARKS;
   if (!benchDir) throw new Error('rods.curatedBenchmarks is set but no benchmarks directory: pass --set rods.benchmarksDir=DIR or FLEMING_BENCHMARKS=DIR (e.g. ../shared/data/benchmarks)');
-  const skips = new SkipReport();
+  const skips = new SkipReport(ctx.config.strict);
   const { items: curated } = await loadAllBenchmarks(benchDir, skips, cfg.curatedBenchmarks);
   const mixed = mixItems(synthetic, curated, cfg.curatedRatio, ctx.rng('rods:mix'));
   writeJson(path.join(dir, 'curated-skipped.json'), skips.toJSON());
@@ -205,7 +205,8 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
   const cfg = ctx.config.rods;
   const dir = ctx.stageDir('rods');
   const doneFile = path.join(dir, 'done.json');
-  const fingerprint = { rods: cfg, seed: ctx.config.seed, graph: ctx.config.graph.kg };
+  // where the benchmarks live is not what this stage computes (a moved directory does not redo it)
+  const fingerprint = { rods: { ...cfg, benchmarksDir: undefined }, seed: ctx.config.seed, graph: ctx.config.graph.kg };
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`rods: reusing ${dir} (already built with these settings; --force rebuilds)`);
     return { items: await readJsonlAll<Item>(path.join(dir, 'items.jsonl')), stats: readJson<RodsStats>(path.join(dir, 'stats.json')), reused: true };

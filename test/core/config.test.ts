@@ -2,7 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deepMerge, defaultRunId, parseOverrides, resolveConfig } from '../../src/core/config';
+import { deepMerge, defaultRunId, defaults, limits, parseOverrides, resolveConfig } from '../../src/core/config';
+import { REWARDS } from '../../src/rlvr/rewards';
+import { DRAFTERS } from '../../src/rods/synth/mask';
+import { STAGE_MODELS } from '../../src/eval/inputs';
+import type { MapOf, OneOf } from '../../src/core/schema';
 import { redactSecrets } from '../../src/core/config';
 import { fileHash, markStageDone, openRun, stageDone } from '../../src/core/run';
 import { parseCli } from '../../src/cli';
@@ -34,6 +38,37 @@ describe('config', () => {
     expect(() => resolveConfig({ overrides: { graph: { kgg: 'x' } } })).toThrow('unknown config key "graph.kgg"');
     expect(() => resolveConfig({ preset: 'huge' as never })).toThrow(/unknown preset "huge"/);
     expect(() => resolveConfig({ overrides: { graph: { kg: 'wiki' } } })).toThrow(/graph.kg must be/);
+  });
+
+  it('resolveConfig() checks every --set value against its setting: one error naming the key, what it allows and its default', () => {
+    const bad: [string, string][] = [
+      ['rlvr.lr=abc', 'rlvr.lr must be a number > 0 (default 0.0002); got "abc"'],
+      ['rlvr.lr=-1e-4', 'rlvr.lr must be a number > 0 (default 0.0002); got -0.0001'],
+      ['rlvr.k=1.5', 'rlvr.k must be an integer ≥ 2 (default 8); got 1.5'],
+      ['rlvr.advantage=nonee', 'rlvr.advantage must be one of none, std (default "none"); got "nonee"'],
+      ['coldstart.style=verbose', 'coldstart.style must be one of concise, clinical (default "concise"); got "verbose"'],
+      ['rods.options=11', 'rods.options must be an integer ≥ 2 and ≤ 10 (default 4); got 11'],
+      ['rods.testShare=1', 'rods.testShare must be a number > 0 and < 1 (default 0.2); got 1'],
+      ['graph.strict=yes', 'graph.strict must be true or false (default false); got "yes"'],
+      ['graph.focus=3', 'graph.focus must be a section {diseases}; got 3'],
+      ['eval.models=["base","rl3"]', 'eval.models must be a list (in JSON: ["base", ...]) of names from base, cot, rl1, rl2 (default ["base","cot","rl1","rl2"]); got ["base","rl3"]: unknown name "rl3"'],
+      ['rlvr.rewards={"lenght":1}', 'unknown name "lenght"'],
+      ['base.schedule=KXO', 'base.schedule must be a string of the letters K, C, L and O (default "KCOKCLKO"); got "KXO"'],
+      ['pretrain.corpusOrder=random', 'pretrain.corpusOrder must be one of entity, shuffled (default "entity"); got "random"'],
+      ['coldstart.teacher={"model":"m"}', 'coldstart.teacher must be an endpoint {baseUrl, model, apiKeyEnv, maxConcurrency}; got {"model":"m"}: baseUrl is not a non-empty string'],
+      ['backend=gpu', 'backend must be one of "" (none), tensorflow, webgpu, wasm, cpu (default ""); got "gpu"'],
+    ];
+    for (const [set, message] of bad) expect(() => resolveConfig({ overrides: parseOverrides([set]) }), set).toThrow(message);
+    const ok = resolveConfig({ overrides: parseOverrides(['rlvr.lr=1e-4', 'rlvr.advantage=std', 'eval.models=["cot"]', 'rods.validator={"baseUrl":"http://127.0.0.1:9/v1","model":"m","apiKeyEnv":"K","maxConcurrency":2}', 'rods.benchmarksDir=/data']) });
+    expect([ok.rlvr.lr, ok.rlvr.advantage, ok.eval.models, ok.rods.validator?.model, ok.rods.benchmarksDir]).toEqual([1e-4, 'std', ['cot'], 'm', '/data']);
+  });
+
+  it('limits name exactly the rewards, item types and stages the code registers, and every preset passes them', () => {
+    expect([...(limits.rlvr as { rewards: MapOf }).rewards.keys].sort()).toEqual(Object.keys(REWARDS).sort());
+    expect([...(limits.rods as { mix: MapOf }).mix.keys].sort()).toEqual(Object.keys(DRAFTERS).sort());
+    expect([...(limits.eval as { models: OneOf }).models.values]).toEqual(Object.keys(STAGE_MODELS));
+    expect(Object.keys(defaults.rods.mix).sort()).toEqual(Object.keys(DRAFTERS).sort());
+    for (const preset of ['smoke', 'default', 'full', 'gpu'] as const) expect(() => resolveConfig({ preset }), preset).not.toThrow();
   });
 
   it('parseOverrides() nests dotted keys and parses JSON values', () => {
@@ -99,6 +134,8 @@ describe('run directory', () => {
 
   it('redactSecrets() hides API keys and tokens', () => {
     expect(redactSecrets({ llm: { apiKey: 'sk-123', model: 'm' }, token: 't' })).toEqual({ llm: { apiKey: '[redacted]', model: 'm' }, token: '[redacted]' });
+    // the name of the variable that holds a key is not a secret: a run's endpoints read back from config.json
+    expect(redactSecrets({ teacher: { apiKeyEnv: 'MY_KEY', apiKey: 'sk-1' } })).toEqual({ teacher: { apiKeyEnv: 'MY_KEY', apiKey: '[redacted]' } });
   });
 });
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { InputError, SkipReport, readJsonl, readJsonlAll, readJsonlSync, writeJsonl, writeJsonlSync, writeFileAtomic, appendJsonl } from '../../src/core/io';
+import { InputError, SkipReport, readJson, readJsonl, readJsonlAll, readJsonlSync, readLines, readTextSync, writeJsonl, writeJsonlSync, writeFileAtomic, appendJsonl } from '../../src/core/io';
 import { readDelimited } from '../../src/core/table';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-io-'));
@@ -44,6 +44,56 @@ describe('readJsonl', () => {
 
   it('readJsonl() on a missing file says so', async () => {
     await expect(readJsonlAll('/nonexistent/x.jsonl')).rejects.toThrow('/nonexistent/x.jsonl: no such file');
+  });
+});
+
+/** A UTF-8 BOM, and a Latin-1 "é" (not UTF-8 on its own). */
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const LATIN1_E = Buffer.from([0xe9]);
+const bytes = (...parts: (string | Buffer)[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : p)));
+
+describe('text input: BOM and invalid UTF-8', () => {
+  it('readLines() drops a BOM, keeps CR LF apart from the text, reads a last line without LF, and gunzips .gz', async () => {
+    const zlib = await import('node:zlib');
+    const d = tmp();
+    fs.writeFileSync(path.join(d, 'a.txt'), bytes(BOM, 'one\r\ntwo \uFFFD ok\nthree'));
+    fs.writeFileSync(path.join(d, 'a.txt.gz'), zlib.gzipSync(bytes(BOM, 'one\r\ntwo \uFFFD ok\nthree')));
+    for (const f of ['a.txt', 'a.txt.gz']) {
+      const lines = [];
+      for await (const l of readLines(path.join(d, f))) lines.push(l);
+      expect(lines, f).toEqual([
+        { text: 'one', line: 1, crlf: true },
+        { text: 'two \uFFFD ok', line: 2, crlf: false }, // a U+FFFD written as UTF-8 is text, not an error
+        { text: 'three', line: 3, crlf: false },
+      ]);
+    }
+  });
+
+  it('readJsonl(), readJsonlSync() and readJson() keep the first record of a file that starts with a BOM', async () => {
+    const f = path.join(tmp(), 'bom.jsonl');
+    fs.writeFileSync(f, bytes(BOM, '{"a":1}\n{"a":2}\n'));
+    expect(await readJsonlAll(f)).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(readJsonlSync(f).map((r) => r.value)).toEqual([{ a: 1 }, { a: 2 }]);
+    const j = path.join(tmp(), 'bom.json');
+    fs.writeFileSync(j, bytes(BOM, '{"a":1}'));
+    expect(readJson(j)).toEqual({ a: 1 });
+  });
+
+  it('readJsonl() names file, line, byte and column of bytes that are not UTF-8; with a SkipReport it counts the line', async () => {
+    const f = path.join(tmp(), 'latin1.jsonl');
+    fs.writeFileSync(f, bytes('{"q":"ok"}\n{"q":"caf', LATIN1_E, '"}\n{"q":"last"}\n'));
+    await expect(readJsonlAll(f)).rejects.toThrow(`${f}:2: invalid UTF-8 (byte 0xE9 at column 10)`);
+    expect(() => readJsonlSync(f)).toThrow(`${f}:2: invalid UTF-8 (byte 0xE9 at column 10)`);
+    const skips = new SkipReport();
+    expect(await readJsonlAll(f, skips)).toEqual([{ q: 'ok' }, { q: 'last' }]);
+    expect(skips.rows()).toEqual([{ file: f, reason: 'invalid UTF-8', count: 1, exampleLines: [2] }]);
+    expect(() => new SkipReport(true).skip(f, 2, 'invalid UTF-8', 'invalid UTF-8 (byte 0xE9 at column 10)')).toThrow(`${f}:2: invalid UTF-8 (byte 0xE9 at column 10)`);
+  });
+
+  it('readTextSync() names the line of the first byte that is not UTF-8', () => {
+    const f = path.join(tmp(), 'x.json');
+    fs.writeFileSync(f, bytes('{\n  "a": "', LATIN1_E, '"\n}\n'));
+    expect(() => readTextSync(f)).toThrow(`${f}:2: invalid UTF-8 (byte 0xE9 at column 9)`);
   });
 });
 
@@ -117,6 +167,33 @@ describe('readDelimited', () => {
     const rows = [];
     for await (const r of readDelimited(f)) rows.push(r.row);
     expect(rows).toEqual([{ a: '"x', b: '5 "inch"' }]);
+  });
+
+  it('readDelimited() removes a BOM as readJsonl() does and counts a row with bytes that are not UTF-8 (a quoted field over two lines too)', async () => {
+    const f = path.join(tmp(), 'u.csv');
+    fs.writeFileSync(f, bytes(BOM, 'name,cui\nFever,C1\n"Caf', LATIN1_E, ' au lait\nspots",C2\nCough,C3\n'));
+    const skips = new SkipReport();
+    const rows = [];
+    for await (const r of readDelimited(f, { skips })) rows.push(r);
+    expect(rows).toEqual([
+      { row: { name: 'Fever', cui: 'C1' }, line: 2 },
+      { row: { name: 'Cough', cui: 'C3' }, line: 5 },
+    ]);
+    expect(skips.rows()).toEqual([{ file: f, reason: 'invalid UTF-8', count: 1, exampleLines: [3] }]);
+    const strict = async () => {
+      for await (const _ of readDelimited(f)) void _;
+    };
+    await expect(strict()).rejects.toThrow(`${f}:3: invalid UTF-8 (byte 0xE9 at column 5)`);
+  });
+
+  it('readDelimited() names the file and the line where a quote that is never closed opens', async () => {
+    const f = path.join(tmp(), 'q.csv');
+    fs.writeFileSync(f, 'a,b\n1,"x"\n2,"y\n3,4\n5,6\n');
+    const run = async () => {
+      for await (const _ of readDelimited(f, { skips: new SkipReport() })) void _;
+    };
+    await expect(run()).rejects.toThrow(`${f}:3: unclosed quote`);
+    await expect(run()).rejects.toBeInstanceOf(InputError);
   });
 
   it('readDelimited() without a SkipReport throws file:line', async () => {

@@ -237,6 +237,58 @@ describe('LlmClient cache', () => {
   });
 });
 
+describe('LlmClient on malformed replies', () => {
+  const reply = (content: unknown): Reply => ({ status: 200, body: JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content } }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }) });
+
+  it('chat() retries a 200 whose content is not text (a number, an object, missing), then returns the good reply; only that is cached', async () => {
+    const s = await serve((i) => [reply(42), reply({ text: 'B' }), { status: 200, body: '{"choices":[{"text":"B"}]}' }, reply('<answer>B</answer>')][i]);
+    const dir = tmp();
+    const c = new LlmClient({ baseUrl: s.baseUrl, model: 'm', cacheDir: dir, ...fast }, { env, sleep: async () => undefined });
+    expect((await c.chat(msgs)).texts).toEqual(['<answer>B</answer>']);
+    expect(c.stats()).toMatchObject({ requests: 4, retries: 3 });
+    const files = allFiles(dir);
+    expect(files).toHaveLength(1);
+    expect(JSON.parse(fs.readFileSync(files[0], 'utf8')).texts).toEqual(['<answer>B</answer>']);
+  });
+
+  it('chat() on a 200 whose content is never text fails with an LlmError saying so, and caches nothing', async () => {
+    const s = await serve(() => reply(42));
+    const dir = tmp();
+    const c = new LlmClient({ baseUrl: s.baseUrl, model: 'm', cacheDir: dir, maxRetries: 2, ...fast }, { env, sleep: async () => undefined });
+    const err = await c.chat(msgs).catch((e) => e);
+    expect(err).toBeInstanceOf(LlmError);
+    expect(err.message).toMatch(/HTTP 200 but choices\[0\]\.message\.content is a number, not text: .*\(gave up after 3 attempts\)/);
+    expect(allFiles(dir)).toEqual([]);
+  });
+
+  it('chat() reads null content as an empty answer and odd usage counts as 0', async () => {
+    const s = await serve(() => ({ status: 200, body: JSON.stringify({ choices: [{ message: { content: null } }], usage: { prompt_tokens: '7', completion_tokens: 3 } }) }));
+    const c = new LlmClient({ baseUrl: s.baseUrl, model: 'm' }, { env });
+    expect(await c.chat(msgs)).toEqual({ texts: [''], usage: { prompt_tokens: 0, completion_tokens: 3, total_tokens: 3 }, cached: false });
+  });
+
+  it('chat() ignores a cache entry whose texts are not strings (written by an older version) and asks again', async () => {
+    const s = await serve(() => ok('C'));
+    const dir = tmp();
+    const c = new LlmClient({ baseUrl: s.baseUrl, model: 'm', cacheDir: dir }, { env });
+    await c.chat(msgs);
+    const [f] = allFiles(dir);
+    fs.writeFileSync(f, JSON.stringify({ ...JSON.parse(fs.readFileSync(f, 'utf8')), texts: [42] }));
+    expect((await new LlmClient({ baseUrl: s.baseUrl, model: 'm', cacheDir: dir }, { env }).chat(msgs)).texts).toEqual(['C']);
+    expect(s.requests).toHaveLength(2);
+    expect(JSON.parse(fs.readFileSync(f, 'utf8')).texts).toEqual(['C']);
+  });
+
+  it('chatSettled() gives each request its result or its LlmError, and caches only the answers', async () => {
+    const s = await serve((_i, body) => ((body.messages as { content: string }[])[0].content === 'bad' ? { status: 500, body: 'down' } : ok('fine')));
+    const dir = tmp();
+    const c = new LlmClient({ baseUrl: s.baseUrl, model: 'm', cacheDir: dir, maxRetries: 1, ...fast }, { env, sleep: async () => undefined });
+    const rs = await c.chatSettled(['a', 'bad', 'c'].map((content) => ({ messages: [{ role: 'user' as const, content }] })));
+    expect(rs.map((r) => (r instanceof LlmError ? `error ${r.status}` : r.texts[0]))).toEqual(['fine', 'error 500', 'fine']);
+    expect(allFiles(dir)).toHaveLength(2);
+  });
+});
+
 describe('LlmClient concurrency', () => {
   it('chatMany() never has more than maxConcurrency requests in flight', async () => {
     const s = await serve((i) => ({ ...ok(`r${i}`), delayMs: 30 }));

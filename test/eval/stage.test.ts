@@ -217,7 +217,8 @@ describe('ResultStore', () => {
 
 describe('fleming eval options', () => {
   it('parseCli() reads the eval options', () => {
-    const a = parseCli(['eval', '--models', 'base,cot', '--samples', '3', '--benchmarks', 'medqa,pubmedqa', '--checkpoint', 'a', '--checkpoint', 'b', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm', '--api-key-env', 'MY_KEY']);
+    const run = cloneRun().dir;
+    const a = parseCli(['eval', '--run', run, '--models', 'base,cot', '--samples', '3', '--benchmarks', 'medqa,pubmedqa', '--checkpoint', 'a', '--checkpoint', 'b', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm', '--api-key-env', 'MY_KEY']);
     expect(a.command).toBe('eval');
     expect(a.eval).toEqual({ models: ['base', 'cot'], samples: 3, benchmarks: ['medqa', 'pubmedqa'], checkpoints: ['a', 'b'], endpoint: { baseUrl: 'http://127.0.0.1:9/v1', model: 'm', apiKeyEnv: 'MY_KEY', maxConcurrency: 8 } });
     expect(() => parseCli(['eval', '--endpoint', 'http://x/v1'])).toThrow(/--model/);

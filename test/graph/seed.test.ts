@@ -215,6 +215,34 @@ describe('loadSeedGraph on broken fixtures', () => {
     expectInputError(write('unused', base({ entities: [...entities, { type: 'imaging', name: 'chest X-ray' }] })), 'entities.jsonl', 3, /never used/);
   });
 
+  it('loadSeedGraph(fixture) reads a file that starts with a BOM, first line included', () => {
+    const dir = write('bom', base());
+    const f = path.join(dir, 'diseases.jsonl');
+    fs.writeFileSync(f, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), fs.readFileSync(f)]));
+    const { counts, skips } = loadSeedGraph(dir);
+    expect(skips.total()).toBe(0);
+    expect(counts.diseases).toBe(1);
+  });
+
+  it('loadSeedGraph(fixture) rejects bytes that are not UTF-8, naming file, line and byte (lenient: counts them)', () => {
+    const dir = write('utf8', base({ drugs: [drug, { ...drug, name: 'morphine sulfate' }] }));
+    const f = path.join(dir, 'drugs.jsonl');
+    const lines = fs.readFileSync(f, 'utf8').split('\n');
+    // "morphine sulfate" → "morphine sulf\xE9te": Latin-1 é, as a wrong export writes it
+    const [before, after] = lines[1].split('sulfate');
+    fs.writeFileSync(f, Buffer.concat([Buffer.from(`${lines[0]}\n${before}sulf`), Buffer.from([0xe9]), Buffer.from(`te${after}\n`)]));
+    expectInputError(dir, 'drugs.jsonl', 2, /^invalid UTF-8 \(byte 0xE9 at column 23\)$/);
+    const { skips, graph } = loadSeedGraph(dir, { strict: false });
+    expect(skips.rows()).toEqual([{ file: f, reason: 'invalid UTF-8', count: 1, exampleLines: [2] }]);
+    expect(graph.nodes.some((n) => n.name.includes('\uFFFD'))).toBe(false);
+  });
+
+  it('loadSeedGraph(fixture) rejects a seed file that is present but empty', () => {
+    const dir = write('emptyfile', base());
+    fs.writeFileSync(path.join(dir, 'entities.jsonl'), '\n');
+    expect(() => loadSeedGraph(dir, { strict: false })).toThrow(`${path.join(dir, 'entities.jsonl')}: empty file: no lines`);
+  });
+
   it('loadSeedGraph(fixture, {strict: false}) counts bad lines and builds the rest', () => {
     const dir = write('lenient', base({ diseases: [disease, { ...disease, name: 'y', symptom: ['a'] }, { name: '' }] }));
     const { graph, skips } = loadSeedGraph(dir, { strict: false });

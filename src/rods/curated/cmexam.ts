@@ -13,9 +13,11 @@
  * right letter), 'options not lettered A, B, C, ... in order', and the checks of `toItem`.
  * The CSV has no id column, so ids use the line number the CSV reader reports for the record
  * (`cmexam-<line>`; stable for a given file; cells span lines, so it is not the row index).
+ * A header without a Question, Options or Answer column (or its alias), an empty file or one with no
+ * row after the header throws an InputError.
  */
 import * as path from 'node:path';
-import type { SkipReport } from '../../core/io';
+import { InputError, assertNotEmpty, type SkipReport } from '../../core/io';
 import { readDelimited } from '../../core/table';
 import { LETTERS, type Item } from '../item';
 import { toItem } from './common';
@@ -51,11 +53,18 @@ export async function loadCmexam(file: string, skips: SkipReport): Promise<Item[
   const seen = new Set<string>();
   const known = new Set<string>(Object.values(CMEXAM_COLUMNS).flat());
   const sourceSplit = path.basename(file).replace(/\.csv(\.gz)?$/i, '');
-  for await (const { row, line } of readDelimited(file, { skips })) {
-    const question = pick(row, CMEXAM_COLUMNS.question);
-    const optionsCell = pick(row, CMEXAM_COLUMNS.options);
-    if (question === undefined || optionsCell === undefined)
-      throw new Error(`${file}: not a CMExam CSV (needs columns Question and Options, found: ${Object.keys(row).join(', ')})`);
+  let header = false;
+  const rowsBefore = skips.readCounts()[file] ?? 0;
+  const onHeader = (columns: string[], line: number): void => {
+    header = true;
+    const required = [CMEXAM_COLUMNS.question, CMEXAM_COLUMNS.options, CMEXAM_COLUMNS.answer];
+    const missing = required.filter((names) => !names.some((n) => columns.includes(n)));
+    if (missing.length)
+      throw new InputError(file, line, `not a CMExam CSV: ${missing.map((n) => `column "${n.join('" or "')}"`).join(', ')} not found (the header has: ${columns.join(', ')})`);
+  };
+  for await (const { row, line } of readDelimited(file, { skips, onHeader })) {
+    const question = pick(row, CMEXAM_COLUMNS.question) as string;
+    const optionsCell = pick(row, CMEXAM_COLUMNS.options) as string;
     const answer = (pick(row, CMEXAM_COLUMNS.answer) ?? '').trim().toUpperCase();
     if (answer.length > 1) {
       skips.skip(file, line, 'multiple answers');
@@ -75,5 +84,7 @@ export async function loadCmexam(file: string, skips: SkipReport): Promise<Item[
     const item = toItem({ origin: 'cmexam', originalId: line, question, options, answer, meta }, file, line, skips, seen);
     if (item) items.push(item);
   }
+  assertNotEmpty(file, header ? 1 : 0, 'header');
+  if ((skips.readCounts()[file] ?? 0) === rowsBefore) throw new InputError(file, 0, 'no records after the header');
   return items;
 }

@@ -3,9 +3,7 @@
  * tolerates pandas' bare `NaN`, and `toItem`, which checks one parsed record and either returns a
  * valid Item or counts the reason it was left out in the SkipReport (file + line + reason).
  */
-import * as fs from 'node:fs';
-import * as readline from 'node:readline';
-import type { SkipReport } from '../../core/io';
+import { INVALID_UTF8, type SkipReport, assertNotEmpty, readLines } from '../../core/io';
 import { LETTERS, type Item } from '../item';
 
 /** Reads one benchmark file into items; rows that cannot be made valid go to `skips`. */
@@ -103,20 +101,24 @@ export interface LenientRow {
 /**
  * Streams a JSON Lines file, counting every non-blank line in `skips.read`. Lines that are not
  * JSON only because of bare `NaN` / `Infinity` tokens (as pandas writes them) are parsed with those
- * tokens read as null; other bad lines are counted as 'invalid JSON'.
+ * tokens read as null; other bad lines are counted as 'invalid JSON', lines with bytes that are not
+ * UTF-8 as 'invalid UTF-8'. A file without a non-blank line throws an InputError ('empty file').
  */
 export async function* readJsonlLenient(file: string, skips: SkipReport): AsyncGenerator<LenientRow> {
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
-  const rl = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let line = 0;
-  for await (const t of rl) {
-    line += 1;
-    if (t.trim() === '') continue;
+  let rows = 0;
+  for await (const { text, line, invalid } of readLines(file)) {
+    if (text.trim() === '') continue;
+    rows += 1;
     skips.read(file);
-    const value = parseLenient(t);
+    if (invalid) {
+      skips.skip(file, line, INVALID_UTF8, invalid);
+      continue;
+    }
+    const value = parseLenient(text);
     if (value === undefined) skips.skip(file, line, 'invalid JSON');
     else yield { value, line };
   }
+  assertNotEmpty(file, rows);
 }
 
 /** JSON.parse, retrying with bare NaN / Infinity / -Infinity (outside strings) read as null. */

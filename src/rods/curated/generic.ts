@@ -8,9 +8,11 @@
  * or an object (object keys that are all single letters are sorted; other keys keep their order).
  * In CSV, an options field may hold a JSON array or object. Field names may be dotted paths
  * ('meta.subject'). Without an `id` field, ids are line numbers.
+ * A CSV/TSV header without a mapped column throws an InputError ('column "q" not found'); a JSON
+ * record without a mapped field is skipped as 'no field "q"'; an empty file throws.
  */
 import * as path from 'node:path';
-import type { SkipReport } from '../../core/io';
+import { InputError, assertNotEmpty, type SkipReport } from '../../core/io';
 import { readDelimited } from '../../core/table';
 import { LETTERS, type Item } from '../item';
 import { asRecord, readJsonlLenient, text, toItem, type RawItem } from './common';
@@ -88,8 +90,15 @@ export function answerFieldLetter(v: unknown, format: AnswerFormat, options: rea
   return hits.length ? LETTERS[hits[0]] : { reason: 'answer not among options' };
 }
 
+/** The fields a mapping reads, in order (question, options, answer, id, meta). */
+export function mappedFields(m: FieldMapping): string[] {
+  return [m.question, ...(Array.isArray(m.options) ? m.options : [m.options]), m.answer, ...(m.id === undefined ? [] : [m.id]), ...(m.meta ?? [])];
+}
+
 /** Maps one record under the mapping; a string return is the skip reason. */
 export function genericRecord(r: Record<string, unknown>, line: number, m: FieldMapping): RawItem | string {
+  const missing = mappedFields(m).find((f) => !(m.meta ?? []).includes(f) && getField(r, f) === undefined);
+  if (missing !== undefined) return `no field "${missing}"`;
   const options = optionsOf(r, m.options);
   if (typeof options === 'string') return options;
   const answer = answerFieldLetter(getField(r, m.answer), m.answerFormat, options);
@@ -126,7 +135,16 @@ export async function loadGeneric(file: string, skips: SkipReport, mapping: Fiel
     }
   } else {
     const delimiter = format === 'csv' ? ',' : '\t';
-    for await (const { row, line } of readDelimited(file, { skips, delimiter, quoted: format === 'csv' })) take(row, line);
+    let header = false;
+    const rowsBefore = skips.readCounts()[file] ?? 0;
+    const onHeader = (columns: string[], line: number): void => {
+      header = true;
+      const missing = mappedFields(mapping).filter((f) => !columns.includes(f));
+      if (missing.length) throw new InputError(file, line, `${missing.map((f) => `column "${f}"`).join(', ')} not found (the header has: ${columns.join(', ')})`);
+    };
+    for await (const { row, line } of readDelimited(file, { skips, delimiter, quoted: format === 'csv', onHeader })) take(row, line);
+    assertNotEmpty(file, header ? 1 : 0, 'header');
+    if ((skips.readCounts()[file] ?? 0) === rowsBefore) throw new InputError(file, 0, 'no records after the header');
   }
   return items;
 }

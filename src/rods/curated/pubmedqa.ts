@@ -13,7 +13,7 @@
  * line of each PMID are read from the text).
  */
 import * as fs from 'node:fs';
-import { InputError, type SkipReport } from '../../core/io';
+import { InputError, type SkipReport, assertNotEmpty, readTextSync } from '../../core/io';
 import type { Item } from '../item';
 import { asRecord, text, toItem } from './common';
 
@@ -64,10 +64,11 @@ export function pubmedqaQuestion(r: Record<string, unknown>, opts: PubmedqaOptio
   return `Context:\n${lines.join('\n')}\nQuestion: ${q}`;
 }
 
-/** Loads `ori_pqal.json` (1,000 items in the mirror). A file that is not JSON throws an InputError. */
+/** Loads `ori_pqal.json` (1,000 items in the mirror). A file that is empty, not UTF-8 or not JSON throws an InputError. */
 export async function loadPubmedqa(file: string, skips: SkipReport, opts: PubmedqaOptions = defaults): Promise<Item[]> {
   if (!fs.existsSync(file)) throw new Error(`${file}: no such file`);
-  const json = fs.readFileSync(file, 'utf8');
+  const json = readTextSync(file);
+  assertNotEmpty(file, json.trim() === '' ? 0 : 1);
   let data: Record<string, unknown> | undefined;
   try {
     data = asRecord(JSON.parse(json));
@@ -77,7 +78,9 @@ export async function loadPubmedqa(file: string, skips: SkipReport, opts: Pubmed
   if (!data) throw new InputError(file, 1, 'expected one JSON object keyed by PMID');
   const items: Item[] = [];
   const seen = new Set<string>();
-  for (const { key, line } of topLevelKeys(json)) {
+  const keys = topLevelKeys(json);
+  assertNotEmpty(file, keys.length);
+  for (const { key, line } of keys) {
     skips.read(file);
     const r = asRecord(data[key]);
     if (!r) {

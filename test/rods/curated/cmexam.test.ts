@@ -74,4 +74,18 @@ describe('loadCmexam', () => {
     const f = fixture('x.csv', 'a,b\n1,2\n');
     await expect(loadCmexam(f, new SkipReport())).rejects.toThrow('not a CMExam CSV');
   });
+
+  it('loadCmexam() on a renamed Answer column throws "column not found" at the header instead of counting every row as "no answer"', async () => {
+    const f = fixture('test.csv', csv([['Question', 'Options', 'Correct'], ['题干', 'A 是\nB 否', 'B'], ['题干2', 'A 是\nB 否', 'A']]));
+    const skips = new SkipReport();
+    await expect(loadCmexam(f, skips)).rejects.toThrow(`${f}:1: not a CMExam CSV: column "Answer" or "答案" not found (the header has: Question, Options, Correct)`);
+    expect(skips.total()).toBe(0);
+  });
+
+  it('loadCmexam() on a file with only its header, or nothing, throws instead of returning 0 items', async () => {
+    const h = fixture('test.csv', csv([header]));
+    await expect(loadCmexam(h, new SkipReport())).rejects.toThrow(`${h}: no records after the header`);
+    const e = fixture('test.csv', '');
+    await expect(loadCmexam(e, new SkipReport())).rejects.toThrow(`${e}: empty file: no header`);
+  });
 });

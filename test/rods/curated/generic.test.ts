@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SkipReport } from '../../../src/core/io';
 import { answerFieldLetter, getField, loadGeneric, optionsOf, type FieldMapping } from '../../../src/rods/curated/generic';
@@ -90,5 +91,57 @@ describe('loadGeneric', () => {
     const f = fixture('t.txt', 'q\ta\tb\tans\nQ1\tx\ty\tA\n');
     const items = await loadGeneric(f, new SkipReport(), { origin: 't', question: 'q', options: ['a', 'b'], answer: 'ans', answerFormat: 'letter', format: 'tsv' });
     expect(items.map((i) => i.options)).toEqual([{ A: 'x', B: 'y' }]);
+  });
+});
+
+describe('loadGeneric on inputs that must lose nothing', () => {
+  const m: FieldMapping = { origin: 'g', question: 'question', options: ['a', 'b'], answer: 'ans', answerFormat: 'letter' };
+  const BOM = '\uFEFF';
+
+  it('loadGeneric() on a CSV whose question column was renamed throws "column not found" with the header, not one "empty question" per row', async () => {
+    const f = fixture('renamed.csv', 'stem,a,b,ans\nQ1,x,y,A\nQ2,x,y,B\nQ3,x,y,A\n');
+    const skips = new SkipReport();
+    await expect(loadGeneric(f, skips, m)).rejects.toThrow(`${f}:1: column "question" not found (the header has: stem, a, b, ans)`);
+    expect(skips.total()).toBe(0);
+  });
+
+  it('loadGeneric() on JSON Lines counts a record without a mapped field as \'no field "question"\'', async () => {
+    const f = fixture('renamed.jsonl', jsonl([{ stem: 'Q1', a: 'x', b: 'y', ans: 'A' }, { stem: 'Q2', a: 'x', b: 'y', ans: 'B' }, { question: 'Q3', a: 'x', b: 'y', ans: 'B' }]));
+    const skips = new SkipReport();
+    expect((await loadGeneric(f, skips, m)).map((i) => i.question)).toEqual(['Q3']);
+    expect(reasons(skips, f)).toEqual({ 'no field "question"': 2 });
+  });
+
+  it('loadGeneric() keeps the first record of a JSON Lines or CSV file that starts with a BOM', async () => {
+    const j = fixture('bom.jsonl', BOM + jsonl([{ question: 'Q1', a: 'x', b: 'y', ans: 'A' }, { question: 'Q2', a: 'x', b: 'y', ans: 'B' }]));
+    const c = fixture('bom.csv', `${BOM}question,a,b,ans\nQ1,x,y,A\nQ2,x,y,B\n`);
+    for (const f of [j, c]) {
+      const skips = new SkipReport();
+      expect((await loadGeneric(f, skips, m)).map((i) => i.question), f).toEqual(['Q1', 'Q2']);
+      expect(skips.total(), f).toBe(0);
+    }
+  });
+
+  it('loadGeneric() counts a record whose bytes are not UTF-8 instead of loading U+FFFD into its text', async () => {
+    const f = fixture('latin1.jsonl', '');
+    fs.writeFileSync(f, Buffer.concat([Buffer.from('{"question":"Caf'), Buffer.from([0xe9]), Buffer.from(' au lait?","a":"x","b":"y","ans":"A"}\n{"question":"Q2","a":"x","b":"y","ans":"B"}\n')]));
+    const skips = new SkipReport();
+    expect((await loadGeneric(f, skips, m)).map((i) => i.question)).toEqual(['Q2']);
+    expect(reasons(skips, f)).toEqual({ 'invalid UTF-8': 1 });
+    await expect(loadGeneric(f, new SkipReport(true), m)).rejects.toThrow(`${f}:1: invalid UTF-8 (byte 0xE9 at column 17)`);
+  });
+
+  it('loadGeneric() on an empty file, or a CSV with only its header, throws instead of returning 0 items', async () => {
+    const empty = fixture('empty.jsonl', '\n\n');
+    await expect(loadGeneric(empty, new SkipReport(), m)).rejects.toThrow(`${empty}: empty file: no records`);
+    const none = fixture('none.csv', '');
+    await expect(loadGeneric(none, new SkipReport(), m)).rejects.toThrow(`${none}: empty file: no header`);
+    const header = fixture('header.csv', 'question,a,b,ans\n');
+    await expect(loadGeneric(header, new SkipReport(), m)).rejects.toThrow(`${header}: no records after the header`);
+  });
+
+  it('loadGeneric() on a CSV with a quote never closed names the file and the line it opens on', async () => {
+    const f = fixture('quote.csv', 'question,a,b,ans\nQ1,x,y,A\n"Q2,x,y,B\nQ3,x,y,A\n');
+    await expect(loadGeneric(f, new SkipReport(), m)).rejects.toThrow(`${f}:3: unclosed quote`);
   });
 });

@@ -64,6 +64,41 @@ describe('loadPubmedqa', () => {
   });
 });
 
+describe('the JSON loaders on inputs that must lose nothing', () => {
+  const ok = { question: 'Q1', answer: 'two', options: { A: 'one', B: 'two', C: 'three', D: 'four' }, meta_info: 'step1', answer_idx: 'B' };
+
+  it('loadMedqa() keeps the first record of a file that starts with a UTF-8 BOM', async () => {
+    const f = fixture('medqa.jsonl', '\uFEFF' + jsonl([ok, { ...ok, question: 'Q2' }]));
+    const skips = new SkipReport();
+    expect((await loadMedqa(f, skips)).map((i) => i.question)).toEqual(['Q1', 'Q2']);
+    expect(skips.total()).toBe(0);
+  });
+
+  it('loadMedqa() counts a line with bytes that are not UTF-8 as "invalid UTF-8" instead of loading U+FFFD', async () => {
+    const f = fixture('medqa.jsonl', '');
+    fs.writeFileSync(f, Buffer.concat([Buffer.from(jsonl([ok])), Buffer.from('{"question": "Caf'), Buffer.from([0xe9]), Buffer.from(jsonl([{ ...ok, question: '' }]).slice(13))]));
+    const skips = new SkipReport();
+    const items = await loadMedqa(f, skips);
+    expect(items.map((i) => i.question)).toEqual(['Q1']);
+    expect(reasons(skips, f)).toEqual({ 'invalid UTF-8': 1 });
+    expect(skips.readCounts()[f]).toBe(2);
+  });
+
+  it('loadMedqa() and loadPubmedqa() on an empty file throw an InputError instead of returning 0 items', async () => {
+    const m = fixture('medqa.jsonl', '');
+    await expect(loadMedqa(m, new SkipReport())).rejects.toThrow(`${m}: empty file: no records`);
+    await expect(loadMedqa(m, new SkipReport())).rejects.toBeInstanceOf(InputError);
+    const p = fixture('ori_pqal.json', '{}\n');
+    await expect(loadPubmedqa(p, new SkipReport())).rejects.toThrow(`${p}: empty file: no records`);
+  });
+
+  it('loadPubmedqa() reads a file that starts with a BOM', async () => {
+    const rec = { QUESTION: 'Does X help?', CONTEXTS: ['c'], LABELS: ['L'], final_decision: 'yes', LONG_ANSWER: 'yes' };
+    const f = fixture('ori_pqal.json', `\uFEFF{\n  "1": ${JSON.stringify(rec)}\n}\n`);
+    expect((await loadPubmedqa(f, new SkipReport())).map((i) => i.id)).toEqual(['pubmedqa-1']);
+  });
+});
+
 describe('loadMedqa', () => {
   it('loadMedqa() reads options{A..D} and answer_idx; ids are line numbers; bad lines are counted', async () => {
     const ok = { question: 'Q1', answer: 'two', options: { A: 'one', B: 'two', C: 'three', D: 'four' }, meta_info: 'step1', answer_idx: 'B' };

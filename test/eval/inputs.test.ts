@@ -1,0 +1,34 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/core/config';
+import { InputError } from '../../src/core/io';
+import { openRun } from '../../src/core/run';
+import { loadBenchmarkSets } from '../../src/eval/inputs';
+
+/** A benchmarks directory whose MedQA file has one good line and one broken line. */
+function benchDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-inputs-'));
+  fs.mkdirSync(path.join(dir, 'medqa'));
+  const ok = { question: 'Which drug?', answer: 'two', options: { A: 'one', B: 'two', C: 'three', D: 'four' }, meta_info: 'step1', answer_idx: 'B' };
+  fs.writeFileSync(path.join(dir, 'medqa', 'medqa_usmle_test.jsonl'), `${JSON.stringify(ok)}\n{"question": "broken"\n`);
+  return dir;
+}
+
+function ctxWith(strict: boolean) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-inputs-run-'));
+  return openRun(resolveConfig({ overrides: { runDir: 'run', strict } }), { root, quiet: true, progressMode: 'silent' });
+}
+
+describe('loadBenchmarkSets', () => {
+  it('loadBenchmarkSets() counts a malformed benchmark row, and with strict (fleming eval --strict) stops at it naming file and line', async () => {
+    const dir = benchDir();
+    const file = path.join(dir, 'medqa', 'medqa_usmle_test.jsonl');
+    const lenient = await loadBenchmarkSets(ctxWith(false), dir, ['medqa'], 0, new Set());
+    expect(lenient.sets.map((s) => [s.name, s.loaded, s.skipped])).toEqual([['medqa', 1, 1]]);
+    const strict = loadBenchmarkSets(ctxWith(true), dir, ['medqa'], 0, new Set());
+    await expect(strict).rejects.toThrow(`${file}:2: invalid JSON`);
+    await expect(loadBenchmarkSets(ctxWith(true), dir, ['medqa'], 0, new Set())).rejects.toBeInstanceOf(InputError);
+  });
+});
