@@ -1,3 +1,5 @@
+import { int, num, oneOf, pattern, type Limits } from '../core/schema';
+
 /**
  * Settings of pretraining → the Base (`fleming pretrain`, src/base/stage.ts): the knowledge LM,
  * the direct-answer tuning that makes Table 4's "Base" row, and the Base's probes; the run
@@ -116,3 +118,56 @@ export const recipeDefaults: BaseRecipeConfig = {
   probeEvery: 500, // steps between training-time probes (probes.jsonl)
 };
 
+/** What each `pretrain` setting may be, beyond the type of its default (src/core/schema.ts). */
+export const limits: Limits<PretrainConfig> = {
+  model: oneOf<PretrainConfig['model']>('smoke', 'default', 'full', 'gpu'),
+  vocabSize: int(265), // 9 specials + 256 bytes, at least
+  phrasingsPerEdge: int(1),
+  synonymRate: num({ min: 0, max: 1 }),
+  corpusOrder: oneOf<PretrainConfig['corpusOrder']>('entity', 'shuffled'),
+  seqLen: int(2),
+  batchSize: int(1),
+  steps: int(1),
+  lr: num({ gt: 0 }),
+  minLr: num({ min: 0 }),
+  warmupSteps: int(0),
+  weightDecay: num({ min: 0 }),
+  clipNorm: num({ min: 0 }),
+  tuneSteps: int(0),
+  tuneBatchSize: int(1),
+  tuneLr: num({ gt: 0 }),
+  checkpointEvery: int(1),
+  recallEdges: int(0),
+  recallDistractors: int(1),
+  evalItems: int(0),
+};
+
+/** What each `base` setting may be, beyond the type of its default. */
+export const recipeLimits: Limits<BaseRecipeConfig> = {
+  world: int(0),
+  hiddenSize: int(1),
+  layers: int(1),
+  heads: int(1),
+  kvHeads: int(1),
+  intermediateSize: int(1),
+  context: int(2),
+  bpeVocab: int(265),
+  steps: int(1),
+  batchSize: int(1),
+  seqLen: int(2),
+  lr: num({ gt: 0 }),
+  minLr: num({ min: 0 }),
+  warmupSteps: int(0),
+  weightDecay: num({ min: 0 }),
+  clipNorm: num({ min: 0 }),
+  schedule: pattern(/^[KCLO]+$/, 'the letters K, C, L and O'),
+  phrasingsPerEdge: int(1),
+  synonymRate: num({ min: 0, max: 1 }),
+  copyMin: int(1),
+  copyMax: int(1),
+  lookupPairsMax: int(2),
+  optionsMin: int(2, 10),
+  optionsMax: int(2, 10),
+  checkpointEvery: int(1),
+  probeEvery: int(1),
+};

@@ -6,13 +6,13 @@
  * never part of it: they come from the environment at the moment of use, and redactSecrets()
  * strips anything that looks like one before a run file is written.
  */
-import { defaults as base, recipeDefaults, type BaseRecipeConfig, type PretrainConfig } from '../base/config';
+import { defaults as base, limits as pretrainLimits, recipeDefaults, recipeLimits, type BaseRecipeConfig, type PretrainConfig } from '../base/config';
 import { defaults as coldstart, limits as coldstartLimits, sftDefaults as sft, sftLimits, type ColdstartConfig, type SftConfig } from '../coldstart/config';
 import { defaults as evalDefaults, limits as evalLimits, type EvalConfig } from '../eval/config';
 import { defaults as graph, limits as graphLimits, type GraphConfig } from '../graph/config';
 import { defaults as rlvr, limits as rlvrLimits, type RlvrConfig } from '../rlvr/config';
 import { defaults as rods, limits as rodsLimits, type RodsConfig } from '../rods/config';
-import { checkSettings, int, num, oneOf, pattern, type Limits } from './schema';
+import { checkSettings, int, oneOf, type Limits } from './schema';
 
 export type Preset = 'smoke' | 'default' | 'full' | 'gpu';
 export const PRESETS: readonly Preset[] = ['smoke', 'default', 'full', 'gpu'];
@@ -48,59 +48,6 @@ export const defaults: RunConfig = {
   sft, // src/coldstart/config.ts
   eval: evalDefaults, // src/eval/config.ts
   rlvr, // src/rlvr/config.ts
-};
-
-/** The Base's settings (src/base/config.ts): what each may be, beyond the type of its default (src/core/schema.ts). */
-const pretrainLimits: Limits<PretrainConfig> = {
-  model: oneOf<PretrainConfig['model']>('smoke', 'default', 'full', 'gpu'),
-  vocabSize: int(265), // 9 specials + 256 bytes, at least
-  phrasingsPerEdge: int(1),
-  synonymRate: num({ min: 0, max: 1 }),
-  corpusOrder: oneOf<PretrainConfig['corpusOrder']>('entity', 'shuffled'),
-  seqLen: int(2),
-  batchSize: int(1),
-  steps: int(1),
-  lr: num({ gt: 0 }),
-  minLr: num({ min: 0 }),
-  warmupSteps: int(0),
-  weightDecay: num({ min: 0 }),
-  clipNorm: num({ min: 0 }),
-  tuneSteps: int(0),
-  tuneBatchSize: int(1),
-  tuneLr: num({ gt: 0 }),
-  checkpointEvery: int(1),
-  recallEdges: int(0),
-  recallDistractors: int(1),
-  evalItems: int(0),
-};
-
-const recipeLimits: Limits<BaseRecipeConfig> = {
-  world: int(0),
-  hiddenSize: int(1),
-  layers: int(1),
-  heads: int(1),
-  kvHeads: int(1),
-  intermediateSize: int(1),
-  context: int(2),
-  bpeVocab: int(265),
-  steps: int(1),
-  batchSize: int(1),
-  seqLen: int(2),
-  lr: num({ gt: 0 }),
-  minLr: num({ min: 0 }),
-  warmupSteps: int(0),
-  weightDecay: num({ min: 0 }),
-  clipNorm: num({ min: 0 }),
-  schedule: pattern(/^[KCLO]+$/, 'the letters K, C, L and O'),
-  phrasingsPerEdge: int(1),
-  synonymRate: num({ min: 0, max: 1 }),
-  copyMin: int(1),
-  copyMax: int(1),
-  lookupPairsMax: int(2),
-  optionsMin: int(2, 10),
-  optionsMax: int(2, 10),
-  checkpointEvery: int(1),
-  probeEvery: int(1),
 };
 
 /** What every setting may be: the run's own, then each section's (declared beside its defaults). */
