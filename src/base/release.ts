@@ -36,6 +36,11 @@ import { RecipeBatches, baseTokenizer, recipePhase, skillAt } from './recipe';
 import { passSentences } from './data';
 import { lookupText, namePools, optionText } from './skills';
 
+/** The release directory of `base.release`: absolute, or relative to the repository root (where data/ is). */
+export function releaseDir(release: string): string {
+  return path.isAbsolute(release) ? release : path.resolve(seedDir(), '..', '..', release);
+}
+
 /** Thrown from the loop to stop at a checkpoint when the session's time is up. */
 class Paused extends Error {
   constructor(readonly step: number) {
@@ -141,7 +146,7 @@ function writeRelease(dir: string, work: string, model: Llama, tok: Tokenizer, c
 /** Trains (or resumes) the Base by the recipe and, once finished, writes the release. */
 export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<BaseRunResult> {
   const cfg = config.base;
-  const dir = path.resolve(cfg.release);
+  const dir = releaseDir(cfg.release);
   const work = path.join(dir, 'train');
   const seed = `${config.seed}:base`;
   const log = opts.log;
@@ -204,4 +209,35 @@ export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<
   } finally {
     model.dispose();
   }
+}
+
+/** A released Base a run can start from: its directory and manifest. */
+export interface Release {
+  dir: string;
+  manifest: { files: Record<string, string>; seedGraph: Record<string, string> };
+}
+
+/**
+ * The released Base named by `base.release`, checked: every file's sha256 against its manifest,
+ * the seed-graph files it was trained on against data/seed, and the run's graph (the release knows
+ * the seed graph, so any focus of it). Returns null when the setting is '' (pretrain from scratch)
+ * or nothing is released there yet (the caller says so); throws, saying how to train a matching
+ * Base, when the release does not fit the run.
+ */
+export function findRelease(config: RunConfig): Release | null {
+  if (!config.base.release) return null;
+  const dir = releaseDir(config.base.release);
+  const manifestFile = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(manifestFile)) return null;
+  const manifest = readJson<Release['manifest']>(manifestFile);
+  const retrain = `train a matching Base with \`fleming base\` (data/base/), or pretrain this run's own with --set base.release=`;
+  for (const [f, h] of Object.entries(manifest.files)) {
+    const file = path.join(dir, f);
+    if (!fs.existsSync(file) || sha256(file) !== h) throw new Error(`${file}: does not match ${manifestFile} (sha256); restore the release from git, or ${retrain}`);
+  }
+  const repo = path.resolve(seedDir(), '..', '..');
+  const changed = Object.entries(manifest.seedGraph).filter(([f, h]) => !fs.existsSync(path.join(repo, f)) || sha256(path.join(repo, f)) !== h);
+  if (changed.length) throw new Error(`the seed graph changed since the released Base in ${dir} was trained (${changed.map(([f]) => f).join(', ')}): ${retrain}`);
+  if (config.graph.kg !== 'seed') throw new Error(`the released Base in ${dir} knows the seed graph, not --kg ${config.graph.kg}: ${retrain}`);
+  return { dir, manifest };
 }

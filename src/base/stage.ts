@@ -30,6 +30,8 @@ import { itemPrompt } from '../protocol/index';
 import type { Item } from '../rods/item';
 import { LmBatches, TuneBatches, directAnswerExample, passSentences } from './data';
 import { DirectAnswerReport, evalDirectAnswerReads } from './evaluate';
+import { findRelease, type Release } from './release';
+import type { TextStyle } from './sentences';
 import { type Phase, StepRecord, clearCheckpoints, finishedStage, trainPhasesReads } from '../train/index';
 import { RecallReport, factRecallReads } from './recall';
 import { CopyProbe, copyProbeReads } from './copy';
@@ -95,7 +97,7 @@ export interface PretrainRunOptions {
 }
 
 /** The stage's inputs, checked: graph and RODS items, and the fingerprint a finished stage is reused under. */
-function stageInputs(ctx: RunContext, opts: PretrainRunOptions) {
+function stageInputs(ctx: RunContext, opts: PretrainRunOptions, release: Release | null) {
   const itemsFile = path.join(ctx.dir, 'rods', 'items.jsonl');
   const graphDir = path.join(ctx.dir, 'graph');
   if (!fs.existsSync(itemsFile))
@@ -107,6 +109,7 @@ function stageInputs(ctx: RunContext, opts: PretrainRunOptions) {
     items: fileHash(itemsFile),
     // the graph's files when they exist, so `fleming pipeline` and `fleming pretrain` agree on a finished stage
     graph: graphFilesHash(graphDir) ?? hashString(JSON.stringify(opts.graph?.edges) + JSON.stringify(opts.graph?.nodes)).toString(16),
+    ...(release ? { release: release.manifest.files } : {}),
   };
   return { itemsFile, graphDir, fingerprint };
 }
@@ -131,6 +134,16 @@ function tokenizerStep(ctx: RunContext, dir: string, fingerprint: unknown, first
   return { tok, mc };
 }
 
+/** Step 1 from a release: its tokenizer (copied into the run) and its model config. */
+function releaseTokenizer(ctx: RunContext, dir: string, releaseDir: string): { tok: Tokenizer; mc: LlamaConfig } {
+  fs.mkdirSync(dir, { recursive: true });
+  const tok = loadTokenizer(releaseDir);
+  const mc = readJson<LlamaConfig>(path.join(releaseDir, 'config.json'));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(releaseDir, f), path.join(dir, f));
+  ctx.log(`pretrain: starting from the released Base in ${releaseDir} (${mc.num_hidden_layers}×${mc.hidden_size}, vocab ${mc.vocab_size}, ${tok.addedTokens.length} entity tokens): direct-answer tuning only`);
+  return { tok, mc };
+}
+
 /** Step 2's phases: the knowledge LM on packed graph sentences, then direct-answer tuning on the train split. */
 function pretrainPhases(ctx: RunContext, graph: KnowledgeGraph, tok: Tokenizer, mc: LlamaConfig, lm0: ConstructorParameters<typeof LmBatches>[2], train: readonly Item[], seed: string): Phase[] {
   const cfg = ctx.config.pretrain;
@@ -152,9 +165,9 @@ function pretrainPhases(ctx: RunContext, graph: KnowledgeGraph, tok: Tokenizer, 
 }
 
 /** Step 3: the Base's probes (held-out and seen-phrasing fact recall, the copy probe) and its direct-answer accuracy on the test split. */
-async function probeStep(ctx: RunContext, dir: string, model: Llama, tok: Tokenizer, graph: KnowledgeGraph, test: readonly Item[]) {
+async function probeStep(ctx: RunContext, dir: string, model: Llama, tok: Tokenizer, graph: KnowledgeGraph, test: readonly Item[], style: TextStyle) {
   const cfg = ctx.config.pretrain;
-  const probe = (phrasing: 'heldOut' | number) => runReads(factRecallReads(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing }), 'factRecall');
+  const probe = (phrasing: 'heldOut' | number) => runReads(factRecallReads(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing, style }), 'factRecall');
   // Copy probe: does the Base continue a random sequence it has just seen (an induction head)?
   const copy = await runReads(copyProbeReads(model, tok.specialId(CHAT.bos), ctx.rng('pretrain:copy')), 'copyProbe');
   const recall = { heldOut: await probe('heldOut'), seen: await probe(0), copy };
@@ -172,7 +185,9 @@ async function probeStep(ctx: RunContext, dir: string, model: Llama, tok: Tokeni
 export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promise<PretrainResult> {
   const cfg = ctx.config.pretrain;
   const dir = path.join(ctx.stageDir('coldstart'), 'base');
-  const { itemsFile, graphDir, fingerprint } = stageInputs(ctx, opts);
+  const release = findRelease(ctx.config);
+  if (!release && ctx.config.base.release) ctx.log(`pretrain: no released Base in ${ctx.config.base.release} yet (\`fleming base\` trains it); this run pretrains its own`);
+  const { itemsFile, graphDir, fingerprint } = stageInputs(ctx, opts, release);
   const doneFile = path.join(dir, 'done.json');
   if (finishedStage(dir, fingerprint, opts.force)) {
     ctx.log(`pretrain: reusing ${dir} (already trained with these settings; --force retrains)`);
@@ -187,21 +202,23 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
   if (train.length === 0) throw new Error(`${itemsFile}: no items with split "train" (rerun \`fleming rods --run ${ctx.dir}\`)`);
   const seed = `${ctx.config.seed}:pretrain`;
   const lm0 = { graph, seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: `${seed}:lm`, phrasingsPerEdge: cfg.phrasingsPerEdge, synonymRate: cfg.synonymRate, order: cfg.corpusOrder };
-  const { tok, mc } = tokenizerStep(ctx, dir, fingerprint, () => passSentences(graph, lm0, 0), items);
+  // From the release: its tokenizer and weights, and the direct-answer tuning only. From scratch: a tokenizer, the knowledge LM, then the tuning.
+  const { tok, mc } = release ? releaseTokenizer(ctx, dir, release.dir) : tokenizerStep(ctx, dir, fingerprint, () => passSentences(graph, lm0, 0), items);
+  const phases = pretrainPhases(ctx, graph, tok, mc, lm0, train, seed);
 
-  // 2. Knowledge LM, then direct-answer tuning. Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
+  // 2. Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
   const loop = await runReads(trainPhasesReads(
-    () => new Llama(mc, ctx.rng('pretrain:init')),
-    pretrainPhases(ctx, graph, tok, mc, lm0, train, seed),
+    () => (release ? loadCheckpoint(release.dir).model : new Llama(mc, ctx.rng('pretrain:init'))),
+    release ? phases.filter((p) => p.name === 'tune') : phases,
     { dir, checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`pretrain: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
   ), 'trainPhases');
   const model = loop.model;
   try {
-    await runReads(saveCheckpointReads(dir, model, { step: loop.steps, extra: { phases: { lm: cfg.steps, tune: cfg.tuneSteps }, stage: 'base' } }), 'saveCheckpoint');
+    await runReads(saveCheckpointReads(dir, model, { step: loop.steps, extra: { phases: release ? { tune: cfg.tuneSteps } : { lm: cfg.steps, tune: cfg.tuneSteps }, stage: 'base', ...(release ? { from: release.dir } : {}) } }), 'saveCheckpoint');
     const plot = savePlot(lossFigure(loop.metrics), path.join(dir, 'plots'), 'loss');
     const why = pngSkipNote(plot);
     if (why) ctx.log(`pretrain: PNGs not written: ${why}`);
-    const { recall, copy, evaluation } = await probeStep(ctx, dir, model, tok, graph, test);
+    const { recall, copy, evaluation } = await probeStep(ctx, dir, model, tok, graph, test, release ? 'mention' : 'sentence');
     const seconds = (Date.now() - t0) / 1000;
     markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });
     clearCheckpoints(dir);

@@ -12,7 +12,10 @@ import { CHAT, loadTokenizer } from '../../src/model/tokenizer';
 import { probeBase } from '../../src/base/probes';
 import { entityTokens, skillAt, skillIndex } from '../../src/base/recipe';
 import { mentionName } from '../../src/base/sentences';
-import { baseWorld, runBase } from '../../src/base/release';
+import { baseWorld, findRelease, runBase } from '../../src/base/release';
+import { run as pretrainStage } from '../../src/base/stage';
+import { readMetrics } from '../../src/train/index';
+import { tinyBaseRun, tinyPretrain } from './tiny';
 import { copyRow, namePools, optionRow, lookupRow, drawableIds } from '../../src/base/skills';
 import { strictAnswer } from '../../src/protocol/index';
 import { useBackend } from '../model/helpers';
@@ -42,7 +45,7 @@ describe('Base recipe', () => {
     expect(() => skillAt('KX', 1)).toThrow(/not one of K, C, L, O/);
   });
 
-  it('entityTokens() gives one " name" per graph name and synonym, and the rows read as the protocol does', () => {
+  it('entityTokens() gives one " name" per graph name and synonym, sorted and distinct', () => {
     const g = baseWorld({ ...tinyConfig('/unused').base }, 1234);
     const names = entityTokens(g);
     expect(names.length).toBeGreaterThan(g.nodes.length - 1);
@@ -106,4 +109,25 @@ describe('Base recipe', () => {
     expect(p.recall?.heldOut.edges).toBeGreaterThan(0);
     model.dispose();
   }, 120_000);
+
+  it('a run starts from the release: its tokenizer and weights, direct-answer tuning only; a tampered or mismatched release is refused with how to retrain', async () => {
+    const rel = fs.mkdtempSync(path.join(os.tmpdir(), 'base-release-'));
+    await runBase(tinyConfig(rel), quiet);
+    const config = resolveConfig({ preset: 'smoke', overrides: { runDir: 'run', pretrain: tinyPretrain, base: { ...TINY, release: rel } } });
+    expect(findRelease(config)?.dir).toBe(rel);
+    const { ctx } = await tinyBaseRun(resolveConfig({ preset: 'smoke', overrides: { runDir: 'run', pretrain: tinyPretrain, base: { ...TINY, release: '' } } }), { prefix: 'base-from-release-', seed: 3 });
+    const ctx2 = { ...ctx, config };
+    const r = await pretrainStage(ctx2, { force: true });
+    expect(r.reused).toBe(false);
+    const tok = loadTokenizer(path.join(ctx.dir, 'coldstart', 'base'));
+    expect(tok.vocab).toEqual(loadTokenizer(rel).vocab);
+    const phases = new Set(readMetrics<{ phase: string }>(path.join(ctx.dir, 'coldstart', 'base', 'metrics.jsonl')).map((m) => m.phase));
+    expect([...phases]).toEqual(['tune']);
+    // tampered weights, another graph
+    expect(() => findRelease(resolveConfig({ overrides: { base: { ...TINY, release: rel }, graph: { kg: 'open' } } }))).toThrow(/knows the seed graph, not --kg open: train a matching Base with `fleming base`/);
+    fs.appendFileSync(path.join(rel, 'log.jsonl'), ' ');
+    expect(() => findRelease(config)).toThrow(/does not match .*manifest\.json.*--set base\.release=/);
+    // nothing released yet: null (the stage pretrains its own and says so)
+    expect(findRelease(resolveConfig({ overrides: { base: { ...TINY, release: path.join(rel, 'none') } } }))).toBeNull();
+  }, 180_000);
 });
