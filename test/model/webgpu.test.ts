@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
-import { selectBackend } from '../../src/model/backend';
+import { gpuDeviceVisible, selectBackend } from '../../src/model/backend';
 import { Batch, Llama, LlamaConfig } from '../../src/model/llama';
 import { Generation, generate, generateAsync } from '../../src/model/sample';
 import { AdamW, StepResult, trainStep, trainStepAsync } from '../../src/model/train';
@@ -179,13 +179,17 @@ describe('webgpu', async () => {
     expect(registerWebGPUKernels()).toEqual(['AddN']);
   });
 
-  it.skipIf(!probe.ok)(`selectBackend() without a preference passes over a software adapter, naming it${notRun}`, async () => {
+  it.skipIf(!probe.ok)(`selectBackend() without a preference passes over a software adapter (or, without a GPU device node, does not wake Dawn), naming why${notRun}`, async () => {
     const saved = process.env.FLEMING_BACKEND;
     delete process.env.FLEMING_BACKEND;
     try {
       const c = await selectBackend();
       const a = c.attempts.find((x) => x.name === 'webgpu');
-      if (webgpuAdapter()?.software) {
+      if (!gpuDeviceVisible()) {
+        // no GPU device node: Dawn is not even asked (a software adapter would be all it could find)
+        expect(c.name).not.toBe('webgpu');
+        expect(a?.reason).toMatch(/^no GPU device .*FLEMING_BACKEND=webgpu tries Dawn anyway/);
+      } else if (webgpuAdapter()?.software) {
         expect(c.name).not.toBe('webgpu');
         expect(a?.reason).toMatch(/only a software adapter: .*used when requested \(FLEMING_BACKEND=webgpu\)/);
       } else expect(c.name === 'webgpu' || c.name === 'tensorflow').toBe(true);
