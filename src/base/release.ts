@@ -55,6 +55,8 @@ export interface BaseRunOptions {
   hours?: number;
   /** Ignore an existing checkpoint. */
   fresh?: boolean;
+  /** Stop after this step (no checkpoint unless one is due): for checking that a release reproduces its first steps. */
+  untilStep?: number;
   log: (message: string) => void;
   progress?: (label: string, total: number) => Progress;
 }
@@ -186,6 +188,7 @@ export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<
           log(`base: step ${rec.step}: loss ${rec.loss.toFixed(3)}; copy ${p.copy.secondCopyNll.toFixed(2)} vs ${p.copy.firstCopyNll.toFixed(2)}; option lookup ${(100 * p.option.accuracy).toFixed(1)}%`);
         }
         if (rec.step % cfg.checkpointEvery === 0 && rec.step < cfg.steps && Date.now() > deadline) throw new Paused(rec.step);
+        if (opts.untilStep !== undefined && rec.step >= opts.untilStep && rec.step < cfg.steps) throw new Paused(rec.step);
       },
     });
   } catch (e) {
