@@ -46,6 +46,11 @@ export class BatchQueue<J, R> {
     return this.pendingRows;
   }
 
+  /** Resolves once no batch runs and none waits. */
+  async idle(): Promise<void> {
+    while (this.busy || this.waiting.length) await new Promise((r) => setTimeout(r, 5));
+  }
+
   /** Enqueues a job of `rows` rows; batches only with jobs of the same `key`. */
   push(job: J, key: string, rows: number): Promise<R> {
     if (this.pendingRows + rows > this.o.maxPending) throw new QueueFull(`queue full (${this.pendingRows} rows waiting, limit ${this.o.maxPending})`);

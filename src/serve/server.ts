@@ -2,8 +2,8 @@
  * `fleming serve --checkpoint DIR`: an OpenAI-compatible HTTP server for a checkpoint of the
  * project (model.safetensors, config.json, tokenizer.json). Routes: GET /v1/models and POST
  * /v1/chat/completions (streamed as server-sent events with `stream: true`). The prompt is the last
- * user message in the policy's chat format (chatPrompt); decoding is src/model/sample.ts generate,
- * greedy at temperature 0, seeded by `seed`. Requests queue (src/serve/queue.ts) and those arriving
+ * user message in the policy's chat format (chatPrompt); decoding is src/model/sample.ts
+ * generateAsync (the same tokens as generate, webgpu included), greedy at temperature 0, seeded by `seed`. Requests queue (src/serve/queue.ts) and those arriving
  * together with the same settings decode in one generate call.
  *
  *   npx fleming serve --checkpoint runs/<id>/coldstart/sft [--host 127.0.0.1] [--port 8000] [--api-key-env VAR]
@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { Rng } from '../core/rng';
 import { loadCheckpoint } from '../model/checkpoint';
 import type { Llama } from '../model/llama';
-import { generate } from '../model/sample';
+import { generateAsync } from '../model/sample';
 import { CHAT, Tokenizer, chatPrompt, loadTokenizer } from '../model/tokenizer';
 import { BatchQueue, QueueFull } from './queue';
 
@@ -144,13 +144,13 @@ export async function serve(dir: string, options: Partial<ServeOptions> = {}): P
   let seeded = 0;
 
   /** One generate call for jobs with the same settings (the batch key); n copies of each prompt. */
-  const decode = (jobs: Job[]): Choice[][] => {
+  const decode = async (jobs: Job[]): Promise<Choice[][]> => {
     const j0 = jobs[0];
     const prompts = jobs.flatMap((j) => Array.from({ length: j.n }, () => j.prompt));
     const greedy = j0.temperature === 0;
     const rng = greedy ? new Rng(0) : j0.seed !== undefined ? new Rng(j0.seed) : serverRng;
     stats.generateCalls++;
-    const g = generate(model, prompts, rng, { maxNewTokens: j0.maxTokens, temperature: greedy ? 1 : j0.temperature, topP: j0.topP, greedy, stopTokenIds: [eos], padTokenId: pad });
+    const g = await generateAsync(model, prompts, rng, { maxNewTokens: j0.maxTokens, temperature: greedy ? 1 : j0.temperature, topP: j0.topP, greedy, stopTokenIds: [eos], padTokenId: pad });
     let row = 0;
     return jobs.map((j) =>
       Array.from({ length: j.n }, () => {
@@ -322,8 +322,10 @@ export async function serve(dir: string, options: Partial<ServeOptions> = {}): P
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => {
-          model.dispose();
-          resolve();
+          void queue.idle().then(() => {
+            model.dispose(); // after the batch in flight, if any
+            resolve();
+          });
         });
       }),
   };

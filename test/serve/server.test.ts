@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +11,7 @@ import { Llama } from '../../src/model/llama';
 import { generate } from '../../src/model/sample';
 import { CHAT, Tokenizer, chatPrompt, loadTokenizer, saveTokenizer, trainBpe } from '../../src/model/tokenizer';
 import { BatchQueue, QueueFull, Served, cutAtStop, serve } from '../../src/serve';
+import { parseCli } from '../../src/cli';
 import { useBackend } from '../model/helpers';
 
 const KEY = 'sk-serve-test-SECRET-7';
@@ -197,4 +199,42 @@ describe('BatchQueue', () => {
     expect(calls).toEqual([[1, 3, 4], [2], [5]]);
     expect(q.batches).toBe(3);
   });
+});
+
+describe('fleming serve', () => {
+  it('parseCli(["serve", ...]) reads --checkpoint, --host, --port, --api-key-env and --model; needs one checkpoint', () => {
+    const a = parseCli(['serve', '--checkpoint', dir, '--port', '0', '--api-key-env', 'SERVE_KEY', '--model', 'cot']);
+    expect(a.serve).toEqual({ checkpoint: dir, host: '127.0.0.1', port: 0, apiKeyEnv: 'SERVE_KEY', model: 'cot' });
+    expect(parseCli(['serve', '--checkpoint', dir]).serve).toMatchObject({ host: '127.0.0.1', port: 8000, apiKeyEnv: undefined });
+    expect(() => parseCli(['serve'])).toThrow('fleming serve needs one --checkpoint DIR');
+    expect(() => parseCli(['serve', '--checkpoint', dir, '--port', '70000'])).toThrow('--port expects');
+  });
+
+  it('fleming serve --checkpoint DIR answers on 127.0.0.1, keeps the key out of its log, and stops on SIGINT', async () => {
+    const bin = path.join(__dirname, '..', '..', 'bin', 'fleming.cjs');
+    const child = spawn(process.execPath, [bin, 'serve', '--checkpoint', dir, '--port', '0', '--backend', 'wasm', '--api-key-env', 'SERVE_TEST_KEY'], { env: { ...process.env, SERVE_TEST_KEY: KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (c: Buffer) => {
+        err += c.toString();
+        const m = /at (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(err);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    });
+    const c = new OpenAI({ baseURL: url, apiKey: KEY, maxRetries: 0 });
+    const r = await c.chat.completions.create({ model: 'sft', messages: [{ role: 'user', content: QUESTION }], temperature: 0, max_tokens: 6 });
+    expect(r.choices[0].message.content).toBe(tok.decode(ownGreedy(QUESTION, 6)));
+    expect((await fetch(`${url}/models`)).status).toBe(401);
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('exit', resolve);
+      child.kill('SIGINT');
+    });
+    expect(code).toBe(0);
+    expect(out).toContain('serve: stopped');
+    expect(err).toContain('POST /v1/chat/completions 200');
+    expect(err + out).not.toContain(KEY);
+  }, 60_000);
 });
