@@ -164,6 +164,23 @@ describe('serve()', () => {
   });
 });
 
+describe('serve() with a short queue', () => {
+  it('serve({maxPending}) answers 429 with a rate_limit_error body when the queue is full', async () => {
+    const small = await serve(dir, { port: 0, maxPending: 2, batchWaitMs: 50 });
+    try {
+      const post = () => fetch(`${small.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: QUESTION }], temperature: 0, max_tokens: 4 }) });
+      const rs = await Promise.all(Array.from({ length: 6 }, post));
+      const statuses = rs.map((r) => r.status).sort();
+      expect(statuses.filter((st) => st === 200).length).toBeGreaterThanOrEqual(2);
+      expect(statuses).toContain(429);
+      const refused = rs.find((r) => r.status === 429) as Response;
+      expect(((await refused.json()) as { error: { type: string; code: string } }).error).toMatchObject({ type: 'rate_limit_error', code: 'queue_full' });
+    } finally {
+      await small.close();
+    }
+  });
+});
+
 describe('serve() with an API key', () => {
   let keyed: Served;
   const keyedLogs: string[] = [];
