@@ -105,6 +105,7 @@ export interface Served {
 /** Text of a message's content (a string, or an array of `{type: 'text', text}` parts). */
 function contentText(content: unknown, i: number): string {
   if (typeof content === 'string') return content;
+  if (content === null || content === undefined) return ''; // e.g. an assistant turn that only called tools
   if (Array.isArray(content) && content.every((p) => p && typeof p === 'object' && (p as { type?: unknown }).type === 'text' && typeof (p as { text?: unknown }).text === 'string'))
     return content.map((p) => (p as { text: string }).text).join('');
   throw new ApiError(400, `messages[${i}].content must be a string or an array of text parts`, `messages[${i}].content`);
@@ -165,7 +166,7 @@ export async function serve(dir: string, options: Partial<ServeOptions> = {}): P
   const queue = new BatchQueue<Job, Choice[]>(decode, { maxPending: o.maxPending, maxBatchRows: o.maxBatchRows, waitMs: o.batchWaitMs });
 
   /** Validates a chat completion body into a job. */
-  const parseJob = (body: unknown): { job: Job; stream: boolean } => {
+  const parseJob = (body: unknown): { job: Job; stream: boolean; usageChunk: boolean } => {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'the request body must be a JSON object');
     const b = body as Record<string, unknown>;
     if (b.model !== undefined && b.model !== modelName) throw new ApiError(404, `The model \`${String(b.model)}\` does not exist; this server serves \`${modelName}\``, 'model', 'model_not_found');
@@ -180,6 +181,7 @@ export async function serve(dir: string, options: Partial<ServeOptions> = {}): P
     const prompt = chatPrompt(tok, question);
     const room = context - prompt.length;
     if (room < 1) throw new ApiError(400, `the prompt has ${prompt.length} tokens; this model's context is ${context} tokens`, 'messages', 'context_length_exceeded');
+    if (b.max_tokens === undefined && b.max_completion_tokens !== undefined) b.max_tokens = b.max_completion_tokens; // the newer name
     const maxTokens = num(b, 'max_tokens', Math.min(o.maxTokens, room), (v) => Number.isInteger(v) && v >= 1, 'a positive integer');
     if (maxTokens > o.maxTokens) throw new ApiError(400, `max_tokens is ${maxTokens}; at most ${o.maxTokens}`, 'max_tokens');
     if (maxTokens > room) throw new ApiError(400, `prompt (${prompt.length} tokens) + max_tokens (${maxTokens}) exceeds the context of ${context} tokens`, 'max_tokens', 'context_length_exceeded');
@@ -193,7 +195,8 @@ export async function serve(dir: string, options: Partial<ServeOptions> = {}): P
     else if (b.stop !== undefined && b.stop !== null) throw new ApiError(400, 'stop must be a string or an array of at most 4 strings', 'stop');
     stop = stop.filter((s) => s.length > 0);
     if (b.stream !== undefined && b.stream !== null && typeof b.stream !== 'boolean') throw new ApiError(400, 'stream must be a boolean', 'stream');
-    return { job: { prompt, n, maxTokens, temperature, topP, seed, stop }, stream: b.stream === true };
+    const usageChunk = Boolean(b.stream_options && typeof b.stream_options === 'object' && (b.stream_options as { include_usage?: unknown }).include_usage === true);
+    return { job: { prompt, n, maxTokens, temperature, topP, seed, stop }, stream: b.stream === true, usageChunk };
   };
 
   /** Requests with the same key may share a generate call: greedy by length; sampled by settings; seeded ones alone (a seed reproduces). */
@@ -238,7 +241,7 @@ export async function serve(dir: string, options: Partial<ServeOptions> = {}): P
     } catch {
       throw new ApiError(400, 'the request body is not valid JSON');
     }
-    const { job, stream } = parseJob(body);
+    const { job, stream, usageChunk } = parseJob(body);
     let choices: Choice[];
     try {
       choices = await queue.push(job, keyOf(job), job.n);
@@ -276,6 +279,7 @@ export async function serve(dir: string, options: Partial<ServeOptions> = {}): P
       if (sent < c.text.length) chunk(index, { content: c.text.slice(sent) }, null);
       chunk(index, {}, c.finish);
     });
+    if (usageChunk) res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: now, model: modelName, choices: [], usage })}\n\n`);
     res.end('data: [DONE]\n\n');
     return 200;
   };

@@ -78,17 +78,21 @@ describe('serve()', () => {
   it('serve() streamed chunks concatenate to the non-streamed text and end with [DONE]', async () => {
     const req = { model: 'sft', messages: [{ role: 'user' as const, content: QUESTION }], temperature: 0, max_tokens: 16 };
     const whole = await client.chat.completions.create(req);
-    const stream = await client.chat.completions.create({ ...req, stream: true });
+    const stream = await client.chat.completions.create({ ...req, stream: true, stream_options: { include_usage: true } });
     let text = '';
     let chunks = 0;
     let finish: string | null = null;
+    let usage: unknown = null;
     for await (const c of stream) {
       expect(c.object).toBe('chat.completion.chunk');
+      if (c.usage) usage = c.usage;
+      if (!c.choices.length) continue;
       text += c.choices[0].delta.content ?? '';
       finish = c.choices[0].finish_reason ?? finish;
       chunks++;
     }
     expect(text).toBe(whole.choices[0].message.content);
+    expect(usage).toEqual(whole.usage);
     expect(chunks).toBeGreaterThan(2);
     expect(finish).toBe(whole.choices[0].finish_reason);
     // raw wire format: data: lines, last one [DONE]
