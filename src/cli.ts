@@ -5,6 +5,7 @@
  *   fleming graph    [same options]
  *   fleming download [--sources DIR]       fetch the open sources from their public origins
  *   fleming eval     [--run DIR] [--models base,cot | --checkpoint DIR ...] [--endpoint URL --model NAME]
+ *   fleming serve    --checkpoint DIR [--host H] [--port P] [--api-key-env VAR] [--model NAME]
  *   fleming bench                          speed and memory figures
  */
 import * as fs from 'node:fs';
@@ -42,6 +43,8 @@ Commands:
   discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
              (needs internet; cached and resumable) into <run>/graph/discovered/
   download   fetch the open knowledge-graph sources from their public origins (checksummed)
+  serve      an OpenAI-compatible HTTP server for a checkpoint (GET /v1/models, POST /v1/chat/completions,
+             streaming, n, seed, stop); --checkpoint DIR, e.g. runs/<id>/coldstart/sft
   bench      print speed and memory figures
   help       show this help
 
@@ -67,6 +70,15 @@ discover options:
   --max-entities N              stop after N entities (default 2000)
   --max-depth N                 link/claim hops from the seeds (default 2)
   --rps N                       requests per second (default: the agent's polite default)
+
+serve options:
+  --checkpoint DIR              the checkpoint directory (model.safetensors, config.json, tokenizer.json)
+  --host H                      address to bind (default 127.0.0.1: this machine only)
+  --port P                      port (default 8000; 0 = any free port)
+  --api-key-env VAR             require Authorization: Bearer $VAR on every request (default: no key)
+  --model NAME                  the model id clients name (default: the checkpoint directory's name)
+  limits (src/serve/server.ts defaults): body 1 MiB, max_tokens 1024 (and the model's context), n ≤ 8,
+  64 queued rows (then 429), 16 rows per generate call
 
 eval options (benchmarks directory: $FLEMING_BENCHMARKS or --set rods.benchmarksDir=DIR):
   --models base,cot,rl1,rl2     policy stages to evaluate (default: all; a stage without a checkpoint: "not run")
@@ -96,6 +108,8 @@ interface ParsedArgs {
   sources?: string;
   discover: { seeds?: string[]; maxEntities?: number; maxDepth?: number; rps?: number };
   eval: evalStage.EvalRunOptions;
+  /** `fleming serve`: the checkpoint and where to listen. */
+  serve: { checkpoint?: string; host: string; port: number; apiKeyEnv?: string; model?: string };
   /** `fleming base --hours H`: pause at the first checkpoint after H hours. */
   hours?: number;
   /** What the command decided for the user (which run, what will be redone), printed before it runs. */
@@ -196,6 +210,8 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
       benchmarks: { type: 'string' },
       samples: { type: 'string' },
       hours: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -229,13 +245,17 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
     benchmarks: list(values.benchmarks),
     samples: positiveInt('samples', values.samples),
   };
+  const port = values.port === undefined ? 8000 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port expects an integer in [0, 65535], got "${values.port}"`);
+  if (command === 'serve' && (values.checkpoint?.length ?? 0) !== 1) throw new Error('fleming serve needs one --checkpoint DIR');
+  const serveOpts = { checkpoint: values.checkpoint?.[0], host: values.host ?? '127.0.0.1', port, apiKeyEnv: values['api-key-env'], model: values.model };
   const hours = values.hours === undefined ? undefined : Number(values.hours);
   if (hours !== undefined && !(hours > 0)) throw new Error(`--hours expects a positive number, got "${values.hours}"`);
   const notes: string[] = [];
   const run = runOf(command, values.run, cwd, notes);
   const config = configOf(command, run, values.preset, overrides, Boolean(values.force), now, cwd, notes);
   if (evalOpts.endpoint) evalOpts.endpoint.maxConcurrency = config.eval.endpointConcurrency;
-  return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, hours, notes };
+  return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, serve: serveOpts, hours, notes };
 }
 
 /** Every stage in order on one run directory; a stage whose inputs changed is redone, a finished one reused. */
@@ -262,6 +282,28 @@ async function runDownload(args: ParsedArgs): Promise<string> {
     onProgress: (file: string, done: number, total: number) => process.stderr.write(`download: ${file} (${done}/${total})\n`),
   });
   return `open sources in ${dest}`;
+}
+
+/** `fleming serve`: serves the checkpoint until SIGINT or SIGTERM. */
+async function runServe(args: ParsedArgs): Promise<string> {
+  const { serve } = require('./serve') as typeof import('./serve');
+  const { ensureBackend } = require('./model/backend') as typeof import('./model/backend');
+  const s = args.serve;
+  const log = (m: string) => process.stderr.write(`serve: ${m}\n`);
+  let apiKey: string | undefined;
+  if (s.apiKeyEnv !== undefined) {
+    apiKey = process.env[s.apiKeyEnv];
+    if (!apiKey) throw new Error(`--api-key-env ${s.apiKeyEnv}: that environment variable is unset or empty`);
+  }
+  await ensureBackend(args.config.backend, log);
+  const server = await serve(s.checkpoint as string, { host: s.host, port: s.port, apiKey, modelName: s.model ?? '', seed: args.config.seed, log });
+  log(`${server.modelName} at ${server.url}${apiKey ? ` (API key from $${s.apiKeyEnv})` : ''}; Ctrl-C stops`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  return 'serve: stopped';
 }
 
 /** Each command: run it, and the line it prints last. */
@@ -300,6 +342,7 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
     return `discover: ${entities} entities, ${edges} edges (${result.requests} requests, ${result.cacheHits} from cache; stopped: ${result.stopped}) → ${out}`;
   },
   download: runDownload,
+  serve: runServe,
   bench: async (a) => {
     const { runBench } = require('../bench/bench') as typeof import('../bench/bench');
     const only = process.env.FLEMING_BENCH_ONLY?.split(',').map((x) => x.trim()) ?? undefined;
