@@ -48,7 +48,8 @@ afterAll(async () => served?.close());
 describe('eval against fleming serve', () => {
   it('eval --endpoint on the served checkpoint gives the completions and strict answers of eval --checkpoint', async () => {
     const ctx = context();
-    const r = await evaluate(ctx, { graph, checkpoints: [ckpt], endpoint: { baseUrl: served.url, model: 'served', apiKeyEnv: 'FLEMING_SERVE_UNSET_KEY', maxConcurrency: 4 }, endpointClient: { maxRetries: 0 } });
+    // the held-out items only: an empty benchmarks directory (FLEMING_BENCHMARKS, set in CI, would add every public benchmark)
+    const r = await evaluate(ctx, { graph, benchmarksDir: fs.mkdtempSync(path.join(os.tmpdir(), 'no-benchmarks-')), checkpoints: [ckpt], endpoint: { baseUrl: served.url, model: 'served', apiKeyEnv: 'FLEMING_SERVE_UNSET_KEY', maxConcurrency: 4 }, endpointClient: { maxRetries: 0 } });
     expect(r.models.map((m) => m.id)).toEqual(['ckpt:served', 'api:served']);
     expect(fs.existsSync(path.join(ctx.dir, 'eval', 'errors.jsonl')) ? fs.readFileSync(path.join(ctx.dir, 'eval', 'errors.jsonl'), 'utf8') : '').toBe('');
     expect(r.errors).toBe(0);
