@@ -253,8 +253,10 @@ describe('runDiscoveryAgent against a fake Wikipedia + Wikidata on 127.0.0.1', (
     expect(at.length).toBe(r.requests);
     expect(at.length).toBeGreaterThanOrEqual(4);
     const gaps = at.slice(1).map((t, i) => t - at[i]);
-    // Generous tolerance for timer and socket jitter: every gap at least 70% of the interval.
-    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(0.7 * (1000 / rps));
+    // The limiter spaces sends; on a loaded machine one request can reach the server late and the next on time, so a
+    // single arrival gap may shrink (20 ms of 40 seen under load). Without spacing, loopback gaps are a few ms: every
+    // gap must still be at least 40% of the interval, and the whole span 90% of (n − 1) intervals.
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(0.4 * (1000 / rps));
     expect(at[at.length - 1] - at[0]).toBeGreaterThanOrEqual(0.9 * (at.length - 1) * (1000 / rps));
   });
 
