@@ -6,6 +6,7 @@
  *   FLEMING_BENCH_ONLY=graph,rods npm run bench
  *   FLEMING_BENCH_ONLY=model FLEMING_BENCH_BACKENDS=wasm,webgpu npm run bench    backends side by side
  *   FLEMING_BACKEND=webgpu FLEMING_BENCH_PRESETS=smoke,gpu npm run bench          one backend, some presets
+ *   FLEMING_BENCH_ONLY=serve npm run bench      fleming serve under 1, 8 and 32 concurrent clients (src/serve/bench.ts)
  */
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -35,7 +36,7 @@ function print(rows: Row[]): void {
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-export async function runBench(config: RunConfig, only: string[] = ['graph', 'rods', 'model', 'rlvr']): Promise<void> {
+export async function runBench(config: RunConfig, only: string[] = ['graph', 'rods', 'model', 'rlvr', 'serve']): Promise<void> {
   const rows: Row[] = [];
   const t0 = performance.now();
   const { graph: seed } = loadSeedGraph();
@@ -110,6 +111,12 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
     const p = `GRPO step, default model (${backend.name}), ${r.completions} completions × ${r.tokens} tokens after ${r.promptTokens}-token prompts`;
     rows.push({ bench: `${p}: rollouts`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, target: '-', ok: `${fmt(r.sampleSeconds, 1)} s` });
     rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, target: '-', ok: `${fmt(r.trainSeconds, 1)} s` });
+  }
+  if (only.includes('serve')) {
+    // `fleming serve` in its own process on a random-init default-preset checkpoint; clients here.
+    const { benchServe, serveFigures } = require('../src/serve/bench') as typeof import('../src/serve/bench');
+    const r = await benchServe({ backend: config.backend });
+    for (const f of serveFigures(r)) rows.push({ bench: f.bench, value: f.value, target: '-', ok: f.note });
   }
   print(rows);
 }
