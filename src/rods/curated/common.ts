@@ -45,7 +45,7 @@ export function lettered(options: readonly string[]): Record<string, string> {
 
 /**
  * Checks a record and returns the Item, or counts why not in `skips` and returns null.
- * Skip reasons: 'empty question', 'fewer than 2 options', 'more than 10 options', 'empty option',
+ * Skip reasons: 'empty question', 'fewer than 2 options', 'more than 26 options', 'empty option',
  * 'no answer', 'answer not among options', 'duplicate id'. Records that are valid but odd keep a
  * note in `meta.quirks` ('duplicate options', 'answer text repeated in another option').
  */
@@ -58,7 +58,7 @@ export function toItem(raw: RawItem, file: string, line: number, skips: SkipRepo
     : options.length < 2
       ? 'fewer than 2 options'
       : options.length > LETTERS.length
-        ? 'more than 10 options'
+        ? `more than ${LETTERS.length} options`
         : options.some((o) => !o)
           ? 'empty option'
           : !answer
