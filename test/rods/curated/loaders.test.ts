@@ -248,3 +248,22 @@ describe('loaders', () => {
     await expect(loadMedqa(missing, new SkipReport())).rejects.toThrow('no such file');
   });
 });
+
+describe('the code loaders on a renamed field', () => {
+  it('loadMedmcqa(), loadMedxpertqa() and loadPubmedqa() throw "field X not found" with the fields the records have, instead of a skip per row', async () => {
+    const mc = fixture('medmcqa.jsonl', jsonl([{ id: 'u1', stem: 'Q?\nAnswer Choices: (A) a (B) b', label: ['A'] }, { id: 'u2', stem: 'Q?', label: ['B'] }]));
+    await expect(loadMedmcqa(mc, new SkipReport())).rejects.toThrow(`${mc}:1: field "question" not found in any of the 2 records (the first record has: id, stem, label)`);
+    const mx = fixture('mx.jsonl', jsonl([{ id: 'Text-1', question: 'Q', choices: [{ letter: 'A', content: 'a' }], label: ['A'] }]));
+    await expect(loadMedxpertqa(mx, new SkipReport())).rejects.toThrow(`${mx}:1: field "options" not found in any of the 1 records (the first record has: id, question, choices, label)`);
+    const pq = fixture('ori_pqal.json', `{\n  "1": ${JSON.stringify({ QUESTION: 'Q', CONTEXTS: [], decision: 'yes' })}\n}\n`);
+    await expect(loadPubmedqa(pq, new SkipReport())).rejects.toThrow(`${pq}:2: field "final_decision" not found in any of the 1 records (the first record has: QUESTION, CONTEXTS, decision)`);
+  });
+
+  it('a record without a field that the others have is skipped as \'no field "X"\'', async () => {
+    const q = 'Q?\nAnswer Choices: (A) a (B) b';
+    const f = fixture('medmcqa.jsonl', jsonl([{ id: 'u1', question: q, label: ['A'] }, { id: 'u2', label: ['B'] }]));
+    const skips = new SkipReport();
+    expect((await loadMedmcqa(f, skips)).map((i) => i.id)).toEqual(['medmcqa-u1']);
+    expect(reasons(skips, f)).toEqual({ 'no field "question"': 1 });
+  });
+});

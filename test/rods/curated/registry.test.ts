@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SkipReport } from '../../../src/core/io';
-import { CURATED_BENCHMARKS, loadAllBenchmarks, loadBenchmark } from '../../../src/rods/curated/registry';
+import { BUILTIN_ORDER, BUILTIN_SPECS_DIR, CURATED_BENCHMARKS, loadAllBenchmarks, loadBenchmark } from '../../../src/rods/curated/registry';
 import { HAVE_MIRROR, MIRROR_BENCHMARKS, reasons, removeFixtures, skippedIn, tempDir } from './helpers';
 
 afterAll(removeFixtures);
@@ -94,5 +94,31 @@ describe.skipIf(!HAVE_MIRROR)(`real benchmark files${HAVE_MIRROR ? '' : ' (skipp
     expect(careqa.filter((i) => (i.meta?.quirks as string[] | undefined)?.includes('duplicate options')).length).toBe(12);
     const health = await loadBenchmark('mmlu-pro-health', MIRROR_BENCHMARKS, skips);
     expect(Math.max(...health.map((i) => Object.keys(i.options).length))).toBe(10);
+  });
+});
+
+describe('the registry of built-in specs', () => {
+  it('CURATED_BENCHMARKS lists every spec of data/benchmarks/ in BUILTIN_ORDER, field mappings and code loaders both', () => {
+    const onDisk = fs.readdirSync(BUILTIN_SPECS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+    expect([...BUILTIN_ORDER].sort()).toEqual(onDisk);
+    expect(Object.keys(CURATED_BENCHMARKS)).toEqual([...BUILTIN_ORDER]);
+    const kinds = Object.fromEntries(Object.values(CURATED_BENCHMARKS).map((e) => [e.name, e.kind === 'code' ? `code:${e.spec.loader}` : 'fields']));
+    expect(kinds).toEqual({
+      pubmedqa: 'code:pubmedqa',
+      medqa: 'fields',
+      medmcqa: 'code:medmcqa',
+      medxpertqa: 'code:medxpertqa',
+      'mmlu-pro-biology': 'fields',
+      'mmlu-pro-health': 'fields',
+      careqa: 'fields',
+      jmed: 'fields',
+      cmexam: 'code:cmexam',
+    });
+  });
+
+  it("the paper's eight benchmarks (Table 1) each have a spec, with the paper's item counts where the mirror holds the whole set", () => {
+    const table1: Record<string, number> = { medqa: 1273, medmcqa: 4183, pubmedqa: 1000, 'mmlu-pro-biology': 717, 'mmlu-pro-health': 818, careqa: 5621, jmed: 1000, medxpertqa: 625 };
+    for (const [name, n] of Object.entries(table1)) expect([name, CURATED_BENCHMARKS[name]?.expectedCount]).toEqual([name, n]);
+    expect(CURATED_BENCHMARKS.jmed).toMatchObject({ relPath: 'jmed/JMED.jsonl', optional: true });
   });
 });
