@@ -18,7 +18,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import YAML from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { CODE_LOADER_NAMES } from './codeLoaders';
 
@@ -153,7 +153,7 @@ export function readSpec(file: string): BenchmarkSpec {
   if (!fs.existsSync(file)) throw new Error(`${file}: benchmark spec not found`);
   let value: unknown;
   try {
-    value = YAML.parse(fs.readFileSync(file, 'utf8'));
+    value = parseYaml(fs.readFileSync(file, 'utf8'));
   } catch (e) {
     const err = e as Error & { linePos?: { line: number; col: number }[] };
     const at = err.linePos?.[0];
