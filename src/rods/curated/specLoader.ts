@@ -7,12 +7,13 @@
  * first example (line and record) is kept in SkipHints for the error that a benchmark skipping
  * too many rows raises (usable.ts).
  */
+import * as path from 'node:path';
 import { InputError, type SkipReport } from '../../core/io';
 import type { Item } from '../item';
 import { checkItem } from './common';
 import { getField, mapRecord, mappedFields } from './mapping';
 import { readRecords, type SourceRecord } from './records';
-import { formatOf, type BenchmarkSpec, type SpecFields } from './spec';
+import { formatOf, SpecError, type BenchmarkSpec, type SpecFields } from './spec';
 
 /** The first example of each skip reason: the mapping key it concerns and the row. */
 export interface SkipHint {
@@ -74,6 +75,7 @@ function assertFieldsSeen(file: string, f: SpecFields, seen: Map<string, number>
 export async function loadFieldsSpec(spec: BenchmarkSpec, file: string, skips: SkipReport, hints = new SkipHints()): Promise<Item[]> {
   const f = spec.fields as SpecFields;
   const format = formatOf(spec);
+  if (spec.records !== undefined && format !== 'json') throw new SpecError(spec.specFile || file, [`records: applies to format json only (${path.basename(file)} reads as ${format})`]);
   const fields = mappedFields(f).map(([n]) => n);
   const seen = new Map<string, number>();
   const ids = new Set<string>();
