@@ -4,7 +4,8 @@
  *   fleming pipeline [--preset smoke|default|full|gpu] [--run DIR] [--kg seed|open] [--sources DIR]
  *   fleming graph    [same options]
  *   fleming download [--sources DIR]       fetch the open sources from their public origins
- *   fleming eval     [--run DIR] [--models base,cot | --checkpoint DIR ...] [--endpoint URL --model NAME]
+ *   fleming eval     [--run DIR] [--models base,cot | --checkpoint DIR ...] [--endpoint URL --model NAME] [--benchmark-spec FILE ...]
+ *   fleming benchmarks check FILE|NAME | list
  *   fleming serve    --checkpoint DIR [--host H] [--port P] [--api-key-env VAR] [--model NAME]
  *   fleming bench                          speed and memory figures
  */
@@ -40,6 +41,8 @@ Commands:
              (→ +RL2); rewards = correctness + format (rlvr/stage1/, rlvr/stage2/, rlvr/eval.json)
   eval       benchmarks: Base/+CoT/+RL1/+RL2 (or --checkpoint DIR, --endpoint URL) on the held-out synthetic
              split and the public benchmarks; Table 3, Table 4, verifiability, plots (eval/report.md)
+  benchmarks check FILE|NAME: load a benchmark spec (or a built-in) and print its counts, skipped rows by
+             reason and three items as the model sees them; list: the built-in benchmarks (data/benchmarks/)
   discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
              (needs internet; cached and resumable) into <run>/graph/discovered/
   download   fetch the open knowledge-graph sources from their public origins (checksummed)
@@ -86,6 +89,8 @@ eval options (benchmarks directory: $FLEMING_BENCHMARKS or --set rods.benchmarks
   --endpoint URL --model NAME   evaluate a model behind an OpenAI-compatible endpoint (e.g. http://127.0.0.1:8000/v1)
   --api-key-env VAR             environment variable holding its API key (default OPENAI_API_KEY)
   --benchmarks a,b              benchmark names (default: every file present), e.g. medqa,medxpertqa
+  --benchmark-spec FILE         also evaluate the benchmark a spec file describes (repeatable; see README,
+                                "Your own benchmarks"); --set eval.benchmarkSpecsDir=DIR adds every spec in DIR
   --samples K                   K samples per item at eval.temperature (mean accuracy, pass@K); default 1 = greedy
   --set eval.endpointTimeoutS=S, eval.endpointRetries=N, eval.endpointConcurrency=N
                                 the endpoint's request timeout (120 s), retries (5) and requests in flight (8); an
@@ -103,6 +108,8 @@ const RUNS_STAGES: Record<string, readonly string[]> = { pipeline: STAGE_COMMAND
 
 interface ParsedArgs {
   command: string;
+  /** Positional arguments after the command (`fleming benchmarks check FILE`). */
+  rest: string[];
   config: RunConfig;
   force: boolean;
   sources?: string;
@@ -208,6 +215,7 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
       model: { type: 'string' },
       'api-key-env': { type: 'string' },
       benchmarks: { type: 'string' },
+      'benchmark-spec': { type: 'string', multiple: true },
       samples: { type: 'string' },
       hours: { type: 'string' },
       host: { type: 'string' },
@@ -216,7 +224,7 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
     },
   });
   const command = values.help ? 'help' : positionals[0] ?? 'help';
-  if (positionals.length > 1) throw new Error(`unexpected argument "${positionals[1]}" (see fleming help)`);
+  if (positionals.length > 1 && command !== 'benchmarks') throw new Error(`unexpected argument "${positionals[1]}" (see fleming help)`);
   const overrides = parseOverrides(values.set ?? []) as Record<string, Record<string, unknown> | unknown>;
   const graph = { ...((overrides.graph as Record<string, unknown>) ?? {}) };
   if (values.kg !== undefined) graph.kg = values.kg;
@@ -243,6 +251,7 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
     checkpoints: values.checkpoint,
     endpoint: values.endpoint ? { baseUrl: values.endpoint, model: values.model as string, apiKeyEnv: values['api-key-env'] ?? 'OPENAI_API_KEY', maxConcurrency: 0 } : undefined, // maxConcurrency: eval.endpointConcurrency, below
     benchmarks: list(values.benchmarks),
+    specs: values['benchmark-spec'],
     samples: positiveInt('samples', values.samples),
   };
   const port = values.port === undefined ? 8000 : Number(values.port);
@@ -255,7 +264,7 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
   const run = runOf(command, values.run, cwd, notes);
   const config = configOf(command, run, values.preset, overrides, Boolean(values.force), now, cwd, notes);
   if (evalOpts.endpoint) evalOpts.endpoint.maxConcurrency = config.eval.endpointConcurrency;
-  return { command, config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, serve: serveOpts, hours, notes };
+  return { command, rest: positionals.slice(1), config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, serve: serveOpts, hours, notes };
 }
 
 /** Every stage in order on one run directory; a stage whose inputs changed is redone, a finished one reused. */
@@ -343,6 +352,11 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
   },
   download: runDownload,
   serve: runServe,
+  benchmarks: async (a) => {
+    const { runBenchmarksCommand } = require('./rods/curated/check') as typeof import('./rods/curated/check');
+    const dir = a.config.rods.benchmarksDir ?? process.env.FLEMING_BENCHMARKS;
+    return runBenchmarksCommand(a.rest, { benchmarksDir: dir ? path.resolve(dir) : null }, a.config.strict, (t) => process.stdout.write(t));
+  },
   bench: async (a) => {
     const { runBench } = require('../bench/bench') as typeof import('../bench/bench');
     const only = process.env.FLEMING_BENCH_ONLY?.split(',').map((x) => x.trim()) ?? undefined;

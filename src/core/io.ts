@@ -148,6 +148,22 @@ export class SkipReport {
     perFile.set(reason, entry);
   }
 
+  /** Adds another report's rows read and skips (each reason keeps its first few lines). */
+  add(other: SkipReport): void {
+    for (const [file, n] of other.readRows) this.read(file, n);
+    for (const [file, perFile] of other.counts)
+      for (const [reason, e] of perFile) {
+        const mine = this.counts.get(file)?.get(reason);
+        if (mine) {
+          mine.count += e.count;
+          mine.lines = [...mine.lines, ...e.lines].slice(0, 5);
+        } else {
+          if (!this.counts.has(file)) this.counts.set(file, new Map());
+          this.counts.get(file)?.set(reason, { count: e.count, lines: [...e.lines] });
+        }
+      }
+  }
+
   total(): number {
     let n = 0;
     for (const perFile of this.counts.values()) for (const e of perFile.values()) n += e.count;

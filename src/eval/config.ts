@@ -3,11 +3,12 @@
  * verifiability; the run config's `eval` section. Each field is documented once, at its default
  * below; presets and `--set` overrides are applied by src/core/config.ts.
  */
-import { int, num, oneOf, type Limits } from '../core/schema';
+import { int, num, oneOf, optional, type Limits } from '../core/schema';
 
 export interface EvalConfig {
   models: string[];
   benchmarks: string[];
+  benchmarkSpecsDir?: string;
   testItems: number;
   benchmarkItems: number;
   samples: number;
@@ -26,6 +27,7 @@ export interface EvalConfig {
 export const defaults: EvalConfig = {
   models: ['base', 'cot', 'rl1', 'rl2'], // policy stages evaluated (a stage without a checkpoint is reported as not run)
   benchmarks: [], // benchmark names (CURATED_BENCHMARKS); [] = every one whose file is in the benchmarks directory
+  // benchmarkSpecsDir (optional): a directory of benchmark spec files (*.yaml, *.yml, *.json), each evaluated too (like --benchmark-spec FILE)
   testItems: 300, // held-out synthetic test items evaluated (0 = all)
   benchmarkItems: 40, // items drawn (seeded) per public benchmark, to bound CPU time (0 = all)
   samples: 1, // samples per item: 1 = greedy; k > 1 = temperature sampling (mean accuracy, pass@k)
@@ -44,6 +46,7 @@ export const defaults: EvalConfig = {
 /** What each setting may be, beyond the type of its default (src/core/schema.ts). */
 export const limits: Limits<EvalConfig> = {
   models: oneOf('base', 'cot', 'rl1', 'rl2'),
+  benchmarkSpecsDir: optional('string'),
   testItems: int(0),
   benchmarkItems: int(0),
   samples: int(1),

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { SkipReport, readJsonlAll } from '../core/io';
 import type { RunContext } from '../core/run';
 import { KnowledgeGraph } from '../graph/graph';
-import { CURATED_BENCHMARKS, loadBenchmark } from '../rods/curated/registry';
+import { CURATED_BENCHMARKS, loadSpec } from '../rods/curated/registry';
+import { readSpec, specFilesIn, type BenchmarkSpec } from '../rods/curated/spec';
 import type { Item } from '../rods/item';
 import { ClaimMatcher } from './claims';
 import type { EndpointSpec } from './generators';
@@ -31,6 +32,8 @@ export interface EvalRunOptions {
   endpoint?: EndpointSpec;
   /** Benchmark names (default: config eval.benchmarks; [] = every file present). */
   benchmarks?: string[];
+  /** Benchmark spec files evaluated too (`--benchmark-spec FILE`), after those of config eval.benchmarkSpecsDir. */
+  specs?: string[];
   /** Samples per item (default: config eval.samples). */
   samples?: number;
   /** The run's graph (default: loaded from graph/), for the claims check. */
@@ -94,21 +97,47 @@ export function modelEntries(ctx: RunContext, opts: EvalRunOptions): ModelEntry[
   return out;
 }
 
-/** The benchmark sets: a seeded draw of at most `cap` items of each, minus items in the training split. */
-export async function loadBenchmarkSets(ctx: RunContext, dir: string | null, names: readonly string[], cap: number, trainIds: Set<string>): Promise<{ sets: BenchmarkSet[]; skips: SkipReport; note: string | null }> {
-  const skips = new SkipReport(ctx.config.strict);
-  if (!dir) return { sets: [], skips, note: 'no benchmarks directory (set FLEMING_BENCHMARKS or --set rods.benchmarksDir=DIR): public benchmarks not evaluated' };
-  if (!fs.existsSync(dir)) return { sets: [], skips, note: `benchmarks directory ${dir} not found: public benchmarks not evaluated` };
-  const chosen = names.length ? [...names] : Object.keys(CURATED_BENCHMARKS).filter((n) => fs.existsSync(path.join(dir, CURATED_BENCHMARKS[n].relPath)));
-  const sets: BenchmarkSet[] = [];
-  for (const name of chosen) {
-    const before = skips.total();
-    const all = await loadBenchmark(name, dir, skips);
-    const fresh = all.filter((it) => !trainIds.has(it.id));
-    const idx = cap > 0 && fresh.length > cap ? ctx.rng(`eval:draw:${name}`).sample([...fresh.keys()], cap).sort((a, b) => a - b) : [...fresh.keys()];
-    sets.push({ name, file: path.join(dir, CURATED_BENCHMARKS[name].relPath), loaded: all.length, drawn: idx.length, inTraining: all.length - fresh.length, skipped: skips.total() - before, items: idx.map((i) => fresh[i]) });
+/** The specs a run evaluates besides the built-ins: eval.benchmarkSpecsDir's files, then `files`; names must be new. */
+export function userSpecs(ctx: RunContext, files: readonly string[] = []): BenchmarkSpec[] {
+  const dir = ctx.config.eval.benchmarkSpecsDir;
+  const specs = [...(dir ? specFilesIn(path.resolve(dir)) : []), ...files.map((f) => path.resolve(f))].map((f) => readSpec(f));
+  const seen = new Map<string, string>();
+  for (const s of specs) {
+    if (CURATED_BENCHMARKS[s.name]) throw new Error(`${s.specFile}: name '${s.name}' is a built-in benchmark; give the spec another name`);
+    const other = seen.get(s.name);
+    if (other) throw new Error(`${s.specFile}: name '${s.name}' is also the name of ${other}; benchmark names must differ`);
+    seen.set(s.name, s.specFile);
   }
-  return { sets, skips, note: null };
+  return specs;
+}
+
+/** The built-in benchmarks to evaluate: the names given, else every one whose file is in `dir`. */
+function builtinSpecs(dir: string | null, names: readonly string[]): { specs: BenchmarkSpec[]; note: string | null } {
+  if (!dir) return { specs: [], note: 'no benchmarks directory (set FLEMING_BENCHMARKS or --set rods.benchmarksDir=DIR): the built-in public benchmarks are not evaluated' };
+  if (!fs.existsSync(dir)) return { specs: [], note: `benchmarks directory ${dir} not found: the built-in public benchmarks are not evaluated` };
+  const chosen = names.length ? [...names] : Object.keys(CURATED_BENCHMARKS).filter((n) => fs.existsSync(path.join(dir, CURATED_BENCHMARKS[n].relPath)));
+  for (const n of chosen) if (!CURATED_BENCHMARKS[n]) throw new Error(`eval: unknown benchmark '${n}'; known: ${Object.keys(CURATED_BENCHMARKS).join(', ')} (or give a spec file: --benchmark-spec FILE)`);
+  return { specs: chosen.map((n) => CURATED_BENCHMARKS[n].spec), note: null };
+}
+
+/**
+ * The benchmark sets: the built-ins chosen by name (or every file present in `dir`) and `extra`
+ * specs, each a seeded draw of at most `cap` items, minus items in the training split. A
+ * benchmark that loads 0 items or skips too many rows throws (its spec's maxSkipShare).
+ */
+export async function loadBenchmarkSets(ctx: RunContext, dir: string | null, names: readonly string[], cap: number, trainIds: Set<string>, extra: readonly BenchmarkSpec[] = []): Promise<{ sets: BenchmarkSet[]; skips: SkipReport; note: string | null }> {
+  const skips = new SkipReport(ctx.config.strict);
+  const { specs, note } = builtinSpecs(dir, names);
+  const sets: BenchmarkSet[] = [];
+  for (const spec of [...specs, ...extra]) {
+    const before = skips.total();
+    const { items: all, file } = await loadSpec(spec, skips, { benchmarksDir: dir });
+    const fresh = all.filter((it) => !trainIds.has(it.id));
+    const name = spec.name;
+    const idx = cap > 0 && fresh.length > cap ? ctx.rng(`eval:draw:${name}`).sample([...fresh.keys()], cap).sort((a, b) => a - b) : [...fresh.keys()];
+    sets.push({ name, file, loaded: all.length, drawn: idx.length, inTraining: all.length - fresh.length, skipped: skips.total() - before, items: idx.map((i) => fresh[i]) });
+  }
+  return { sets, skips, note };
 }
 
 /** The sets evaluated: the held-out synthetic split (when the run has RODS items) and the benchmark draws. */
@@ -135,7 +164,7 @@ export async function loadEvalSets(ctx: RunContext, opts: EvalRunOptions): Promi
   const test = cfg.testItems > 0 ? testAll.slice(0, cfg.testItems) : testAll;
   const trainIds = new Set((items ?? []).filter((it) => it.split === 'train').map((it) => it.id));
   const bdir = benchmarksDirOf(ctx, opts.benchmarksDir);
-  const { sets, skips, note } = await loadBenchmarkSets(ctx, bdir, opts.benchmarks ?? cfg.benchmarks, cfg.benchmarkItems, trainIds);
+  const { sets, skips, note } = await loadBenchmarkSets(ctx, bdir, opts.benchmarks ?? cfg.benchmarks, cfg.benchmarkItems, trainIds, userSpecs(ctx, opts.specs));
   if (note) ctx.log(`eval: ${note}`);
   for (const s of sets) ctx.log(`eval: ${s.name}: ${s.loaded} items (${s.skipped} rows skipped by the loader${s.inTraining ? `, ${s.inTraining} in the training mix` : ''}) → ${s.drawn} drawn`);
   const evalSets: { name: string; items: Item[] }[] = [...(items ? [{ name: SYNTHETIC, items: test }] : []), ...sets.map((s) => ({ name: s.name, items: s.items }))];

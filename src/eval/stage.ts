@@ -1,12 +1,13 @@
 /**
  * Benchmarks: `fleming eval [--run DIR] [--models base,cot,rl1,rl2 | --checkpoint DIR ...]
- * [--endpoint URL --model NAME --api-key-env VAR] [--benchmarks a,b] [--samples k]`.
+ * [--endpoint URL --model NAME --api-key-env VAR] [--benchmarks a,b] [--benchmark-spec FILE ...] [--samples k]`.
  * Library: `run(ctx, opts)`.
  * Settings: src/eval/config.ts (config `eval`), one commented default per field.
  *
  * Every model (the policy's stages Base → +CoT → +RL1 → +RL2, any checkpoint directory, any
  * OpenAI-compatible endpoint) answers the run's held-out synthetic test split (rods-test) and a
- * seeded draw of every public benchmark file the loaders read. Items whose prompt does not fit the
+ * seeded draw of every public benchmark file the registry's specs read (and of any benchmark a
+ * --benchmark-spec FILE or eval.benchmarkSpecsDir describes). Items whose prompt does not fit the
  * model's context are counted as too long, never dropped silently; a stage without a checkpoint is
  * reported as not run. Results per item go to eval/results.jsonl as they are made (a rerun decodes
  * nothing already there); an item whose endpoint request failed for good is listed in

@@ -132,8 +132,8 @@ async function fetchOnce(url: string, fetchImpl: typeof fetch, timeoutMs: number
   }
 }
 
-/** Fetches with retries and exponential backoff on transient failures. */
-async function fetchWithRetry(url: string, fetchImpl: typeof fetch, o: typeof defaults): Promise<Uint8Array> {
+/** Fetches with retries and exponential backoff on transient failures (network errors, HTTP 429 and 5xx). */
+export async function fetchWithRetry(url: string, fetchImpl: typeof fetch, o: typeof defaults): Promise<Uint8Array> {
   let delay = o.backoffMs;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -46,4 +46,8 @@ export interface Item {
   meta?: Record<string, unknown>;
 }
 
-export const LETTERS = 'ABCDEFGHIJ'.split('');
+/**
+ * Option letters, A–Z: an item has 2 to 26 options (JMED has 21, A–U). Synthetic items take the
+ * first `rods.options` (≤ 10) of them, so their bytes do not depend on how far the list goes.
+ */
+export const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('');

@@ -118,19 +118,22 @@ const normalize = (s: string): string => s.toLowerCase().replace(/[\s*_"'`.]+/g,
  * (or an unclosed <answer>); 'answer is B' / 'Answer: (B)' / 'correct option: B' (the last
  * one); a reply that is or starts with a bare letter ('B', '**B**', '(B) …', 'B. Aspirin');
  * a reply equal to one option's text. A <think> block is ignored. Letters not in `letters` give null.
+ * A letter is A–J, or any later letter the item has (K–Z on an item with more than 10 options,
+ * such as JMED's A–U), so a reply to an item of at most 10 options reads as it always has.
  */
 export function parseLetter(text: string, letters: readonly string[], options?: Record<string, string>): string | null {
   const valid = (l: string | undefined): string | null => (l !== undefined && letters.includes(l) ? l : null);
+  const L = `[A-J${letters.filter((l) => /^[K-Z]$/.test(l)).join('')}]`;
   let t = text.replace(/<think>[\s\S]*?<\/think>/g, ' ');
   const tags = [...t.matchAll(/<answer>([\s\S]*?)(?:<\/answer>|$)/g)];
   if (tags.length > 0) {
     t = tags[tags.length - 1][1];
-    const bare = /^[\s*("'[]*(?:[Oo]ption\s+)?([A-J])(?![\p{L}\p{N}])/u.exec(t);
+    const bare = new RegExp(`^[\\s*("'[]*(?:[Oo]ption\\s+)?(${L})(?![\\p{L}\\p{N}])`, 'u').exec(t);
     if (bare) return valid(bare[1]);
   }
-  const said = [...t.matchAll(/(?:[Aa]nswer|ANSWER|[Cc]orrect (?:[Oo]ption|[Cc]hoice))\s*(?:is|:|=|-)?\s*(?:[Oo]ption\s*|[Cc]hoice\s*)?[(*[\s]*([A-J])(?![\p{L}\p{N}])/gu)];
+  const said = [...t.matchAll(new RegExp(`(?:[Aa]nswer|ANSWER|[Cc]orrect (?:[Oo]ption|[Cc]hoice))\\s*(?:is|:|=|-)?\\s*(?:[Oo]ption\\s*|[Cc]hoice\\s*)?[(*[\\s]*(${L})(?![\\p{L}\\p{N}])`, 'gu'))];
   if (said.length > 0) return valid(said[said.length - 1][1]);
-  const lead = /^[\s*("'[]*([A-J])(?:\s*$|\s*[.):\]*]|\s+-\s)/.exec(t);
+  const lead = new RegExp(`^[\\s*("'[]*(${L})(?:\\s*$|\\s*[.):\\]*]|\\s+-\\s)`).exec(t);
   if (lead) return valid(lead[1]);
   if (options) {
     const n = normalize(t);

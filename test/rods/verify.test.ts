@@ -125,6 +125,27 @@ describe('parseLetter', () => {
     ['F', null],
   ];
   for (const [text, want] of cases) it(`parseLetter(${JSON.stringify(text)}) → ${want}`, () => expect(parseLetter(text, L, opts)).toBe(want));
+
+  it('parseLetter() on a 4-option item reads letters after J as before (not letters): an "Answer: X-ray" after "answer is B" keeps B', () => {
+    expect(parseLetter('The answer is B. Answer: X-ray first.', L)).toBe('B');
+    expect(parseLetter('<answer>U</answer>', L)).toBeNull();
+    expect(parseLetter('K. Something', L)).toBeNull();
+  });
+});
+
+describe('parseLetter on a 21-option item (JMED, A–U)', () => {
+  const AU = 'ABCDEFGHIJKLMNOPQRSTU'.split('');
+  const cases: [string, string | null][] = [
+    ['<answer>U</answer>', 'U'],
+    ['<answer>Option T</answer>', 'T'],
+    ['The answer is (S).', 'S'],
+    ['Answer: K', 'K'],
+    ['**U**', 'U'],
+    ['U. Tension headache', 'U'],
+    ['<answer>V</answer>', null],
+    ['Answer: V', null],
+  ];
+  for (const [text, want] of cases) it(`parseLetter(${JSON.stringify(text)}, A–U) → ${want}`, () => expect(parseLetter(text, AU)).toBe(want));
 });
 
 describe('renderPrompt', () => {

@@ -3,7 +3,7 @@
  * tolerates pandas' bare `NaN`, and `toItem`, which checks one parsed record and either returns a
  * valid Item or counts the reason it was left out in the SkipReport (file + line + reason).
  */
-import { INVALID_UTF8, type SkipReport, assertNotEmpty, readLines } from '../../core/io';
+import { INVALID_UTF8, InputError, type SkipReport, assertNotEmpty, readLines } from '../../core/io';
 import { LETTERS, type Item } from '../item';
 
 /** Reads one benchmark file into items; rows that cannot be made valid go to `skips`. */
@@ -45,11 +45,24 @@ export function lettered(options: readonly string[]): Record<string, string> {
 
 /**
  * Checks a record and returns the Item, or counts why not in `skips` and returns null.
- * Skip reasons: 'empty question', 'fewer than 2 options', 'more than 10 options', 'empty option',
- * 'no answer', 'answer not among options', 'duplicate id'. Records that are valid but odd keep a
- * note in `meta.quirks` ('duplicate options', 'answer text repeated in another option').
+ * Skip reasons: those of checkItem.
  */
 export function toItem(raw: RawItem, file: string, line: number, skips: SkipReport, seenIds: Set<string>): Item | null {
+  const item = checkItem(raw, line, seenIds);
+  if (typeof item === 'string') {
+    skips.skip(file, line, item);
+    return null;
+  }
+  return item;
+}
+
+/**
+ * The Item of a record, or the reason it cannot be one: 'empty question', 'fewer than 2 options',
+ * 'more than 26 options', 'empty option', 'no answer', 'answer not among options', 'duplicate id'
+ * (its id is then added to `seenIds`). Records that are valid but odd keep a note in `meta.quirks`
+ * ('duplicate options', 'answer text repeated in another option').
+ */
+export function checkItem(raw: RawItem, line: number, seenIds: Set<string>): Item | string {
   const question = raw.question.trim();
   const options = raw.options.map((o) => o.trim());
   const answer = (raw.answer ?? '').trim().toUpperCase();
@@ -58,7 +71,7 @@ export function toItem(raw: RawItem, file: string, line: number, skips: SkipRepo
     : options.length < 2
       ? 'fewer than 2 options'
       : options.length > LETTERS.length
-        ? 'more than 10 options'
+        ? `more than ${LETTERS.length} options`
         : options.some((o) => !o)
           ? 'empty option'
           : !answer
@@ -66,15 +79,9 @@ export function toItem(raw: RawItem, file: string, line: number, skips: SkipRepo
             : !LETTERS.slice(0, options.length).includes(answer)
               ? 'answer not among options'
               : undefined;
-  if (reason) {
-    skips.skip(file, line, reason);
-    return null;
-  }
+  if (reason) return reason;
   const id = `${raw.origin}-${raw.originalId}`;
-  if (seenIds.has(id)) {
-    skips.skip(file, line, 'duplicate id');
-    return null;
-  }
+  if (seenIds.has(id)) return 'duplicate id';
   seenIds.add(id);
   const meta: Record<string, unknown> = { originalId: raw.originalId, line, ...raw.meta };
   const given = raw.meta && Array.isArray(raw.meta.quirks) ? (raw.meta.quirks as string[]) : [];
@@ -173,23 +180,58 @@ export function allNull(r: Record<string, unknown>): boolean {
 }
 
 /**
+ * The fields a loader needs in every record. A record without one is skipped as 'no field "X"';
+ * a field that no record has (a renamed field) throws one InputError naming it and the fields the
+ * first record has, instead of a skip per row.
+ */
+export class RequiredFields {
+  private readonly seen = new Set<string>();
+  private first: { line: number; keys: string[] } | undefined;
+  private records = 0;
+
+  constructor(
+    readonly file: string,
+    readonly fields: readonly string[],
+  ) {}
+
+  /** Notes a record; returns the skip reason when it lacks a required field. */
+  check(r: Record<string, unknown>, line: number): string | undefined {
+    this.first ??= { line, keys: Object.keys(r) };
+    this.records += 1;
+    for (const f of this.fields) if (f in r) this.seen.add(f);
+    const missing = this.fields.find((f) => !(f in r));
+    return missing === undefined ? undefined : `no field "${missing}"`;
+  }
+
+  /** Throws when a required field was in none of the records. */
+  assertFound(): void {
+    const never = this.fields.filter((f) => !this.seen.has(f));
+    if (this.first && never.length)
+      throw new InputError(this.file, this.first.line, `${never.map((f) => `field "${f}"`).join(', ')} not found in any of the ${this.records} records (the first record has: ${this.first.keys.join(', ')})`);
+  }
+}
+
+/**
  * Reads a JSON Lines benchmark with a per-record mapper (given the record and its 1-based line).
- * The mapper returns a RawItem, or a string: the reason the record is skipped. Non-object lines are skipped as 'not a JSON object'.
+ * The mapper returns a RawItem, or a string: the reason the record is skipped. Non-object lines are
+ * skipped as 'not a JSON object'; `required` fields are checked first (RequiredFields).
  */
 export async function loadJsonlWith(
   file: string,
   skips: SkipReport,
   map: (r: Record<string, unknown>, line: number) => RawItem | string,
+  required: readonly string[] = [],
 ): Promise<Item[]> {
   const items: Item[] = [];
   const seen = new Set<string>();
+  const fields = new RequiredFields(file, required);
   for await (const { value, line } of readJsonlLenient(file, skips)) {
     const r = asRecord(value);
     if (!r) {
       skips.skip(file, line, 'not a JSON object');
       continue;
     }
-    const raw = map(r, line);
+    const raw = fields.check(r, line) ?? map(r, line);
     if (typeof raw === 'string') {
       skips.skip(file, line, raw);
       continue;
@@ -197,5 +239,6 @@ export async function loadJsonlWith(
     const item = toItem(raw, file, line, skips, seen);
     if (item) items.push(item);
   }
+  fields.assertFound();
   return items;
 }

@@ -56,5 +56,5 @@ export function medmcqaRecord(r: Record<string, unknown>): RawItem | string {
 
 /** Loads MedMCQA JSON Lines (4,183 dev items in the mirror). */
 export function loadMedmcqa(file: string, skips: SkipReport): Promise<Item[]> {
-  return loadJsonlWith(file, skips, (r) => (text(r.id) ? medmcqaRecord(r) : 'no id'));
+  return loadJsonlWith(file, skips, (r) => (text(r.id) ? medmcqaRecord(r) : 'no id'), ['id', 'question', 'label']);
 }

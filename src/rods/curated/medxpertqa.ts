@@ -33,5 +33,5 @@ export function medxpertqaRecord(r: Record<string, unknown>): RawItem | string {
 
 /** Loads MedXpertQA Text JSON Lines (625 of the 2,450 items in the mirror's partial file). */
 export function loadMedxpertqa(file: string, skips: SkipReport): Promise<Item[]> {
-  return loadJsonlWith(file, skips, (r) => (text(r.id) ? medxpertqaRecord(r) : 'no id'));
+  return loadJsonlWith(file, skips, (r) => (text(r.id) ? medxpertqaRecord(r) : 'no id'), ['id', 'question', 'options', 'label']);
 }

@@ -10,12 +10,13 @@
  * - `contexts: 'meta'` keeps the bare question and stores the contexts in `meta.contexts`.
  * LONG_ANSWER gives the answer away, so it is only kept in meta (`meta.longAnswer`), never shown.
  * Items keep the file's order (JavaScript objects would reorder numeric keys, so the order and the
- * line of each PMID are read from the text).
+ * line of each PMID are read from the text). A record without QUESTION or final_decision is skipped
+ * as 'no field "QUESTION"'; a file where no record has one of them (a renamed field) throws.
  */
 import * as fs from 'node:fs';
 import { InputError, type SkipReport, assertNotEmpty, readTextSync } from '../../core/io';
 import type { Item } from '../item';
-import { asRecord, text, toItem } from './common';
+import { RequiredFields, asRecord, text, toItem } from './common';
 
 export interface PubmedqaOptions {
   /** Where the abstract goes: in the question text, or in meta only. */
@@ -80,11 +81,13 @@ export async function loadPubmedqa(file: string, skips: SkipReport, opts: Pubmed
   const seen = new Set<string>();
   const keys = topLevelKeys(json);
   assertNotEmpty(file, keys.length);
+  const required = new RequiredFields(file, ['QUESTION', 'final_decision']);
   for (const { key, line } of keys) {
     skips.read(file);
     const r = asRecord(data[key]);
-    if (!r) {
-      skips.skip(file, line, 'record is not an object');
+    const missing = r && required.check(r, line);
+    if (!r || missing) {
+      skips.skip(file, line, missing || 'record is not an object');
       continue;
     }
     const decision = text(r.final_decision).toLowerCase();
@@ -118,5 +121,6 @@ export async function loadPubmedqa(file: string, skips: SkipReport, opts: Pubmed
     );
     if (item) items.push(item);
   }
+  required.assertFound();
   return items;
 }

@@ -11,7 +11,7 @@ import type { FilterResult, Rejected } from './result';
 export interface FormatOptions {
   /** Fewest options an item may have. */
   minOptions: number;
-  /** Most options (letters A..J at most). */
+  /** Most options (letters A..Z at most). */
   maxOptions: number;
   /** Reject undecoded entities such as '&amp;' (broken ones like '&amp' are always rejected). */
   rejectHtmlEntities: boolean;

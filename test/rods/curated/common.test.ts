@@ -62,7 +62,7 @@ describe('toItem', () => {
     const cases: [Partial<RawItem>, string][] = [
       [{ question: '  ' }, 'empty question'],
       [{ options: ['only'] }, 'fewer than 2 options'],
-      [{ options: 'abcdefghijk'.split('') }, 'more than 10 options'],
+      [{ options: 'abcdefghijklmnopqrstuvwxyz0'.split('') }, 'more than 26 options'],
       [{ options: ['a', ''] }, 'empty option'],
       [{ answer: undefined }, 'no answer'],
       [{ answer: 'C' }, 'answer not among options'],

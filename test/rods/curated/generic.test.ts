@@ -1,41 +1,75 @@
 import * as fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SkipReport } from '../../../src/core/io';
-import { answerFieldLetter, getField, loadGeneric, optionsOf, type FieldMapping } from '../../../src/rods/curated/generic';
-import { fixture, jsonl, reasons, skippedIn } from './helpers';
+import { loadGeneric, type FieldMapping } from '../../../src/rods/curated/generic';
+import { answerLetter, getField, optionTexts } from '../../../src/rods/curated/mapping';
+import type { SpecFields } from '../../../src/rods/curated/spec';
+import { fixture, jsonl, reasons, removeFixtures, skippedIn } from './helpers';
 
-describe('answerFieldLetter', () => {
+afterAll(removeFixtures);
+
+describe('answerLetter', () => {
   const opts = ['red', 'Green', 'blue'];
-  it('answerFieldLetter() converts every answer format to a letter', () => {
-    expect(answerFieldLetter('b', 'letter', opts)).toBe('B');
-    expect(answerFieldLetter('(C)', 'letter', opts)).toBe('C');
-    expect(answerFieldLetter(1, 'index0', opts)).toBe('B');
-    expect(answerFieldLetter('0', 'index0', opts)).toBe('A');
-    expect(answerFieldLetter(3, 'index1', opts)).toBe('C');
-    expect(answerFieldLetter('green', 'text', opts)).toBe('B');
-    expect(answerFieldLetter('blue', 'text', opts)).toBe('C');
+  const why = (v: unknown, format: 'letter' | 'index0' | 'index1' | 'text', o: string[] = opts) => {
+    const r = answerLetter(v, format, o, 'ans');
+    return typeof r === 'string' ? r : r.reason;
+  };
+  it('answerLetter() converts every answer format to a letter, and a one-element list to its element', () => {
+    expect(why('b', 'letter')).toBe('B');
+    expect(why('(C)', 'letter')).toBe('C');
+    expect(why(1, 'index0')).toBe('B');
+    expect(why('0', 'index0')).toBe('A');
+    expect(why(3, 'index1')).toBe('C');
+    expect(why('2.0', 'index1')).toBe('B');
+    expect(why('green', 'text')).toBe('B');
+    expect(why('blue', 'text')).toBe('C');
+    expect(why(['C'], 'letter')).toBe('C');
+    expect(why('["C"]', 'letter')).toBe('C'); // a CSV cell holding a JSON list
+    expect(why([2], 'index0')).toBe('C');
   });
-  it('answerFieldLetter() gives a reason for answers it cannot place', () => {
-    expect(answerFieldLetter('', 'letter', opts)).toEqual({ reason: 'no answer' });
-    expect(answerFieldLetter(null, 'index0', opts)).toEqual({ reason: 'no answer' });
-    expect(answerFieldLetter('BC', 'letter', opts)).toEqual({ reason: 'answer is not a letter' });
-    expect(answerFieldLetter('x', 'index0', opts)).toEqual({ reason: 'answer is not an index' });
-    expect(answerFieldLetter(3, 'index0', opts)).toEqual({ reason: 'answer not among options' });
-    expect(answerFieldLetter(0, 'index1', opts)).toEqual({ reason: 'answer not among options' });
-    expect(answerFieldLetter('purple', 'text', opts)).toEqual({ reason: 'answer not among options' });
-    expect(answerFieldLetter('a', 'text', ['A', 'a'])).toBe('B');
-    expect(answerFieldLetter('Q', 'text', ['q', 'q'])).toEqual({ reason: 'answer text matches several options' });
+  it('answerLetter() gives the real cause for answers it cannot place', () => {
+    expect(why('', 'letter')).toBe('no answer');
+    expect(why(null, 'index0')).toBe('no answer');
+    expect(why([], 'letter')).toBe('no answer');
+    expect(why(['A', 'C'], 'letter')).toBe('answer field "ans" holds several answers (an item has one right option)');
+    expect(why('BC', 'letter')).toBe('answer field "ans" holds text, not a letter: set fields.answerFormat to text');
+    expect(why(2, 'letter')).toBe('answer field "ans" holds a number, not a letter: set fields.answerFormat to index0 or index1');
+    expect(why('x', 'index0')).toBe('answer field "ans" holds a letter, not an index: set fields.answerFormat to letter');
+    expect(why('purple haze', 'index1')).toBe('answer field "ans" holds text, not an index: set fields.answerFormat to text');
+    expect(why(3, 'index0')).toBe('answer not among options');
+    expect(why(0, 'index1')).toBe('answer not among options');
+    expect(why('purple', 'text')).toBe('answer text matches no option');
+    expect(why('a', 'text', ['A', 'a'])).toBe('B');
+    expect(why('Q', 'text', ['q', 'q'])).toBe('answer text matches several options');
+    expect(why({ key: 'A' }, 'letter')).toBe('answer field "ans" holds an object, not a letter, an index or a text');
   });
 });
 
-describe('optionsOf', () => {
-  it('optionsOf() reads a field list, an array field, a letter-keyed object (sorted) and a JSON string', () => {
-    expect(optionsOf({ a: 'x', b: 'y' }, ['a', 'b'])).toEqual(['x', 'y']);
-    expect(optionsOf({ o: ['x', 'y'] }, 'o')).toEqual(['x', 'y']);
-    expect(optionsOf({ o: { B: 'y', A: 'x' } }, 'o')).toEqual(['x', 'y']);
-    expect(optionsOf({ o: { opa: 'x', opb: 'y' } }, 'o')).toEqual(['x', 'y']);
-    expect(optionsOf({ o: '["x","y"]' }, 'o')).toEqual(['x', 'y']);
-    expect(optionsOf({ o: 'x' }, 'o')).toBe('options field is not an array or object');
+describe('optionTexts', () => {
+  const f = (options: string | string[], more: Partial<SpecFields> = {}): SpecFields => ({ question: 'q', options, answer: 'a', answerFormat: 'letter', ...more });
+  const why = (r: Record<string, unknown>, fields: SpecFields) => {
+    const o = optionTexts(r, fields);
+    return Array.isArray(o) ? o : o.reason;
+  };
+  it('optionTexts() reads a field list, a list of strings, a letter-keyed object (sorted), other keys in order, a JSON string, and objects by their text field', () => {
+    expect(why({ a: 'x', b: 'y' }, f(['a', 'b']))).toEqual(['x', 'y']);
+    expect(why({ o: ['x', 'y'] }, f('o'))).toEqual(['x', 'y']);
+    expect(why({ o: { B: 'y', A: 'x' } }, f('o'))).toEqual(['x', 'y']);
+    expect(why({ o: { opa: 'x', opb: 'y' } }, f('o'))).toEqual(['x', 'y']);
+    expect(why({ o: '["x","y"]' }, f('o'))).toEqual(['x', 'y']);
+    expect(why({ o: [{ k: 'A', t: 'x' }, { k: 'B', t: 'y' }] }, f('o', { optionText: 't', optionKey: 'k' }))).toEqual(['x', 'y']);
+    expect(why({ d: { o: [{ v: { t: 'x' } }, { v: { t: 'y' } }] } }, f('d.o', { optionText: 'v.t' }))).toEqual(['x', 'y']);
+  });
+  it('optionTexts() names the real cause of options it cannot read, and the mapping key to fix', () => {
+    expect(why({ o: 'x' }, f('o'))).toBe('options field "o" holds text, not a list or an object of options');
+    expect(why({ o: [{ letter: 'A', content: 'x' }] }, f('o'))).toBe('options field "o" holds objects: map their text field with fields.optionText (the objects have: letter, content)');
+    expect(optionTexts({ o: [{ letter: 'A', content: 'x' }] }, f('o'))).toMatchObject({ field: 'fields.options' });
+    expect(why({ o: [{ letter: 'A', content: 'x' }] }, f('o', { optionText: 'text' }))).toBe('fields.optionText "text" is not a field of the option objects (they have: letter, content)');
+    expect(why({ o: [{ k: 'B', t: 'x' }, { k: 'A', t: 'y' }] }, f('o', { optionText: 't', optionKey: 'k' }))).toBe('option keys (fields.optionKey "k") are not A, B, C, ... in order');
+    expect(why({ o: ['x', 'y'] }, f('o', { optionText: 't' }))).toBe('options field "o" holds text, not objects: remove fields.optionText');
+    expect(why({ o: { A: 'x', C: 'y' } }, f('o'))).toBe('option keys are not A, B, C, ... in order');
+    expect(why({ a: 'x', b: ['y'] }, f(['a', 'b']))).toBe('option field "b" holds a list, not text');
+    expect(why({ o: null }, f('o'))).toBe('no options');
   });
   it('getField() follows dotted paths when no field has the exact name', () => {
     expect(getField({ 'a.b': 1, a: { b: 2 } }, 'a.b')).toBe(1);
@@ -78,7 +112,7 @@ describe('loadGeneric', () => {
       ['gc-2', 'B'],
       ['gc-3', 'A'],
     ]);
-    expect(reasons(skips, f)).toEqual({ 'no answer': 1, 'fewer than 2 options': 1, 'options field is not an array or object': 1 });
+    expect(reasons(skips, f)).toEqual({ 'no answer': 1, 'fewer than 2 options': 1, 'options field "opts" holds text, not a list or an object of options': 1 });
 
     const g = fixture('h.csv', 'question,o1,o2,ans\nQ1,x,y,2\nQ2,x,y,y\n');
     const idx1 = await loadGeneric(g, new SkipReport(), { ...base, options: ['o1', 'o2'], answerFormat: 'index1' });
@@ -101,7 +135,7 @@ describe('loadGeneric on inputs that must lose nothing', () => {
   it('loadGeneric() on a CSV whose question column was renamed throws "column not found" with the header, not one "empty question" per row', async () => {
     const f = fixture('renamed.csv', 'stem,a,b,ans\nQ1,x,y,A\nQ2,x,y,B\nQ3,x,y,A\n');
     const skips = new SkipReport();
-    await expect(loadGeneric(f, skips, m)).rejects.toThrow(`${f}:1: column "question" not found (the header has: stem, a, b, ans)`);
+    await expect(loadGeneric(f, skips, m)).rejects.toThrow(`${f}:1: column "question" (fields.question) not found (the header has: stem, a, b, ans)`);
     expect(skips.total()).toBe(0);
   });
 

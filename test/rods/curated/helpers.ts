@@ -3,9 +3,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SkipReport } from '../../../src/core/io';
 
+const made: string[] = [];
+
+/** Removes every temporary directory fixture() and tempDir() made (call in afterAll). */
+export function removeFixtures(): void {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+
+/** A new temporary directory, removed by removeFixtures(). */
+export function tempDir(prefix = 'fleming-curated-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 /** Writes `text` to a new temporary file named `name` and returns its path. */
 export function fixture(name: string, text: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-curated-'));
+  const dir = tempDir();
   const file = path.join(dir, name);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);

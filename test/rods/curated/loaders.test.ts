@@ -1,13 +1,19 @@
 import * as fs from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { InputError, SkipReport } from '../../../src/core/io';
-import { loadCareqa } from '../../../src/rods/curated/careqa';
 import { loadMedmcqa, splitAnswerChoices } from '../../../src/rods/curated/medmcqa';
-import { loadMedqa } from '../../../src/rods/curated/medqa';
 import { loadMedxpertqa } from '../../../src/rods/curated/medxpertqa';
-import { mmluProLoader } from '../../../src/rods/curated/mmlupro';
 import { loadPubmedqa, pubmedqaQuestion, topLevelKeys } from '../../../src/rods/curated/pubmedqa';
-import { fixture, jsonl, reasons, skippedIn } from './helpers';
+import { CURATED_BENCHMARKS } from '../../../src/rods/curated/registry';
+import { loadFieldsSpec } from '../../../src/rods/curated/specLoader';
+import { fixture, jsonl, reasons, removeFixtures, skippedIn } from './helpers';
+
+afterAll(removeFixtures);
+
+/** A built-in spec's field mapping on a fixture file (no share check: these fixtures are mostly bad rows). */
+const builtin = (name: string) => (file: string, skips: SkipReport) => loadFieldsSpec(CURATED_BENCHMARKS[name].spec, file, skips);
+const loadMedqa = builtin('medqa');
+const loadCareqa = builtin('careqa');
 
 describe('loadPubmedqa', () => {
   const record = (decision: string, q = 'Does X help?') => ({
@@ -67,14 +73,14 @@ describe('loadPubmedqa', () => {
 describe('the JSON loaders on inputs that must lose nothing', () => {
   const ok = { question: 'Q1', answer: 'two', options: { A: 'one', B: 'two', C: 'three', D: 'four' }, meta_info: 'step1', answer_idx: 'B' };
 
-  it('loadMedqa() keeps the first record of a file that starts with a UTF-8 BOM', async () => {
+  it('loadFieldsSpec(medqa) keeps the first record of a file that starts with a UTF-8 BOM', async () => {
     const f = fixture('medqa.jsonl', '\uFEFF' + jsonl([ok, { ...ok, question: 'Q2' }]));
     const skips = new SkipReport();
     expect((await loadMedqa(f, skips)).map((i) => i.question)).toEqual(['Q1', 'Q2']);
     expect(skips.total()).toBe(0);
   });
 
-  it('loadMedqa() counts a line with bytes that are not UTF-8 as "invalid UTF-8" instead of loading U+FFFD', async () => {
+  it('loadFieldsSpec(medqa) counts a line with bytes that are not UTF-8 as "invalid UTF-8" instead of loading U+FFFD', async () => {
     const f = fixture('medqa.jsonl', '');
     fs.writeFileSync(f, Buffer.concat([Buffer.from(jsonl([ok])), Buffer.from('{"question": "Caf'), Buffer.from([0xe9]), Buffer.from(jsonl([{ ...ok, question: '' }]).slice(13))]));
     const skips = new SkipReport();
@@ -84,7 +90,7 @@ describe('the JSON loaders on inputs that must lose nothing', () => {
     expect(skips.readCounts()[f]).toBe(2);
   });
 
-  it('loadMedqa() and loadPubmedqa() on an empty file throw an InputError instead of returning 0 items', async () => {
+  it('loadFieldsSpec(medqa) and loadPubmedqa() on an empty file throw an InputError instead of returning 0 items', async () => {
     const m = fixture('medqa.jsonl', '');
     await expect(loadMedqa(m, new SkipReport())).rejects.toThrow(`${m}: empty file: no records`);
     await expect(loadMedqa(m, new SkipReport())).rejects.toBeInstanceOf(InputError);
@@ -99,8 +105,8 @@ describe('the JSON loaders on inputs that must lose nothing', () => {
   });
 });
 
-describe('loadMedqa', () => {
-  it('loadMedqa() reads options{A..D} and answer_idx; ids are line numbers; bad lines are counted', async () => {
+describe('the medqa spec (data/benchmarks/medqa.yaml)', () => {
+  it('loadFieldsSpec(medqa) reads options{A..D} and answer_idx; ids are line numbers; bad lines are counted', async () => {
     const ok = { question: 'Q1', answer: 'two', options: { A: 'one', B: 'two', C: 'three', D: 'four' }, meta_info: 'step1', answer_idx: 'B' };
     const f = fixture(
       'medqa.jsonl',
@@ -122,9 +128,9 @@ describe('loadMedqa', () => {
     expect(items[0].meta).toMatchObject({ step: 'step1' });
     expect(reasons(skips, f)).toEqual({
       'invalid JSON': 1,
-      'answer text disagrees with answer_idx': 1,
+      '"answer_idx" and "answer" disagree (fields.answerCheck)': 1,
       'answer not among options': 1,
-      'option keys are not A, B, C, ...': 1,
+      'option keys are not A, B, C, ... in order': 1,
       'empty option': 1,
       'not a JSON object': 1,
       'no answer': 1,
@@ -194,26 +200,24 @@ describe('loadMedxpertqa', () => {
   });
 });
 
-describe('mmluProLoader', () => {
-  it('mmluProLoader() reads options[] with answer and answer_index, and skips when they disagree', async () => {
+describe('the mmlu-pro specs (data/benchmarks/mmlu-pro-*.yaml)', () => {
+  it('loadFieldsSpec(mmlu-pro-health) reads options[] with answer, checked against answer_index', async () => {
     const base = { question_id: 70, question: 'Q', options: ['a', 'b', 'c'], answer: 'C', answer_index: 2, cot_content: '', category: 'health', src: 'ori_mmlu-virology' };
     const f = fixture(
       'mmlu.jsonl',
       jsonl([base, { ...base, question_id: 71, answer_index: 0 }, { ...base, question_id: 72, answer: 'D', answer_index: 3 }, { ...base, question_id: 73, answer: '', answer_index: 1 }]),
     );
     const skips = new SkipReport();
-    const items = await mmluProLoader('mmlu-pro-health')(f, skips);
-    expect(items.map((i) => [i.id, i.answer])).toEqual([
-      ['mmlu-pro-health-70', 'C'],
-      ['mmlu-pro-health-73', 'B'],
-    ]);
-    expect(items[0].meta).toMatchObject({ category: 'health', src: 'ori_mmlu-virology' });
-    expect(reasons(skips, f)).toEqual({ 'answer and answer_index disagree': 1, 'answer not among options': 1 });
+    const items = await builtin('mmlu-pro-health')(f, skips);
+    expect(items.map((i) => [i.id, i.answer])).toEqual([['mmlu-pro-health-70', 'C']]);
+    expect(items[0].meta).toMatchObject({ category: 'health', src: 'ori_mmlu-virology', language: 'en', sourceSplit: 'test' });
+    // answer_index only checks the answer: an empty answer is no answer
+    expect(reasons(skips, f)).toEqual({ '"answer" and "answer_index" disagree (fields.answerCheck)': 1, 'answer not among options': 1, 'no answer': 1 });
   });
 });
 
-describe('loadCareqa', () => {
-  it('loadCareqa() handles the published quirks: NaN rows, float numbers, trailing newlines, duplicate options', async () => {
+describe('the careqa spec (data/benchmarks/careqa.yaml)', () => {
+  it('loadFieldsSpec(careqa) handles the published quirks: NaN rows, float numbers, trailing newlines, duplicate options', async () => {
     const nanRow = '{"exam_id": NaN, "question": NaN, "op1": NaN, "op2": NaN, "op3": NaN, "op4": NaN, "cop": NaN, "year": NaN, "category": NaN, "unique_id": NaN}';
     const row = (id: string, cop: string, ops = ['a', 'b', 'c', 'd']) =>
       `{"exam_id": 26.0, "question": "Q ${id}", "op1": ${JSON.stringify(ops[0])}, "op2": ${JSON.stringify(ops[1])}, "op3": ${JSON.stringify(ops[2])}, "op4": ${JSON.stringify(ops[3])}, "cop": ${cop}, "year": 2024.0, "category": "Medicine", "unique_id": "${id}"}`;
@@ -231,16 +235,35 @@ describe('loadCareqa', () => {
     expect(items[0].meta).toMatchObject({ examId: 26, year: 2024, category: 'Medicine' });
     expect(items[1].meta?.quirks).toEqual(['duplicate options', 'answer text repeated in another option']);
     expect(items[2].options.A).toBe('a');
-    expect(reasons(skips, f)).toEqual({ 'empty row (all fields NaN)': 1, 'answer not among options': 1, 'no answer': 1 });
-    expect(skips.rows().find((r) => r.reason === 'empty row (all fields NaN)')?.exampleLines).toEqual([2]);
+    expect(reasons(skips, f)).toEqual({ 'empty row (all fields null or NaN)': 1, 'answer not among options': 1, 'no answer': 1 });
+    expect(skips.rows().find((r) => r.reason === 'empty row (all fields null or NaN)')?.exampleLines).toEqual([2]);
     expect(items.length + skippedIn(skips, f)).toBe(6);
   });
 });
 
 describe('loaders', () => {
-  it('loadMedqa() throws a clear error for a missing file', async () => {
+  it('loadFieldsSpec(medqa) throws a clear error for a missing file', async () => {
     const missing = fixture('x.jsonl', '') + '.nope';
     expect(fs.existsSync(missing)).toBe(false);
     await expect(loadMedqa(missing, new SkipReport())).rejects.toThrow('no such file');
+  });
+});
+
+describe('the code loaders on a renamed field', () => {
+  it('loadMedmcqa(), loadMedxpertqa() and loadPubmedqa() throw "field X not found" with the fields the records have, instead of a skip per row', async () => {
+    const mc = fixture('medmcqa.jsonl', jsonl([{ id: 'u1', stem: 'Q?\nAnswer Choices: (A) a (B) b', label: ['A'] }, { id: 'u2', stem: 'Q?', label: ['B'] }]));
+    await expect(loadMedmcqa(mc, new SkipReport())).rejects.toThrow(`${mc}:1: field "question" not found in any of the 2 records (the first record has: id, stem, label)`);
+    const mx = fixture('mx.jsonl', jsonl([{ id: 'Text-1', question: 'Q', choices: [{ letter: 'A', content: 'a' }], label: ['A'] }]));
+    await expect(loadMedxpertqa(mx, new SkipReport())).rejects.toThrow(`${mx}:1: field "options" not found in any of the 1 records (the first record has: id, question, choices, label)`);
+    const pq = fixture('ori_pqal.json', `{\n  "1": ${JSON.stringify({ QUESTION: 'Q', CONTEXTS: [], decision: 'yes' })}\n}\n`);
+    await expect(loadPubmedqa(pq, new SkipReport())).rejects.toThrow(`${pq}:2: field "final_decision" not found in any of the 1 records (the first record has: QUESTION, CONTEXTS, decision)`);
+  });
+
+  it('a record without a field that the others have is skipped as \'no field "X"\'', async () => {
+    const q = 'Q?\nAnswer Choices: (A) a (B) b';
+    const f = fixture('medmcqa.jsonl', jsonl([{ id: 'u1', question: q, label: ['A'] }, { id: 'u2', label: ['B'] }]));
+    const skips = new SkipReport();
+    expect((await loadMedmcqa(f, skips)).map((i) => i.id)).toEqual(['medmcqa-u1']);
+    expect(reasons(skips, f)).toEqual({ 'no field "question"': 1 });
   });
 });

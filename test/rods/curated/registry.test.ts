@@ -1,14 +1,15 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SkipReport } from '../../../src/core/io';
-import { CURATED_BENCHMARKS, loadAllBenchmarks, loadBenchmark } from '../../../src/rods/curated/registry';
-import { HAVE_MIRROR, MIRROR_BENCHMARKS, reasons, skippedIn } from './helpers';
+import { BUILTIN_ORDER, BUILTIN_SPECS_DIR, CURATED_BENCHMARKS, loadAllBenchmarks, loadBenchmark } from '../../../src/rods/curated/registry';
+import { HAVE_MIRROR, MIRROR_BENCHMARKS, reasons, removeFixtures, skippedIn, tempDir } from './helpers';
+
+afterAll(removeFixtures);
 
 /** A benchmarks directory holding a tiny medqa file only. */
 function tinyDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-bench-'));
+  const dir = tempDir('fleming-bench-');
   fs.mkdirSync(path.join(dir, 'medqa'));
   const row = { question: 'Q', answer: 'b', options: { A: 'a', B: 'b' }, meta_info: 'step1', answer_idx: 'B' };
   fs.writeFileSync(path.join(dir, CURATED_BENCHMARKS.medqa.relPath), JSON.stringify(row) + '\n');
@@ -23,10 +24,10 @@ describe('loadBenchmark', () => {
 
   it('loadBenchmark() names the missing directory or file and says what to pass', async () => {
     await expect(loadBenchmark('medqa', '/nonexistent/benchmarks', new SkipReport())).rejects.toThrow(
-      /benchmarks directory not found: \/nonexistent\/benchmarks \(pass --benchmarks DIR, e\.g\. \.\.\/shared\/data\/benchmarks\)/,
+      /benchmarks directory not found: \/nonexistent\/benchmarks \(set FLEMING_BENCHMARKS=DIR or --set rods\.benchmarksDir=DIR, e\.g\. \.\.\/shared\/data\/benchmarks\)/,
     );
     await expect(loadBenchmark('careqa', tinyDir(), new SkipReport())).rejects.toThrow(
-      /benchmark 'careqa': file not found: .*careqa\/care_qa_en\.jsonl .*--benchmarks DIR/,
+      /benchmark 'careqa': file not found: .*careqa\/care_qa_en\.jsonl .*FLEMING_BENCHMARKS=DIR/,
     );
     await expect(loadBenchmark('nope', tinyDir(), new SkipReport())).rejects.toThrow(/unknown benchmark 'nope'; known: pubmedqa, medqa/);
   });
@@ -39,7 +40,7 @@ describe('loadAllBenchmarks', () => {
     const { items, counts } = await loadAllBenchmarks(dir, new SkipReport(), ['medqa', 'cmexam']);
     expect(items).toHaveLength(1);
     expect(counts.map((c) => [c.name, c.rows, c.loaded, c.skipped])).toEqual([['medqa', 1, 1, 0]]);
-    await expect(loadAllBenchmarks('/nonexistent/benchmarks', new SkipReport())).rejects.toThrow('--benchmarks DIR');
+    await expect(loadAllBenchmarks('/nonexistent/benchmarks', new SkipReport())).rejects.toThrow('FLEMING_BENCHMARKS=DIR');
   });
 });
 
@@ -53,7 +54,7 @@ describe.skipIf(!HAVE_MIRROR)(`real benchmark files${HAVE_MIRROR ? '' : ' (skipp
     medxpertqa: { rows: 625, loaded: 625, skips: {} },
     'mmlu-pro-biology': { rows: 717, loaded: 717, skips: {} },
     'mmlu-pro-health': { rows: 818, loaded: 818, skips: {} },
-    careqa: { rows: 5623, loaded: 5621, skips: { 'empty row (all fields NaN)': 2 } },
+    careqa: { rows: 5623, loaded: 5621, skips: { 'empty row (all fields null or NaN)': 2 } },
   };
 
   it('loadAllBenchmarks() on the mirror: loaded + skipped equals the rows of each file, loaded equals the real count', async () => {
@@ -93,5 +94,31 @@ describe.skipIf(!HAVE_MIRROR)(`real benchmark files${HAVE_MIRROR ? '' : ' (skipp
     expect(careqa.filter((i) => (i.meta?.quirks as string[] | undefined)?.includes('duplicate options')).length).toBe(12);
     const health = await loadBenchmark('mmlu-pro-health', MIRROR_BENCHMARKS, skips);
     expect(Math.max(...health.map((i) => Object.keys(i.options).length))).toBe(10);
+  });
+});
+
+describe('the registry of built-in specs', () => {
+  it('CURATED_BENCHMARKS lists every spec of data/benchmarks/ in BUILTIN_ORDER, field mappings and code loaders both', () => {
+    const onDisk = fs.readdirSync(BUILTIN_SPECS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+    expect([...BUILTIN_ORDER].sort()).toEqual(onDisk);
+    expect(Object.keys(CURATED_BENCHMARKS)).toEqual([...BUILTIN_ORDER]);
+    const kinds = Object.fromEntries(Object.values(CURATED_BENCHMARKS).map((e) => [e.name, e.kind === 'code' ? `code:${e.spec.loader}` : 'fields']));
+    expect(kinds).toEqual({
+      pubmedqa: 'code:pubmedqa',
+      medqa: 'fields',
+      medmcqa: 'code:medmcqa',
+      medxpertqa: 'code:medxpertqa',
+      'mmlu-pro-biology': 'fields',
+      'mmlu-pro-health': 'fields',
+      careqa: 'fields',
+      jmed: 'fields',
+      cmexam: 'code:cmexam',
+    });
+  });
+
+  it("the paper's eight benchmarks (Table 1) each have a spec, with the paper's item counts where the mirror holds the whole set", () => {
+    const table1: Record<string, number> = { medqa: 1273, medmcqa: 4183, pubmedqa: 1000, 'mmlu-pro-biology': 717, 'mmlu-pro-health': 818, careqa: 5621, jmed: 1000, medxpertqa: 625 };
+    for (const [name, n] of Object.entries(table1)) expect([name, CURATED_BENCHMARKS[name]?.expectedCount]).toEqual([name, n]);
+    expect(CURATED_BENCHMARKS.jmed).toMatchObject({ relPath: 'jmed/JMED.jsonl', optional: true });
   });
 });
