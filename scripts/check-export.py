@@ -10,7 +10,9 @@
    workbench's SFT ids, and the logits of every position must match the workbench's.
 2. Data: the verl Parquet files, the TRL JSONL files and the Hugging Face folder load with
    `datasets`, with the columns and row counts of their manifests.
-   TRL's SFT files tokenise, through the chat template, to the workbench's SFT ids.
+   TRL's SFT files tokenise, through the chat template, to the workbench's SFT ids; the copy
+   recipes/verl/tags_as_text.py makes tokenises alike and keeps the tags through
+   skip_special_tokens=True (how verl decodes responses for the reward).
 3. Rewards: python/fleming_reward.py scores each RL row's right answer w_c + w_f and a wrong one w_f.
 4. Training: GRPOTrainer runs --steps steps on CPU with the exported checkpoint, the exported
    stage-1 data and the reward functions (mean-only advantages, no KL, as the paper's Eq. 1-3).
@@ -77,6 +79,26 @@ def check_checkpoint(run, export, stage, tol):
     check(worst <= tol, f"{stage}: logits differ by {worst:.2e} of their scale (tolerance {tol})")
     print(f"checkpoint {stage} ({ref['checkpoint']}): template, ids and logits match on {len(ref['prompts'])} prompts / {total} positions (max |diff| {worst:.1e} of scale, argmax agrees {agree}/{total})")
     return tok, ref
+
+
+def check_tags_as_text(run, ref):
+    """recipes/verl/tags_as_text.py: same ids in transformers, and the tags survive skip_special_tokens=True (verl's decoding)."""
+    from transformers import AutoTokenizer
+
+    sys.path.insert(0, os.path.join(HERE, "..", "recipes", "verl"))
+    import tags_as_text
+
+    src = os.path.join(run, ref["checkpoint"])
+    dest = os.path.join(tempfile.mkdtemp(prefix="fleming-tags-"), "start")
+    tags_as_text.tags_as_text(src, dest)
+    a, b = AutoTokenizer.from_pretrained(src), AutoTokenizer.from_pretrained(dest)
+    for s in ref["sft"]:
+        text = a.decode(s["ids"], skip_special_tokens=False)
+        check(b(text, add_special_tokens=False)["input_ids"] == s["ids"], f"tags_as_text: {s['itemId']} tokenises differently")
+        reply = s["ids"][s["promptLength"] :]
+        plain, kept = a.decode(reply, skip_special_tokens=True), b.decode(reply, skip_special_tokens=True)
+        check("<answer>" not in plain and kept.startswith("<think>") and kept.endswith("</answer>"), f"tags_as_text: decoded {kept!r}")
+    print(f"tags_as_text: same ids on {len(ref['sft'])} SFT examples; skip_special_tokens=True keeps the tags (e.g. {kept[-30:]!r}; without the copy: {plain[-30:]!r})")
 
 
 def read_jsonl(path):
@@ -197,6 +219,7 @@ def main():
     for s in stages:
         tok, ref = check_checkpoint(a.run, export, s, a.tolerance)
     check_sft(export, tok, ref)
+    check_tags_as_text(a.run, ref)
     loaded = check_datasets(export, tok)
     check_rewards(loaded, load_json(os.path.join(export, "verl", "manifest.json"))["rewardWeights"])
     stage = a.stage or ("rl1" if "rl1" in stages else "cot")

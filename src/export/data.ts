@@ -5,9 +5,9 @@
  */
 import * as path from 'node:path';
 import { SkipReport, readJson } from '../core/io';
-import { defaults as rlvrDefaults } from '../rlvr/config';
+import { type RlvrConfig, defaults as rlvrDefaults } from '../rlvr/config';
 import type { Item } from '../rods/item';
-import { type MinedRow, readGraphSources, readItems, readKeptTraces, readMinedSet, readRewardWeights } from './inputs';
+import { type MinedRow, readGraphSources, readItems, readKeptTraces, readMinedSet } from './inputs';
 import type { KeptTrace } from './rows';
 
 export interface ExportData {
@@ -23,6 +23,8 @@ export interface ExportData {
   traces: KeptTrace[] | null;
   traceSkips: SkipReport;
   rewardWeights: Record<string, number>;
+  /** The run's RLVR settings (config.json `rlvr` over the defaults). */
+  rlvr: RlvrConfig;
   graphSources: Record<string, number>;
   /** What is absent and why, for manifests and the card. */
   notes: string[];
@@ -33,8 +35,9 @@ export interface ExportData {
  * not finished, 'optional' records its absence, 'skip' does not read them.
  */
 export function gatherExport(runDir: string, traces: 'required' | 'optional' | 'skip'): ExportData {
-  const cfg = readJson<{ preset?: string; seed?: number }>(path.join(runDir, 'config.json'));
+  const cfg = readJson<{ preset?: string; seed?: number; rlvr?: Partial<RlvrConfig> }>(path.join(runDir, 'config.json'));
   const items = readItems(runDir);
+  const rlvr: RlvrConfig = { ...rlvrDefaults, ...cfg.rlvr };
   const byId = new Map(items.map((it) => [it.id, it]));
   const train = items.filter((it) => it.split === 'train');
   const stage1 = train.filter((it) => it.difficulty === 'Easy' || it.difficulty === 'Moderate');
@@ -62,7 +65,8 @@ export function gatherExport(runDir: string, traces: 'required' | 'optional' | '
     test: items.filter((it) => it.split === 'test'),
     traces: kept,
     traceSkips,
-    rewardWeights: readRewardWeights(runDir) ?? { ...rlvrDefaults.rewards },
+    rewardWeights: { ...rlvr.rewards },
+    rlvr,
     graphSources: readGraphSources(runDir),
     notes,
   };

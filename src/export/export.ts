@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { type ExportData, gatherExport } from './data';
 import { type ExportFile, type ExportFormat, FORMATS, type Manifest, writeHf, writeManifest, writeTrl, writeVerl } from './formats';
 import { writeReferenceLogits } from './logits';
+import { verlSettings } from './verl';
 
 export interface ExportOptions {
   format: string;
@@ -57,7 +58,7 @@ export async function runExport(runDir: string, opts: ExportOptions): Promise<Ex
   const files = await WRITERS[format](data, out, opts);
   const skipped = data.traceSkips.rows();
   const notes = [...data.notes, ...(skipped.length ? [`cot rows not exported: ${skipped.map((s) => `${s.count} ${s.reason}`).join('; ')}`] : [])];
-  const manifest: Manifest = { format, run: dir, files, rewardWeights: data.rewardWeights, notes };
+  const manifest: Manifest = { format, run: dir, files, rewardWeights: data.rewardWeights, notes, ...(format === 'verl' ? { verl: verlSettings(data.rlvr) } : {}) };
   writeManifest(out, manifest);
   return { out, manifest };
 }

@@ -16,6 +16,7 @@ import { writeFileAtomic, writeJson, writeJsonlSync } from '../core/io';
 import { type CardConfig, datasetCard, licenceText } from './card';
 import { type ExportData, countByOrigin } from './data';
 import { type Field, writeParquet } from './parquet';
+import type { VerlSettings } from './verl';
 import { ITEM_FIELDS, RL_FIELDS, SFT_FIELDS, grpoRow, itemRow, rlRow, sftMessages, sftPromptCompletion, sftRow } from './rows';
 
 /** One written file, relative to the export folder. */
@@ -35,6 +36,8 @@ export interface Manifest {
   files: ExportFile[];
   rewardWeights: Record<string, number>;
   notes: string[];
+  /** verl: the run's RLVR settings as verl overrides (src/export/verl.ts). */
+  verl?: VerlSettings;
 }
 
 /** The RL parts of a run as verl rows (index = position in its file). */

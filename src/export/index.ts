@@ -9,6 +9,7 @@
  *   card.ts      the Hugging Face dataset card (YAML header + prose) and LICENSE.md
  *   licences.ts  origins and licences of the graph sources and benchmarks
  *   logits.ts    reference logits of the run's checkpoints (for scripts/check-export.py)
+ *   verl.ts      the run's RLVR settings as verl overrides (for recipes/verl/)
  * The reward in Python: python/fleming_reward.py. The verl recipe: recipes/verl/.
  */
 export { exportFormat, runExport } from './export';
@@ -26,4 +27,6 @@ export type { Field, LeafType, SchemaElement } from './parquet';
 export { cardHeader, datasetCard, featureYaml, licenceText } from './card';
 export { BENCHMARK_SOURCES, GRAPH_SOURCES, datasetSources } from './licences';
 export { LOGIT_PROMPTS, writeReferenceLogits } from './logits';
+export { LOSS_AGG_MODE, verlSettings } from './verl';
+export type { VerlSettings } from './verl';
 export type { LogitsReference } from './logits';

@@ -1,8 +1,8 @@
 /**
  * What an export reads from a run directory: the RODS items (required), the kept CoT traces of the
- * cold start, the stage-2 mined set of RLVR, the reward weights, the graph's sources and the
- * checkpoints. A missing stage is an error naming the command that makes it, for the exports
- * that need it; the others record that it is absent.
+ * cold start, the stage-2 mined set of RLVR, the graph's sources and the checkpoints. A missing
+ * stage is an error naming the command that makes it, for the exports that need it; the others
+ * record that it is absent.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -111,12 +111,6 @@ export function readMinedSet(runDir: string, byId: ReadonlyMap<string, Item>): M
     }
   }
   return [...rows.values()];
-}
-
-/** The run's reward weights (config.json rlvr.rewards), or null when the run recorded none. */
-export function readRewardWeights(runDir: string): Record<string, number> | null {
-  const cfg = readJson<{ rlvr?: { rewards?: Record<string, number> } }>(path.join(runDir, 'config.json'));
-  return cfg.rlvr?.rewards ?? null;
 }
 
 /** Edges per knowledge-graph source (graph/stats.json bySource.edges), or {} when the graph stage left no stats. */
