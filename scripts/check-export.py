@@ -14,8 +14,10 @@
    recipes/verl/tags_as_text.py makes tokenises alike and keeps the tags through
    skip_special_tokens=True (how verl decodes responses for the reward).
 3. Rewards: python/fleming_reward.py scores each RL row's right answer w_c + w_f and a wrong one w_f.
-4. Training: GRPOTrainer runs --steps steps on CPU with the exported checkpoint, the exported
-   stage-1 data and the reward functions (mean-only advantages, no KL, as the paper's Eq. 1-3).
+4. Training: SFTTrainer tokenises trl/sft.jsonl to the workbench's SFT ids and completion-only loss
+   mask and runs --steps CPU steps; GRPOTrainer runs --steps steps on CPU with the exported
+   checkpoint, the exported stage-1 data and the reward functions (mean-only advantages, no KL, as
+   the paper's Eq. 1-3).
 
 Needs: torch, transformers, datasets, trl (CPU is enough). Exit status 1 on the first failed check.
 """
@@ -164,6 +166,28 @@ def check_rewards(loaded, weights):
     print(f"rewards: compute_score gives {kw['correctness_weight'] + kw['format_weight']} to the right answer and {kw['format_weight']} to a wrong one (well formed) on all {n} verl rows")
 
 
+def train_sft(run, export, ref, steps, tok):
+    """SFTTrainer on trl/sft.jsonl: its input ids and labels are the workbench's SFT ids and loss mask; `steps` CPU steps."""
+    import torch
+    from datasets import load_dataset
+    from transformers import AutoModelForCausalLM
+    from trl import SFTConfig, SFTTrainer
+
+    model = AutoModelForCausalLM.from_pretrained(os.path.join(run, ref["checkpoint"]), dtype=torch.float32)
+    data = load_dataset("json", data_files=os.path.join(export, "trl", "sft.jsonl"), split="train")
+    args = SFTConfig(output_dir=tempfile.mkdtemp(prefix="fleming-sft-"), max_steps=steps, per_device_train_batch_size=2, learning_rate=1e-4, use_cpu=True, bf16=False, report_to=[], save_strategy="no", disable_tqdm=True, logging_steps=1, seed=1234)
+    trainer = SFTTrainer(model=model, processing_class=tok, train_dataset=data, args=args)
+    rows = {r["id"]: r for r in trainer.train_dataset}
+    for s in ref["sft"]:
+        r = rows[s["itemId"]]
+        check(list(r["input_ids"]) == s["ids"], f"SFTTrainer input ids of {s['itemId']} differ from the workbench's")
+        check(list(r["labels"]) == [-100] * s["promptLength"] + s["ids"][s["promptLength"] :], f"SFTTrainer labels of {s['itemId']} are not the workbench's completion-only loss mask")
+    trainer.train()
+    losses = [round(h["loss"], 4) for h in trainer.state.log_history if "loss" in h]
+    check(len(losses) == steps and all(math.isfinite(x) for x in losses), f"SFT losses {losses}")
+    print(f"sft trainer: input ids and labels of {len(ref['sft'])} examples equal the workbench's (loss on the completion only); {steps} CPU steps from {ref['checkpoint']}, loss {losses}")
+
+
 def train_grpo(run, export, stage, steps, tok):
     """GRPOTrainer on CPU: `steps` steps from the checkpoint on the exported stage-1 data."""
     import torch
@@ -222,6 +246,7 @@ def main():
     check_tags_as_text(a.run, ref)
     loaded = check_datasets(export, tok)
     check_rewards(loaded, load_json(os.path.join(export, "verl", "manifest.json"))["rewardWeights"])
+    train_sft(a.run, export, load_json(os.path.join(export, "logits", f"{stages[0]}.json")), a.steps, tok)
     stage = a.stage or ("rl1" if "rl1" in stages else "cot")
     train_grpo(a.run, export, stage, a.steps, tok)
     print("check-export: all checks passed")
