@@ -14,9 +14,13 @@ export type LeafType = 'string' | 'int32' | 'float64' | 'bool';
 /** One field of a schema: a leaf, a struct of fields, or a list of one element field. */
 export type Field = { name: string; leaf: LeafType } | { name: string; struct: Field[] } | { name: string; list: Field };
 
+/** A UTF-8 string column. */
 export const str = (name: string): Field => ({ name, leaf: 'string' });
+/** A 32-bit integer column. */
 export const int32 = (name: string): Field => ({ name, leaf: 'int32' });
+/** A double column. */
 export const float64 = (name: string): Field => ({ name, leaf: 'float64' });
+/** A struct of named fields. */
 export const struct = (name: string, fields: Field[]): Field => ({ name, struct: fields });
 /** A list whose element is `element` (named `element` in the file, as the Parquet spec's LIST). */
 export const list = (name: string, element: Field | LeafType): Field => ({ name, list: typeof element === 'string' ? { name: 'element', leaf: element } : { ...element, name: 'element' } });

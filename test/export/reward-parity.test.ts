@@ -12,9 +12,12 @@ const MODULE = path.join(ROOT, 'python', 'fleming_reward.py');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-reward-parity-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+/** No __pycache__ left in python/ by the imports. */
+const PY_ENV = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+
 /** python3 on PATH, or a test failure that says what is missing (never a silent skip). */
 function python(args: string[], input?: string): string {
-  const r = spawnSync('python3', args, { encoding: 'utf8', input, cwd: path.dirname(MODULE) });
+  const r = spawnSync('python3', args, { encoding: 'utf8', input, cwd: path.dirname(MODULE), env: PY_ENV });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
     throw new Error('python3 is not on PATH: the reward parity test runs python/fleming_reward.py with the standard-library Python (CI has it; install Python ≥ 3.8)');
   if (r.status !== 0) throw new Error(`python3 ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
@@ -177,7 +180,7 @@ describe('python/fleming_reward.py and the TypeScript rewards', () => {
       const want = typescript({ ...c, finish: 'stop', weights: { correctness: 1, format: 'fw' in c ? 0.5 : 0.25 } });
       expect(py[i], JSON.stringify(c.completion)).toEqual({ score: want.score, correctness: want.correctness, format: want.format });
     });
-    const err = spawnSync('python3', ['-c', 'import fleming_reward as f; f.compute_score("x", "<answer>B</answer>", "B", {})'], { encoding: 'utf8', cwd: path.dirname(MODULE) });
+    const err = spawnSync('python3', ['-c', 'import fleming_reward as f; f.compute_score("x", "<answer>B</answer>", "B", {})'], { encoding: 'utf8', cwd: path.dirname(MODULE), env: PY_ENV });
     expect(err.status).not.toBe(0);
     expect(err.stderr).toContain('extra_info.letters is missing');
   });
