@@ -7,6 +7,8 @@
  *   fleming eval     [--run DIR] [--models base,cot | --checkpoint DIR ...] [--endpoint URL --model NAME] [--benchmark-spec FILE ...]
  *   fleming benchmarks check FILE|NAME | list
  *   fleming serve    --checkpoint DIR [--host H] [--port P] [--api-key-env VAR] [--model NAME]
+ *   fleming export   --format verl|trl|hf|logits [--run DIR] [--out DIR]
+ *   fleming rlvr mine --endpoint URL --model NAME [--run DIR] [--out DIR]
  *   fleming bench                          speed and memory figures
  */
 import * as fs from 'node:fs';
@@ -46,6 +48,10 @@ Commands:
   discover   the paper's discovery agent: walk Wikipedia links and Wikidata claims from seed articles
              (needs internet; cached and resumable) into <run>/graph/discovered/
   download   fetch the open knowledge-graph sources from their public origins (checksummed)
+  export     the run's data for full-scale trainers: --format verl (RL Parquet), trl (SFT/GRPO JSONL),
+             hf (a dataset folder with its card), logits (reference logits for scripts/check-export.py)
+  rlvr mine  one stage-2 mining round against a served policy (--endpoint URL --model NAME): the mined
+             set as verl Parquet (<run>/rlvr/mine/)
   serve      an OpenAI-compatible HTTP server for a checkpoint (GET /v1/models, POST /v1/chat/completions,
              streaming, n, seed, stop); --checkpoint DIR, e.g. runs/<id>/coldstart/sft
   bench      print speed and memory figures
@@ -83,6 +89,11 @@ serve options:
   limits (src/serve/server.ts defaults): body 1 MiB, max_tokens 1024 (and the model's context), n ≤ 8,
   64 queued rows (then 429), 16 rows per generate call
 
+export and rlvr mine options:
+  --format verl|trl|hf|logits   what to write (export); folder <run>/export/<format>/ unless --out DIR
+  --out DIR                     where to write (export; rlvr mine: default <run>/rlvr/mine/)
+  --endpoint URL --model NAME   the served policy rlvr mine samples (rlvr.stage2Samples at rlvr.temperature)
+
 eval options (benchmarks directory: $FLEMING_BENCHMARKS or --set rods.benchmarksDir=DIR):
   --models base,cot,rl1,rl2     policy stages to evaluate (default: all; a stage without a checkpoint: "not run")
   --checkpoint DIR              evaluate another checkpoint directory (repeatable)
@@ -102,7 +113,7 @@ export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain', 'coldstart', 'rlvr']
 
 /** Commands that make a run directory (or continue one), and those that work on an existing run. */
 const MAKES_RUN = new Set(['graph', 'pipeline', 'discover']);
-const READS_RUN = new Set(['rods', 'pretrain', 'coldstart', 'rlvr', 'eval']);
+const READS_RUN = new Set(['rods', 'pretrain', 'coldstart', 'rlvr', 'eval', 'export']);
 /** The stages each command runs (and may redo with --force). */
 const RUNS_STAGES: Record<string, readonly string[]> = { pipeline: STAGE_COMMANDS, ...Object.fromEntries(STAGE_COMMANDS.map((c) => [c, [c]])) };
 
@@ -119,6 +130,8 @@ interface ParsedArgs {
   serve: { checkpoint?: string; host: string; port: number; apiKeyEnv?: string; model?: string };
   /** `fleming base --hours H`: pause at the first checkpoint after H hours. */
   hours?: number;
+  /** `fleming export --format F --out DIR`, `fleming rlvr mine --out DIR`. */
+  export: { format?: string; out?: string; mine: boolean };
   /** What the command decided for the user (which run, what will be redone), printed before it runs. */
   notes: string[];
 }
@@ -220,11 +233,15 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
       hours: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const command = values.help ? 'help' : positionals[0] ?? 'help';
-  if (positionals.length > 1 && command !== 'benchmarks') throw new Error(`unexpected argument "${positionals[1]}" (see fleming help)`);
+  const mine = command === 'rlvr' && positionals[1] === 'mine';
+  if (positionals.length > (mine ? 2 : 1) && command !== 'benchmarks') throw new Error(`unexpected argument "${positionals[mine ? 2 : 1]}" (see fleming help)`);
+  if (mine && !values.endpoint) throw new Error('fleming rlvr mine needs --endpoint URL --model NAME (a served policy, e.g. `fleming serve` or vLLM)');
   const overrides = parseOverrides(values.set ?? []) as Record<string, Record<string, unknown> | unknown>;
   const graph = { ...((overrides.graph as Record<string, unknown>) ?? {}) };
   if (values.kg !== undefined) graph.kg = values.kg;
@@ -264,7 +281,7 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
   const run = runOf(command, values.run, cwd, notes);
   const config = configOf(command, run, values.preset, overrides, Boolean(values.force), now, cwd, notes);
   if (evalOpts.endpoint) evalOpts.endpoint.maxConcurrency = config.eval.endpointConcurrency;
-  return { command, rest: positionals.slice(1), config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, serve: serveOpts, hours, notes };
+  return { command, rest: positionals.slice(1), config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, serve: serveOpts, hours, export: { format: values.format, out: values.out, mine }, notes };
 }
 
 /** Every stage in order on one run directory; a stage whose inputs changed is redone, a finished one reused. */
@@ -336,6 +353,12 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
   pretrain: async (a) => `Base model written to ${(await pretrainStage.run(openRun(a.config), { force: a.force })).dir}`,
   coldstart: async (a) => `+CoT model written to ${(await coldstartStage.run(openRun(a.config), { force: a.force })).sft.dir}`,
   rlvr: async (a) => {
+    if (a.export.mine) {
+      const { mineEndpoint } = require('./rlvr/mine') as typeof import('./rlvr/mine');
+      const { endpoint } = a.eval;
+      const m = await mineEndpoint(openRun(a.config), endpoint as NonNullable<typeof endpoint>, { out: a.export.out });
+      return `rlvr mine: round ${m.record.round}: mined ${m.record.mined} of ${m.record.evaluated} items → ${m.files[1]}`;
+    }
     const r = await rlvrStage.run(openRun(a.config), { force: a.force });
     return `+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2?.dir}`;
   },
@@ -349,6 +372,12 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
     const { runDiscover } = require('./graph/agent') as typeof import('./graph/agent');
     const { out, entities, edges, result } = await runDiscover(openRun(a.config), a.discover);
     return `discover: ${entities} entities, ${edges} edges (${result.requests} requests, ${result.cacheHits} from cache; stopped: ${result.stopped}) → ${out}`;
+  },
+  export: async (a) => {
+    const { exportFormat, runExport } = require('./export') as typeof import('./export');
+    const r = await runExport(a.config.runDir, { format: exportFormat(a.export.format), out: a.export.out, backend: a.config.backend, log: (m) => process.stderr.write(`export: ${m}\n`) });
+    for (const n of r.manifest.notes) process.stderr.write(`export: ${n}\n`);
+    return `${r.manifest.format} export written to ${r.out} (${r.manifest.files.map((f) => `${f.path}: ${f.rows} rows`).join(', ')})`;
   },
   download: runDownload,
   serve: runServe,

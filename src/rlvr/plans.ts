@@ -151,6 +151,8 @@ export interface MiningRecord {
   failing: number;
   mined: number;
   minedByDifficulty: Record<string, number>;
+  /** The round's hard set in the order selectHard() ranked it (what stage 2 trained on; `fleming export` reads it). */
+  minedItems: MinedItem[];
   /** Of the previous round's mined items, how many are still failing. */
   previousStillFailing: number | null;
   seconds: number;
@@ -208,6 +210,7 @@ export function stage2Plan(pool: readonly Item[], tok: Tokenizer, o: Stage2Optio
           failing: failing.length,
           mined: mined.length,
           minedByDifficulty: byDiff,
+          minedItems: mined,
           previousStillFailing: st.round === 0 ? null : st.mined.filter((id) => (fails.get(id) ?? 0) >= o.minFailures).length,
           seconds: Math.round(performance.now() - t0) / 1000,
         };

@@ -133,6 +133,10 @@ describe('rlvr stage', () => {
     expect(mining[1].step).toBe(2);
     expect(mining[0].failureHistogram.reduce((a, b) => a + b, 0)).toBe(8);
     expect(mining[0].mined).toBeLessThanOrEqual(4);
+    for (const r of mining) {
+      expect(r.minedItems.map((m) => m.id)).toHaveLength(r.mined); // the hard set itself, for `fleming export`
+      for (const m of r.minedItems) expect(m.failures).toBeGreaterThanOrEqual(1); // stage2MinFailures
+    }
     expect(mining[1].previousStillFailing).not.toBeNull();
     const m2 = lines<GrpoRecord>(path.join(d2, 'metrics.jsonl'));
     expect(m2.map((r) => r.phase)).toEqual(['round 1', 'round 1', 'round 2', 'round 2'].slice(0, m2.length));

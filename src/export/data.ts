@@ -1,0 +1,80 @@
+/**
+ * The data of an export, gathered once from a run: the RL parts (stage 1 = the Easy + Moderate
+ * train items, stage 2 = the mined set, test = the test split), the kept CoT traces, the reward
+ * weights and what is absent.
+ */
+import * as path from 'node:path';
+import { SkipReport, readJson } from '../core/io';
+import { type RlvrConfig, defaults as rlvrDefaults } from '../rlvr/config';
+import type { Item } from '../rods/item';
+import { type MinedRow, readGraphSources, readItems, readKeptTraces, readMinedSet } from './inputs';
+import type { KeptTrace } from './rows';
+
+export interface ExportData {
+  runDir: string;
+  run: { name: string; preset: string; seed: number };
+  items: Item[];
+  /** Stage 1 of RLVR: the Easy + Moderate train items (as src/rlvr/stage.ts picks them, before its context-length filter). */
+  stage1: Item[];
+  /** Stage 2: the mined set of the run's RLVR stage 2, or null when it has not finished. */
+  stage2: MinedRow[] | null;
+  test: Item[];
+  /** Kept CoT traces, or null when not asked for. */
+  traces: KeptTrace[] | null;
+  traceSkips: SkipReport;
+  rewardWeights: Record<string, number>;
+  /** The run's RLVR settings (config.json `rlvr` over the defaults). */
+  rlvr: RlvrConfig;
+  graphSources: Record<string, number>;
+  /** What is absent and why, for manifests and the card. */
+  notes: string[];
+}
+
+/**
+ * Reads what an export needs from `runDir`. `traces`: 'required' throws when the cold start has
+ * not finished, 'optional' records its absence, 'skip' does not read them.
+ */
+export function gatherExport(runDir: string, traces: 'required' | 'optional' | 'skip'): ExportData {
+  const cfg = readJson<{ preset?: string; seed?: number; rlvr?: Partial<RlvrConfig> }>(path.join(runDir, 'config.json'));
+  const items = readItems(runDir);
+  const rlvr: RlvrConfig = { ...rlvrDefaults, ...cfg.rlvr };
+  const byId = new Map(items.map((it) => [it.id, it]));
+  const train = items.filter((it) => it.split === 'train');
+  const stage1 = train.filter((it) => it.difficulty === 'Easy' || it.difficulty === 'Moderate');
+  if (stage1.length === 0) throw new Error(`${path.join(runDir, 'rods', 'items.jsonl')}: no Easy or Moderate train item for RL stage 1 (${train.length} train items)`);
+  const notes: string[] = [];
+  const stage2 = readMinedSet(runDir, byId);
+  if (!stage2) notes.push(`no stage-2 mined set: the run's RLVR stage 2 has not finished (\`fleming rlvr --run ${runDir}\`; on a cluster, \`fleming rlvr mine --endpoint URL\` mines one)`);
+  const traceSkips = new SkipReport();
+  let kept: KeptTrace[] | null = null;
+  if (traces === 'required') kept = readKeptTraces(runDir, byId, traceSkips);
+  else if (traces === 'optional') {
+    try {
+      kept = readKeptTraces(runDir, byId, traceSkips);
+    } catch (e) {
+      if (!/no finished CoT traces/.test((e as Error).message)) throw e;
+      notes.push(`no SFT traces: the run's cold start has not finished (\`fleming coldstart --run ${runDir}\`)`);
+    }
+  }
+  return {
+    runDir,
+    run: { name: path.basename(runDir), preset: cfg.preset ?? 'unknown', seed: cfg.seed ?? 0 },
+    items,
+    stage1,
+    stage2,
+    test: items.filter((it) => it.split === 'test'),
+    traces: kept,
+    traceSkips,
+    rewardWeights: { ...rlvr.rewards },
+    rlvr,
+    graphSources: readGraphSources(runDir),
+    notes,
+  };
+}
+
+/** Items per origin. */
+export function countByOrigin(items: readonly Item[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const it of items) out[it.origin] = (out[it.origin] ?? 0) + 1;
+  return out;
+}
