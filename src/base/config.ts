@@ -98,7 +98,7 @@ export const recipeDefaults: BaseRecipeConfig = {
   context: 512, // max_position_embeddings (prompts + a whole thought at evaluation)
   bpeVocab: 2048, // byte-level BPE part of the vocabulary (specials + 256 bytes + merges)
   entityTokens: true, // one added token per entity name (" name", mention form)
-  steps: 12000, // optimiser steps over the whole schedule
+  steps: 17000, // optimiser steps over the whole schedule
   batchSize: 16, // rows per step
   seqLen: 128, // tokens per knowledge row (packed sentences); skill rows are shorter
   lr: 3e-3, // peak learning rate (warm-up + cosine)
@@ -106,7 +106,7 @@ export const recipeDefaults: BaseRecipeConfig = {
   warmupSteps: 200, // linear warm-up steps
   weightDecay: 0.1, // AdamW decoupled decay
   clipNorm: 1.0, // global gradient-norm clipping
-  schedule: 'KCOKCLKO', // the skill of step s is schedule[s mod length]: K knowledge, C copy, L lookup, O option (3 : 2 : 1 : 2)
+  schedule: 'C*5000,KCOKOLKO', // segments PATTERN*STEPS, the last to the end; step s of a segment trains pattern[s mod length]: K knowledge, C copy, L lookup, O option. Copy alone first: over the whole vocabulary the induction head forms only after ≈ 3,600 copy steps (PyTorch, same model; docs/findings.md), and a 1-in-4 share never got there in 9,500 steps; then the mix 3 : 1 : 1 : 3
   phrasingsPerEdge: 2, // training phrasings per edge per pass over the graph
   synonymRate: 0.25, // mentions that use a synonym
   copyMin: 4, // shortest copied span
@@ -160,7 +160,7 @@ export const recipeLimits: Limits<BaseRecipeConfig> = {
   warmupSteps: int(0),
   weightDecay: num({ min: 0 }),
   clipNorm: num({ min: 0 }),
-  schedule: pattern(/^[KCLO]+$/, 'the letters K, C, L and O'),
+  schedule: pattern(/^[KCLO]+(\*\d+)?(,[KCLO]+(\*\d+)?)*$/, 'PATTERN or PATTERN*STEPS segments, comma-separated, of the letters K, C, L and O (e.g. C*4000,KCOKCLKO)'),
   phrasingsPerEdge: int(1),
   synonymRate: num({ min: 0, max: 1 }),
   copyMin: int(1),

@@ -29,20 +29,61 @@ import { NamePools, Skill, copyRow, drawableIds, lookupRow, namePools, optionRow
 
 const SKILL_OF: Record<string, Skill | 'knowledge'> = { K: 'knowledge', C: 'copy', L: 'lookup', O: 'option' };
 
+/** One segment of a schedule: `pattern` repeated for `steps` steps (the last segment: to the end). */
+interface Segment {
+  pattern: string;
+  steps: number;
+}
+
+/**
+ * A schedule's segments: `PATTERN` or `PATTERN*STEPS`, comma-separated, e.g. `C*4000,KCOKCLKO` (4,000
+ * copy steps, then the mix to the end). A bare pattern is one segment that runs to the end.
+ */
+export function scheduleSegments(schedule: string): Segment[] {
+  const parts = schedule.split(',');
+  return parts.map((part, i) => {
+    const m = /^([A-Z]+)(?:\*(\d+))?$/.exec(part);
+    if (!m) throw new Error(`base.schedule: "${part}" is not PATTERN or PATTERN*STEPS (letters K, C, L, O)`);
+    for (const c of m[1]) if (!SKILL_OF[c]) throw new Error(`base.schedule: "${c}" is not one of K, C, L, O`);
+    const last = i === parts.length - 1;
+    if (!last && m[2] === undefined) throw new Error(`base.schedule: segment "${part}" needs *STEPS (only the last runs to the end)`);
+    return { pattern: m[1], steps: m[2] === undefined ? Infinity : Number(m[2]) };
+  });
+}
+
+/** The segment holding `step` and the step's offset inside it. */
+function locate(segments: readonly Segment[], step: number): { index: number; offset: number } {
+  let offset = step;
+  for (let i = 0; i < segments.length; i++) {
+    if (offset < segments[i].steps || i === segments.length - 1) return { index: i, offset };
+    offset -= segments[i].steps;
+  }
+  throw new Error('unreachable');
+}
+
+/** How many of the first `n` steps of a pattern train `skill`. */
+function countIn(pattern: string, n: number, skill: Skill | 'knowledge'): number {
+  const per = [...pattern].filter((c) => SKILL_OF[c] === skill).length;
+  let k = Math.floor(n / pattern.length) * per;
+  for (let i = 0; i < n % pattern.length; i++) if (SKILL_OF[pattern[i]] === skill) k++;
+  return k;
+}
+
 /** The skill trained at step `step` (0-based). */
 export function skillAt(schedule: string, step: number): Skill | 'knowledge' {
-  const s = SKILL_OF[schedule[step % schedule.length]];
-  if (!s) throw new Error(`base.schedule: "${schedule[step % schedule.length]}" is not one of K, C, L, O`);
-  return s;
+  const segments = scheduleSegments(schedule);
+  const { index, offset } = locate(segments, step);
+  const p = segments[index].pattern;
+  return SKILL_OF[p[offset % p.length]];
 }
 
 /** How many steps before `step` trained `skill` (its own batch counter, so resuming sees the same batches). */
 export function skillIndex(schedule: string, step: number, skill: Skill | 'knowledge'): number {
-  const per = [...schedule].filter((c) => SKILL_OF[c] === skill).length;
-  const full = Math.floor(step / schedule.length) * per;
+  const segments = scheduleSegments(schedule);
+  const { index, offset } = locate(segments, step);
   let k = 0;
-  for (let i = 0; i < step % schedule.length; i++) if (SKILL_OF[schedule[i]] === skill) k++;
-  return full + k;
+  for (let i = 0; i < index; i++) k += countIn(segments[i].pattern, segments[i].steps, skill);
+  return k + countIn(segments[index].pattern, offset, skill);
 }
 
 /** The entity names of a graph as added tokens: " " + mention form of every name and synonym, sorted, distinct. */

@@ -45,6 +45,17 @@ describe('Base recipe', () => {
     expect(() => skillAt('KX', 1)).toThrow(/not one of K, C, L, O/);
   });
 
+  it('segmented schedules: PATTERN*STEPS segments in order, the last to the end; skillIndex counts across segments', () => {
+    const s = 'C*5,KO*4,KCL';
+    const skills = Array.from({ length: 20 }, (_, i) => skillAt(s, i));
+    expect(skills.slice(0, 12)).toEqual(['copy', 'copy', 'copy', 'copy', 'copy', 'knowledge', 'option', 'knowledge', 'option', 'knowledge', 'copy', 'lookup']);
+    for (let step = 0; step < 20; step++)
+      for (const skill of ['knowledge', 'copy', 'lookup', 'option'] as const)
+        expect(skillIndex(s, step, skill)).toBe(skills.slice(0, step).filter((x) => x === skill).length);
+    expect(() => skillAt('C,KO', 0)).toThrow(/needs \*STEPS/);
+    expect(() => skillAt('C*x', 0)).toThrow(/PATTERN or PATTERN\*STEPS/);
+  });
+
   it('entityTokens() gives one " name" per graph name and synonym, sorted and distinct', () => {
     const g = baseWorld({ ...tinyConfig('/unused').base }, 1234);
     const names = entityTokens(g);
