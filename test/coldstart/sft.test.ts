@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { TrainingStopped } from '../../src/train';
 import { CotRow, EvalRow, SourcedCotRow, evalPolicy, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
 import { itemPrompt } from '../../src/protocol';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
+import { tempDir } from '../helpers/tmp';
 
 /** A short trace whose format (not content) is easy to learn. */
 function trace(letter: string): string {
@@ -41,7 +41,7 @@ function config(sft: Record<string, unknown> = {}) {
 
 /** A copy of the template run (graph, items, Base) under a fresh root. */
 function cloneRun(template: string, sft: Record<string, unknown> = {}): RunContext {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-sft-'));
+  const root = tempDir('fleming-sft-');
   fs.cpSync(template, path.join(root, 'run'), { recursive: true });
   return openRun(config(sft), { root, quiet: true, progressMode: 'silent' });
 }
@@ -216,7 +216,7 @@ describe('sft', () => {
   }, 60_000);
 
   it('runSft() without a Base or without usable traces says what to run', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-sft-nobase-'));
+    const root = tempDir('fleming-sft-nobase-');
     const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
     await expect(runSft(ctx, { cot })).rejects.toThrow(/coldstart[/\\]base: no finished Base model; run `fleming pretrain/);
     const c2 = cloneRun(template);

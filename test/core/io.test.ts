@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, SkipReport, readJson, readJsonl, readJsonlAll, readJsonlSync, readLines, readTextSync, writeJsonl, writeJsonlSync, writeFileAtomic, appendJsonl } from '../../src/core/io';
 import { readDelimited } from '../../src/core/table';
+import { tempDir } from '../helpers/tmp';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-io-'));
+const tmp = () => tempDir('fleming-io-');
 
 describe('readJsonl', () => {
   it('readJsonl() yields values with their line numbers and skips blank lines', async () => {

@@ -1,15 +1,15 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
 import { InputError } from '../../src/core/io';
 import { openRun } from '../../src/core/run';
 import { loadBenchmarkSets } from '../../src/eval/inputs';
+import { tempDir } from '../helpers/tmp';
 
 /** A benchmarks directory whose MedQA file has one good line and one broken line. */
 function benchDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-inputs-'));
+  const dir = tempDir('fleming-eval-inputs-');
   fs.mkdirSync(path.join(dir, 'medqa'));
   const ok = { question: 'Which drug?', answer: 'two', options: { A: 'one', B: 'two', C: 'three', D: 'four' }, meta_info: 'step1', answer_idx: 'B' };
   fs.writeFileSync(path.join(dir, 'medqa', 'medqa_usmle_test.jsonl'), `${JSON.stringify(ok)}\n{"question": "broken"\n`);
@@ -17,7 +17,7 @@ function benchDir(): string {
 }
 
 function ctxWith(strict: boolean) {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-inputs-run-'));
+  const root = tempDir('fleming-eval-inputs-run-');
   return openRun(resolveConfig({ overrides: { runDir: 'run', strict } }), { root, quiet: true, progressMode: 'silent' });
 }
 

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { ResultStore, SYNTHETIC, run as evaluate } from '../../src/eval';
 import { parseCli } from '../../src/cli';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 const KEY = 'sk-eval-test-SECRET-42';
 process.env.FLEMING_NO_PNG = '1'; // Chromium renders are slow; savePlot's PNG path has its own test
@@ -44,7 +44,7 @@ function context(root: string): RunContext {
 
 /** A copy of the template run (graph, items, Base and +CoT checkpoints) under a fresh root. */
 function cloneRun(): RunContext {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-'));
+  const root = tempDir('fleming-eval-');
   fs.cpSync(template, path.join(root, 'run'), { recursive: true });
   return context(root);
 }
@@ -56,14 +56,14 @@ function medqaLine(q: string, answer: string): string {
 beforeAll(async () => {
   await useBackend('wasm');
   items = synthesize(graph, { n: 24, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 3 === 0 ? 'test' : 'train', meta: { ...it.meta, longTail: i % 2 === 0 } }));
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-tpl-'));
+  const root = tempDir('fleming-eval-tpl-');
   const ctx = context(root);
   await graph.save(path.join(ctx.dir, 'graph'));
   writeJsonlSync(path.join(ctx.dir, 'rods', 'items.jsonl'), items);
   tinyCheckpoint(path.join(ctx.dir, 'coldstart', 'base'), 1);
   tinyCheckpoint(path.join(ctx.dir, 'coldstart', 'sft'), 2);
   template = ctx.dir;
-  benchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-bench-'));
+  benchDir = tempDir('fleming-eval-bench-');
   fs.mkdirSync(path.join(benchDir, 'medqa'));
   fs.writeFileSync(
     path.join(benchDir, 'medqa', 'medqa_usmle_test.jsonl'),
@@ -207,7 +207,7 @@ describe('eval run() on an OpenAI-compatible endpoint', () => {
 
 describe('ResultStore', () => {
   it('new ResultStore(file) names file:line of a line that is not a result row', () => {
-    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-store-')), 'results.jsonl');
+    const f = path.join(tempDir('fleming-eval-store-'), 'results.jsonl');
     fs.writeFileSync(f, '{"key":"a","samples":[]}\n{"model":"x"}\n');
     expect(() => new ResultStore(f)).toThrow(`${f}:2: not a result row`);
     fs.writeFileSync(f, '{"key":"a","samples":[]}\n{oops\n');

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { configFromHf, encodeSafetensors, hfConfig, loadCheckpoint, loadWeights,
 import { Batch, Llama, LlamaConfig } from '../../src/model/llama';
 import { AdamW, trainStep } from '../../src/model/train';
 import { useBackend } from './helpers';
+import { tempDir } from '../helpers/tmp';
 
 const tiny: LlamaConfig = {
   vocab_size: 19,
@@ -31,7 +31,7 @@ let tmp: string;
 describe('checkpoint', () => {
   beforeAll(async () => {
     await useBackend('cpu');
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-'));
+    tmp = tempDir('ckpt-');
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

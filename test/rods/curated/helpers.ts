@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SkipReport } from '../../../src/core/io';
+import { tempDir } from '../../helpers/tmp';
 
 /** Writes `text` to a new temporary file named `name` and returns its path. */
 export function fixture(name: string, text: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-curated-'));
+  const dir = tempDir('fleming-curated-');
   const file = path.join(dir, name);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);

@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SkipReport } from '../../../src/core/io';
 import { CURATED_BENCHMARKS, loadAllBenchmarks, loadBenchmark } from '../../../src/rods/curated/registry';
 import { HAVE_MIRROR, MIRROR_BENCHMARKS, reasons, skippedIn } from './helpers';
+import { tempDir } from '../../helpers/tmp';
 
 /** A benchmarks directory holding a tiny medqa file only. */
 function tinyDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-bench-'));
+  const dir = tempDir('fleming-bench-');
   fs.mkdirSync(path.join(dir, 'medqa'));
   const row = { question: 'Q', answer: 'b', options: { A: 'a', B: 'b' }, meta_info: 'step1', answer_idx: 'B' };
   fs.writeFileSync(path.join(dir, CURATED_BENCHMARKS.medqa.relPath), JSON.stringify(row) + '\n');
