@@ -20,6 +20,10 @@ describe('plot', () => {
     expect(fs.existsSync(saved.html)).toBe(true);
     expect(fs.statSync(path.join(dir, 'plotly.min.js')).size).toBeGreaterThan(1_000_000);
     expect(saved.pngSkipped).toBe('PNG disabled');
+    const t = new Date(2020, 0, 1);
+    fs.utimesSync(saved.html, t, t);
+    savePlot(fig, dir, 'bars', { png: false }); // the same figure: nothing written
+    expect(fs.statSync(saved.html).mtimeMs).toBe(t.getTime());
     expect(() => savePlot(fig, dir, '../evil')).toThrow(/must be letters/);
   });
 
@@ -62,6 +66,11 @@ describe('plot', () => {
     fs.writeFileSync(blankHtml, '<html><body style="background:#fff"></body></html>');
     renderPng(blankHtml, path.join(dir, 'blank.png'), findChromium() as string);
     expect(png.length).toBeGreaterThan(1.5 * fs.statSync(path.join(dir, 'blank.png')).size);
-    expect(fs.existsSync(path.join(dir, '.bars.static.html'))).toBe(false);
+    expect(fs.readdirSync(dir).sort()).toEqual(['bars.html', 'bars.png', 'blank.html', 'blank.png', 'plotly.min.js']); // no temporary page or PNG left
+    // the same figure again: HTML and PNG are left as they are (a rerun, a read-only copy)
+    const t = new Date(2020, 0, 1);
+    for (const f of [saved.html, saved.png as string]) fs.utimesSync(f, t, t);
+    expect(savePlot(fig, dir, 'bars').png).toBe(saved.png);
+    for (const f of [saved.html, saved.png as string]) expect(fs.statSync(f).mtimeMs).toBe(t.getTime());
   });
 });
