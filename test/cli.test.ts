@@ -23,7 +23,7 @@ async function fleming(args: string[], env: Record<string, string> = {}) {
 describe('fleming command', () => {
   it('fleming help lists every command', async () => {
     const { stdout } = await fleming(['help']);
-    for (const c of ['pipeline', 'graph', 'rods', 'pretrain', 'coldstart', 'rlvr', 'eval', 'discover', 'download', 'bench']) expect(stdout).toContain(c);
+    for (const c of ['pipeline', 'graph', 'rods', 'pretrain', 'coldstart', 'rlvr', 'eval', 'discover', 'download', 'bench', '--resume', 'run.lock']) expect(stdout).toContain(c);
   });
 
   it('fleming with a bad option exits 1 with a message naming it', async () => {
@@ -140,5 +140,13 @@ describe('fleming on a mistyped or changed run', () => {
     expect(parseCli(['rlvr', '--run', run, '--set', 'rlvr.lr=2e-4']).notes).toEqual([]); // the same value is no change
     expect(parseCli(['rods', '--run', run, '--set', 'rods.items=100']).config.rods.items).toBe(100); // rods has not finished
     expect(parseCli(['eval', '--run', run, '--set', 'eval.testItems=10', '--set', 'rods.benchmarksDir=/data']).config.eval.testItems).toBe(10);
+  });
+
+  it('parseCli() takes --resume for the commands that train SFT or GRPO and refuses it elsewhere', () => {
+    const run = path.join(tmp(), 'run');
+    makeRun(run, '--preset', 'smoke');
+    expect(parseCli(['coldstart', '--run', run, '--set', 'sft.lr=1e-3', '--resume']).resume).toBe(true);
+    expect(parseCli(['rlvr', '--run', run]).resume).toBe(false);
+    expect(() => parseCli(['pretrain', '--run', run, '--resume'])).toThrow('--resume continues SFT or GRPO training (fleming coldstart, rlvr, pipeline), not `fleming pretrain`');
   });
 });
