@@ -129,4 +129,15 @@ describe('checkpoint', () => {
     [oa, oc].forEach((o) => o.dispose());
     [a, c].forEach((m) => m.dispose());
   });
+
+  it('loadCheckpoint() of an optimiser saved before its first update (no moments yet, as GRPO steps with zero reward spread leave it) gives an optimiser without moments', () => {
+    const m = new Llama(tiny, 3);
+    const dir = path.join(tmp, 'no-moments');
+    saveCheckpoint(dir, m, { optimizer: new AdamW({ lr: 1e-3 }), step: 2 });
+    m.dispose();
+    const r = loadCheckpoint(dir);
+    expect(r.optimizer?.config.lr).toBe(1e-3);
+    expect([r.optimizer?.step, r.optimizer?.m.size, r.optimizer?.v.size]).toEqual([0, 0, 0]);
+    r.model.dispose();
+  });
 });
