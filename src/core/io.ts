@@ -230,17 +230,48 @@ export function readJsonlSync<T = unknown>(file: string): JsonlRow<T>[] {
 }
 
 /**
- * A fault to inject into every write of this module (tests only): given the file being written
- * (its final name), an error to throw after half of the bytes went out, as a full disk does
- * mid-write; undefined lets the write go through. `setWriteFault()` clears it.
+ * A fault to inject into the writes of this module and of the plot bundle copy (tests only):
+ * given the file being written (its final name), an error to throw after half of the bytes went
+ * out, as a full disk does mid-write, or 'kill': the process kills itself (SIGKILL) there;
+ * undefined lets the write go through. `setWriteFault()` clears it.
  */
-export type WriteFault = (file: string) => NodeJS.ErrnoException | undefined;
+export type WriteFault = (file: string) => NodeJS.ErrnoException | 'kill' | undefined;
 let writeFault: WriteFault | undefined;
 
 /** Injects (or with no argument clears) a WriteFault: how tests simulate ENOSPC through the real writers. */
 export function setWriteFault(fault?: WriteFault): void {
   writeFault = fault;
 }
+
+/**
+ * The injected fault of a write of `file`, if any: `half()` writes part of the bytes, then the
+ * error is thrown or the process is killed. Writers call it before writing.
+ */
+export function injectedFault(file: string, half: () => void): void {
+  const fault = writeFault?.(file);
+  if (!fault) return;
+  half();
+  if (fault !== 'kill') throw fault;
+  process.kill(process.pid, 'SIGKILL');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000); // SIGKILL lands before this returns
+}
+
+/**
+ * The fault of FLEMING_WRITE_FAULT=<kind>:<file name>[:<n>] (crash tests of the command line):
+ * the n-th write (default the first) of a file of that name fails half way, with kind `kill`
+ * (the process kills itself with SIGKILL) or an errno code such as ENOSPC; e.g.
+ * `kill:results.jsonl:30`, `ENOSPC:model.safetensors:2`.
+ */
+export function faultAt(spec: string): WriteFault {
+  const [kind, name, nth = '1'] = spec.split(':');
+  if (!kind || !name || !(Number(nth) >= 1)) throw new Error(`FLEMING_WRITE_FAULT=${spec}: expected <kill|ENOSPC|…>:<file name>[:<n>]`);
+  let seen = 0;
+  return (file) => {
+    if (path.basename(file) !== name || ++seen !== Number(nth)) return undefined;
+    return kind === 'kill' ? 'kill' : errnoError(kind, `injected by FLEMING_WRITE_FAULT, write`);
+  };
+}
+if (process.env.FLEMING_WRITE_FAULT) setWriteFault(faultAt(process.env.FLEMING_WRITE_FAULT));
 
 /** An errno error as a full disk or a read-only directory raise it (for WriteFaults and tests). */
 export function errnoError(code: string, message: string): NodeJS.ErrnoException {
@@ -310,11 +341,7 @@ export function tempPid(name: string): number | null {
 /** Writes all of `data` to an open file (the injected WriteFault, if any, fails it half way). */
 function writeAllSync(fd: number, file: string, data: string | Uint8Array): void {
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-  const fault = writeFault?.(file);
-  if (fault) {
-    fs.writeSync(fd, bytes.subarray(0, bytes.length >> 1));
-    throw fault;
-  }
+  injectedFault(file, () => fs.writeSync(fd, bytes.subarray(0, bytes.length >> 1)));
   for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
 }
 

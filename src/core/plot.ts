@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { ensureDir, tempName, writeError, writeFileAtomic } from './io';
+import { ensureDir, injectedFault, tempName, writeError, writeFileAtomic } from './io';
 import { inNotebook } from './progress';
 
 export interface Figure {
@@ -50,6 +50,7 @@ export function ensureBundle(dir: string): string {
   if (fs.existsSync(dest) && fs.statSync(dest).size === fs.statSync(src).size) return dest;
   const tmp = tempName(dest);
   try {
+    injectedFault(dest, () => fs.writeFileSync(tmp, fs.readFileSync(src).subarray(0, 65536)));
     fs.copyFileSync(src, tmp);
     fs.renameSync(tmp, dest);
   } catch (e) {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InputError, SkipReport, appendJsonl, ensureDir, errnoError, readAppendLog, readJson, readJsonl, readJsonlAll, readJsonlSync, readLines, readTextSync, setWriteFault, tempName, tempPid, writeFileAtomic, writeFileIfChanged, writeJson, writeJsonl, writeJsonlSync } from '../../src/core/io';
+import { InputError, SkipReport, appendJsonl, ensureDir, errnoError, faultAt, readAppendLog, readJson, readJsonl, readJsonlAll, readJsonlSync, readLines, readTextSync, setWriteFault, tempName, tempPid, writeFileAtomic, writeFileIfChanged, writeJson, writeJsonl, writeJsonlSync } from '../../src/core/io';
 import { readDelimited } from '../../src/core/table';
 import { tempDir } from '../helpers/tmp';
 
@@ -176,6 +176,17 @@ describe('writes cut short (a full disk, a kill)', () => {
     fs.writeFileSync(f, '{"i":1}\n{"i":\n{"i":3}\n');
     expect(() => readAppendLog(f)).toThrow(`${f}:2: invalid JSON`);
     expect(readAppendLog(path.join(path.dirname(f), 'none.jsonl')).rows).toEqual([]);
+  });
+
+  it('faultAt() (FLEMING_WRITE_FAULT) fails the n-th write of a file of that name with the errno it names; a bad spec says the form', () => {
+    const d = tmp();
+    setWriteFault(faultAt('ENOSPC:m.jsonl:2'));
+    appendJsonl(path.join(d, 'm.jsonl'), { i: 1 });
+    appendJsonl(path.join(d, 'other.jsonl'), { i: 1 });
+    expect(() => appendJsonl(path.join(d, 'm.jsonl'), { i: 2 })).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    appendJsonl(path.join(d, 'm.jsonl'), { i: 3 });
+    expect(fs.readFileSync(path.join(d, 'm.jsonl'), 'utf8')).toBe('{"i":1}\n{"i":3}\n');
+    expect(() => faultAt('ENOSPC')).toThrow('FLEMING_WRITE_FAULT=ENOSPC: expected <kill|ENOSPC|…>:<file name>[:<n>]');
   });
 
   it('writeFileIfChanged() leaves a file that already holds the bytes alone', () => {
