@@ -4,6 +4,8 @@
  * under its name, which fails when one is there), so a second command sees a whole lock and
  * stops with a message naming its holder. A lock whose process is gone (killed) is taken over,
  * and the taker says so. The lock goes when the process exits, on Ctrl-C or SIGTERM too.
+ * The command line takes it for every command on a run (src/cli.ts); library calls (notebooks,
+ * tests) do not.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
