@@ -4,6 +4,7 @@
  * (FLEMING_WRITE_FAULT=kill:<file>:<n>, src/core/io.ts) or after a progress line, then run again,
  * ends with the reference's files, byte for byte apart from timing fields, this call's
  * generated/reused counts and the run's path: no temporary file, no lock, no doubled row left.
+ * The Base recipe (`fleming base`, a release folder rather than a run) likewise, and the server.
  * Also: the run lock between two commands, a full disk (ENOSPC) that names its file, a finished
  * eval on a read-only copy, and a read-only parent folder.
  */
@@ -68,13 +69,13 @@ function start(args: string[], o: RunOptions): { child: ChildProcess; out: { std
 const fleming = (args: string[], o: RunOptions): Promise<Ran> => start(args, o).done;
 
 /** Every file of a run (log.txt aside) with timing fields, this call's counts and the run's path taken out. */
-function snapshot(dir: string): Record<string, string> {
+function snapshot(dir: string, refDir = ref): Record<string, string> {
   const out: Record<string, string> = {};
   for (const rel of (fs.readdirSync(dir, { recursive: true }) as string[]).sort()) {
     const file = path.join(dir, rel);
-    if (rel === 'log.txt' || fs.statSync(file).isDirectory()) continue;
+    if (HISTORY.has(rel) || fs.statSync(file).isDirectory()) continue;
     const bytes = fs.readFileSync(file);
-    const text = () => bytes.toString('utf8').split(dir).join('<run>').split(ref).join('<run>'); // files copied from the reference name its path
+    const text = () => bytes.toString('utf8').split(dir).join('<run>').split(refDir).join('<run>'); // files copied from the reference name its path
     out[rel] = /\.(json|jsonl|md|csv|html|txt)$/.test(rel) ? normalize(rel, text()) : bytes.toString('base64');
   }
   return out;
@@ -82,10 +83,13 @@ function snapshot(dir: string): Record<string, string> {
 
 const TIMING = /^(seconds|\w+Seconds|elapsedMs|finishedAt|buildSeconds)$/;
 const CALL_COUNTS = new Set(['generated', 'reused']);
-/** Hashes of a file that holds a finish time: stage 2's fingerprint names stage 1's done.json by its hash. */
+/** Hashes of a file that holds a finish time: stage 2's fingerprint names stage 1's done.json by its hash, the Base's manifest its recipe.json. */
 const TIMING_HASHES: Record<string, (v: Record<string, Record<string, unknown>>) => void> = {
   'rlvr/stage2/done.json': (v) => delete v.fingerprint?.from,
+  'manifest.json': (v) => delete v.files?.['recipe.json'],
 };
+/** Logs of what each process did, not outputs: the run's log, the Base recipe's sessions (a resumed run has two). */
+const HISTORY = new Set(['log.txt', path.join('train', 'sessions.jsonl')]);
 
 function normalize(rel: string, text: string): string {
   const strip = (v: unknown, top: boolean): unknown =>
@@ -179,6 +183,24 @@ describe('kill -9, then the same command again: the reference run', () => {
     const [, generated, reused] = /eval: (\d+) completions generated, (\d+) reused/.exec(again.stderr) ?? [];
     expect(Number(generated)).toBeGreaterThan(0);
     expect(Number(reused)).toBeGreaterThanOrEqual(29); // the 29 whole rows, and the items too long to decode
+  }, 300_000);
+
+  it('fleming base (the Base recipe) killed half way through its second checkpoint releases the same Base', async () => {
+    const recipe = ['world=5', 'steps=24', 'checkpointEvery=8', 'probeEvery=12', 'hiddenSize=32', 'intermediateSize=64', 'layers=1', 'heads=2', 'kvHeads=2', 'bpeVocab=600', 'batchSize=4', 'seqLen=64'].flatMap((s) => ['--set', `base.${s}`]);
+    const base = async (fault?: string) => {
+      const root = tempDir('kill-base');
+      const args = ['base', ...recipe, '--set', `base.release=${path.join(root, 'base')}`];
+      const killed = fault ? await fleming(args, { cwd: root, env: { FLEMING_WRITE_FAULT: fault } }) : undefined;
+      const r = await fleming(args, { cwd: root });
+      expect(r.code, r.stderr).toBe(0);
+      return { dir: path.join(root, 'base'), killed, r };
+    };
+    const whole = await base();
+    const cut = await base('kill:model.safetensors:2');
+    expect(cut.killed?.signal, cut.killed?.stderr).toBe('SIGKILL');
+    expect(cut.r.stderr).toMatch(/base: resuming from .*train\/last at step 8\/24/);
+    expect(snapshot(cut.dir, whole.dir)).toEqual(snapshot(whole.dir, whole.dir));
+    expect(fs.readFileSync(path.join(cut.dir, 'train', 'sessions.jsonl'), 'utf8')).toMatch(/^\{"fromStep":8,"toStep":24,/);
   }, 300_000);
 
   it('fleming serve killed mid-request: its checkpoint is untouched and a new server answers the same', async () => {
