@@ -16,7 +16,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { deepMerge, resolveConfig, parseOverrides, Preset, RunConfig } from './core/config';
 import { readJson } from './core/io';
-import { changedFinishedSettings, isRunDir, latestRun, openRun, recordedSettings } from './core/run';
+import { changedFinishedSettings, isRunDir, latestRun, openRun, recordedSettings, RunContext } from './core/run';
+import { checkUnlocked, lockRun, RunLock } from './core/lock';
 import { progress } from './core/progress';
 import * as graphStage from './graph/stage';
 import * as rodsStage from './rods/stage';
@@ -73,6 +74,12 @@ Options:
                                 the setting's type and limits before anything is written
   --force                       redo stages that already finished in this run directory (needed to change a
                                 setting of a finished stage: the command then redoes that stage)
+  --resume                      after a non-finite loss: continue SFT or GRPO training from its last good
+                                checkpoint with the learning rate you changed (--set sft.lr=… or rlvr.lr=…);
+                                without it a changed learning rate starts the training over
+
+One command at a time works on a run directory: it holds <run>/run.lock (pid, host, start, command)
+while it runs; a second one stops and names the first. A lock left by a killed command is taken over.
 
 discover options:
   --seeds "Title A,Title B"     Wikipedia articles to start from (default: Tuberculosis, Type 2 diabetes, Asthma)
@@ -114,6 +121,8 @@ export const STAGE_COMMANDS = ['graph', 'rods', 'pretrain', 'coldstart', 'rlvr']
 /** Commands that make a run directory (or continue one), and those that work on an existing run. */
 const MAKES_RUN = new Set(['graph', 'pipeline', 'discover']);
 const READS_RUN = new Set(['rods', 'pretrain', 'coldstart', 'rlvr', 'eval', 'export']);
+/** The commands whose training --resume continues with a changed learning rate. */
+const RESUMES = new Set(['coldstart', 'rlvr', 'pipeline']);
 /** The stages each command runs (and may redo with --force). */
 const RUNS_STAGES: Record<string, readonly string[]> = { pipeline: STAGE_COMMANDS, ...Object.fromEntries(STAGE_COMMANDS.map((c) => [c, [c]])) };
 
@@ -132,6 +141,8 @@ interface ParsedArgs {
   hours?: number;
   /** `fleming export --format F --out DIR`, `fleming rlvr mine --out DIR`. */
   export: { format?: string; out?: string; mine: boolean };
+  /** --resume: training continues from its last checkpoint with a changed learning rate. */
+  resume: boolean;
   /** What the command decided for the user (which run, what will be redone), printed before it runs. */
   notes: string[];
 }
@@ -218,6 +229,7 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
       backend: { type: 'string' },
       set: { type: 'string', multiple: true },
       force: { type: 'boolean' },
+      resume: { type: 'boolean' },
       seeds: { type: 'string' },
       'max-entities': { type: 'string' },
       'max-depth': { type: 'string' },
@@ -277,16 +289,22 @@ export function parseCli(argv: string[], now = new Date(), cwd = process.cwd()):
   const serveOpts = { checkpoint: values.checkpoint?.[0], host: values.host ?? '127.0.0.1', port, apiKeyEnv: values['api-key-env'], model: values.model };
   const hours = values.hours === undefined ? undefined : Number(values.hours);
   if (hours !== undefined && !(hours > 0)) throw new Error(`--hours expects a positive number, got "${values.hours}"`);
+  if (values.resume && !RESUMES.has(command)) throw new Error(`--resume continues SFT or GRPO training (fleming ${[...RESUMES].join(', ')}), not \`fleming ${command}\``);
   const notes: string[] = [];
   const run = runOf(command, values.run, cwd, notes);
   const config = configOf(command, run, values.preset, overrides, Boolean(values.force), now, cwd, notes);
   if (evalOpts.endpoint) evalOpts.endpoint.maxConcurrency = config.eval.endpointConcurrency;
-  return { command, rest: positionals.slice(1), config, force: Boolean(values.force), sources: values.sources, discover, eval: evalOpts, serve: serveOpts, hours, export: { format: values.format, out: values.out, mine }, notes };
+  return { command, rest: positionals.slice(1), config, force: Boolean(values.force), resume: Boolean(values.resume), sources: values.sources, discover, eval: evalOpts, serve: serveOpts, hours, export: { format: values.format, out: values.out, mine }, notes };
+}
+
+/** The run of a command (see openRun), with its --resume. */
+function open(args: ParsedArgs): RunContext {
+  return openRun(args.config, { resumeNewLr: args.resume });
 }
 
 /** Every stage in order on one run directory; a stage whose inputs changed is redone, a finished one reused. */
 async function runPipeline(args: ParsedArgs): Promise<string> {
-  const ctx = openRun(args.config);
+  const ctx = open(args);
   ctx.log(`pipeline: run ${ctx.dir} (preset ${args.config.preset}, kg ${args.config.graph.kg}, seed ${args.config.seed})`);
   const t0 = Date.now();
   const g = await graphStage.run(ctx, { force: args.force });
@@ -336,12 +354,12 @@ async function runServe(args: ParsedArgs): Promise<string> {
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
   help: async () => HELP.trimEnd(),
   graph: async (a) => {
-    const ctx = openRun(a.config);
+    const ctx = open(a);
     await graphStage.run(ctx, { force: a.force });
     return `graph written to ${ctx.dir}/graph`;
   },
   rods: async (a) => {
-    const ctx = openRun(a.config);
+    const ctx = open(a);
     await rodsStage.run(ctx, { force: a.force });
     return `items written to ${ctx.dir}/rods`;
   },
@@ -350,27 +368,27 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
     const r = await runBase(a.config, { command: `fleming ${process.argv.slice(2).join(' ')}`, hours: a.hours, fresh: a.force, log: (m) => process.stderr.write(`${m}\n`), progress: (l, n) => progress(l, n) });
     return r.finished ? `Base released to ${r.dir}` : `Base training paused at step ${r.step}; rerun the same command to resume`;
   },
-  pretrain: async (a) => `Base model written to ${(await pretrainStage.run(openRun(a.config), { force: a.force })).dir}`,
-  coldstart: async (a) => `+CoT model written to ${(await coldstartStage.run(openRun(a.config), { force: a.force })).sft.dir}`,
+  pretrain: async (a) => `Base model written to ${(await pretrainStage.run(open(a), { force: a.force })).dir}`,
+  coldstart: async (a) => `+CoT model written to ${(await coldstartStage.run(open(a), { force: a.force })).sft.dir}`,
   rlvr: async (a) => {
     if (a.export.mine) {
       const { mineEndpoint } = require('./rlvr/mine') as typeof import('./rlvr/mine');
       const { endpoint } = a.eval;
-      const m = await mineEndpoint(openRun(a.config), endpoint as NonNullable<typeof endpoint>, { out: a.export.out });
+      const m = await mineEndpoint(open(a), endpoint as NonNullable<typeof endpoint>, { out: a.export.out });
       return `rlvr mine: round ${m.record.round}: mined ${m.record.mined} of ${m.record.evaluated} items → ${m.files[1]}`;
     }
-    const r = await rlvrStage.run(openRun(a.config), { force: a.force });
+    const r = await rlvrStage.run(open(a), { force: a.force });
     return `+RL1 written to ${r.stage1.dir}, +RL2 to ${r.stage2?.dir}`;
   },
   pipeline: runPipeline,
   eval: async (a) => {
-    const r = await evalStage.run(openRun(a.config), a.eval);
+    const r = await evalStage.run(open(a), a.eval);
     const failed = r.errors ? `; ${r.errors} item${r.errors > 1 ? 's' : ''} failed at the endpoint and counted as errors (errors.jsonl): run the same command again to ask ${r.errors > 1 ? 'them' : 'it'} again` : '';
     return `evaluation written to ${r.dir} (report.md, table3.md, table4.md)${failed}`;
   },
   discover: async (a) => {
     const { runDiscover } = require('./graph/agent') as typeof import('./graph/agent');
-    const { out, entities, edges, result } = await runDiscover(openRun(a.config), a.discover);
+    const { out, entities, edges, result } = await runDiscover(open(a), a.discover);
     return `discover: ${entities} entities, ${edges} edges (${result.requests} requests, ${result.cacheHits} from cache; stopped: ${result.stopped}) → ${out}`;
   },
   export: async (a) => {
@@ -394,12 +412,31 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
   },
 };
 
+/** Commands that only read their run: they check that no writer holds it, and do not lock it themselves. */
+const ONLY_READS = new Set(['export']);
+
+/** The lock of the run a command works on (src/core/lock.ts); null for commands without a run, or that only read it. */
+function lockOf(args: ParsedArgs, argv: string[]): RunLock | null {
+  if (!MAKES_RUN.has(args.command) && !READS_RUN.has(args.command)) return null;
+  if (ONLY_READS.has(args.command)) {
+    checkUnlocked(path.resolve(args.config.runDir));
+    return null;
+  }
+  return lockRun(path.resolve(args.config.runDir), `fleming ${argv.join(' ')}`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
   const command = COMMANDS[args.command];
   if (!command) throw new Error(`unknown command "${args.command}" (see fleming help)`);
   for (const note of args.notes) process.stderr.write(`${note}\n`);
-  const line = await command(args);
-  if (line) process.stdout.write(`${line}\n`);
+  const lock = lockOf(args, argv);
+  if (lock?.note) process.stderr.write(`${lock.note}\n`);
+  try {
+    const line = await command(args);
+    if (line) process.stdout.write(`${line}\n`);
+  } finally {
+    lock?.release();
+  }
   return 0;
 }

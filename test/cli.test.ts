@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -7,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startFakeApis, FakeApis } from './graph/agent/fake-apis';
 import { parseCli } from '../src/cli';
 import { openRun } from '../src/core/run';
+import { tempDir } from './helpers/tmp';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..');
@@ -23,7 +23,7 @@ async function fleming(args: string[], env: Record<string, string> = {}) {
 describe('fleming command', () => {
   it('fleming help lists every command', async () => {
     const { stdout } = await fleming(['help']);
-    for (const c of ['pipeline', 'graph', 'rods', 'pretrain', 'coldstart', 'rlvr', 'eval', 'discover', 'download', 'bench']) expect(stdout).toContain(c);
+    for (const c of ['pipeline', 'graph', 'rods', 'pretrain', 'coldstart', 'rlvr', 'eval', 'discover', 'download', 'bench', '--resume', 'run.lock']) expect(stdout).toContain(c);
   });
 
   it('fleming with a bad option exits 1 with a message naming it', async () => {
@@ -31,7 +31,7 @@ describe('fleming command', () => {
   });
 
   it('fleming graph --kg open without sources says what to do', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-cli-'));
+    const dir = tempDir('fleming-cli-');
     const err = await fleming(['graph', '--kg', 'open', '--sources', path.join(dir, 'nowhere'), '--run', path.join(dir, 'run')]).catch((e) => e);
     expect(err.code).toBe(1);
     expect(err.stderr).toContain('the open knowledge-graph sources were not found');
@@ -39,7 +39,7 @@ describe('fleming command', () => {
   });
 
   it('fleming graph on the seed writes the graph files and a report', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-cli-'));
+    const dir = tempDir('fleming-cli-');
     const { stdout } = await fleming(['graph', '--run', path.join(dir, 'run')]);
     expect(stdout).toContain('graph written to');
     for (const f of ['nodes.jsonl', 'edges.jsonl', 'stats.json', 'skipped.json', 'report.md', 'plots/degree.html']) expect(fs.existsSync(path.join(dir, 'run', 'graph', f))).toBe(true);
@@ -51,7 +51,7 @@ describe('fleming command', () => {
   it('fleming discover crawls the (local, fake) Wikipedia and Wikidata APIs into the run', async () => {
     const apis = await startFakeApis();
     servers.push(apis);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-cli-'));
+    const dir = tempDir('fleming-cli-');
     const env = { FLEMING_WIKIPEDIA_API: apis.wikipediaApi, FLEMING_WIKIDATA_API: apis.wikidataApi, FLEMING_AGENT_CACHE: path.join(dir, 'cache') };
     const { stdout } = await fleming(['discover', '--run', path.join(dir, 'run'), '--seeds', 'Tuberculosis', '--rps', '200'], env);
     expect(stdout).toMatch(/discover: \d+ entities, \d+ edges/);
@@ -67,7 +67,7 @@ describe('fleming command', () => {
 });
 
 describe('fleming on a mistyped or changed run', () => {
-  const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-cli-run-'));
+  const tmp = () => tempDir('fleming-cli-run-');
   /** A run made the way `fleming graph --run DIR ...` makes it (config.json), without running the stage. */
   const makeRun = (dir: string, ...args: string[]) => openRun(parseCli(['graph', '--run', dir, ...args]).config, { quiet: true });
   const files = (dir: string) => fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
@@ -140,5 +140,13 @@ describe('fleming on a mistyped or changed run', () => {
     expect(parseCli(['rlvr', '--run', run, '--set', 'rlvr.lr=2e-4']).notes).toEqual([]); // the same value is no change
     expect(parseCli(['rods', '--run', run, '--set', 'rods.items=100']).config.rods.items).toBe(100); // rods has not finished
     expect(parseCli(['eval', '--run', run, '--set', 'eval.testItems=10', '--set', 'rods.benchmarksDir=/data']).config.eval.testItems).toBe(10);
+  });
+
+  it('parseCli() takes --resume for the commands that train SFT or GRPO and refuses it elsewhere', () => {
+    const run = path.join(tmp(), 'run');
+    makeRun(run, '--preset', 'smoke');
+    expect(parseCli(['coldstart', '--run', run, '--set', 'sft.lr=1e-3', '--resume']).resume).toBe(true);
+    expect(parseCli(['rlvr', '--run', run]).resume).toBe(false);
+    expect(() => parseCli(['pretrain', '--run', run, '--resume'])).toThrow('--resume continues SFT or GRPO training (fleming coldstart, rlvr, pipeline), not `fleming pretrain`');
   });
 });

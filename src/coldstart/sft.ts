@@ -224,7 +224,7 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     const loop = await runReads(trainPhasesReads(
       () => loadCheckpoint(baseDir).model,
       [phase],
-      { dir, label: 'coldstart', checkpointEvery: cfg.checkpointEvery, fingerprint, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
+      { dir, label: 'coldstart', checkpointEvery: cfg.checkpointEvery, fingerprint, lr: { keys: ['sft.lr', 'sft.minLr'], value: cfg.lr }, resumeNewLr: ctx.resumeNewLr, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
     ), 'trainPhases');
     cot = loop.model;
     await saveCot(ctx, dir, baseDir, cot, loop.steps, loop.metrics);

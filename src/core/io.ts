@@ -245,18 +245,153 @@ export function readJsonlSync<T = unknown>(file: string): JsonlRow<T>[] {
   return out;
 }
 
-/** Writes a file atomically: a temporary sibling is written and fsynced, then renamed. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = fs.openSync(tmp, 'w');
+/**
+ * A fault to inject into the writes of this module and of the plot bundle copy (tests only):
+ * given the file being written (its final name), an error to throw after half of the bytes went
+ * out, as a full disk does mid-write, or 'kill': the process kills itself (SIGKILL) there;
+ * undefined lets the write go through. `setWriteFault()` clears it.
+ */
+export type WriteFault = (file: string) => NodeJS.ErrnoException | 'kill' | undefined;
+let writeFault: WriteFault | undefined;
+
+/** Injects (or with no argument clears) a WriteFault: how tests simulate ENOSPC through the real writers. */
+export function setWriteFault(fault?: WriteFault): void {
+  writeFault = fault;
+}
+
+/**
+ * The injected fault of a write of `file`, if any: `half()` writes part of the bytes, then the
+ * error is thrown or the process is killed. Writers call it before writing.
+ */
+export function injectedFault(file: string, half: () => void): void {
+  const fault = writeFault?.(file);
+  if (!fault) return;
+  half();
+  if (fault !== 'kill') throw fault;
+  process.kill(process.pid, 'SIGKILL');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10_000); // SIGKILL lands before this returns
+}
+
+/**
+ * The fault of FLEMING_WRITE_FAULT=<kind>:<file name>[:<n>] (crash tests of the command line):
+ * the n-th write (default the first) of a file of that name fails half way, with kind `kill`
+ * (the process kills itself with SIGKILL) or an errno code such as ENOSPC; e.g.
+ * `kill:results.jsonl:30`, `ENOSPC:model.safetensors:2`.
+ */
+export function faultAt(spec: string): WriteFault {
+  const [kind, name, nth = '1'] = spec.split(':');
+  if (!kind || !name || !(Number(nth) >= 1)) throw new Error(`FLEMING_WRITE_FAULT=${spec}: expected <kill|ENOSPC|…>:<file name>[:<n>]`);
+  let seen = 0;
+  return (file) => {
+    if (path.basename(file) !== name || ++seen !== Number(nth)) return undefined;
+    return kind === 'kill' ? 'kill' : errnoError(kind, `injected by FLEMING_WRITE_FAULT, write`);
+  };
+}
+if (process.env.FLEMING_WRITE_FAULT) setWriteFault(faultAt(process.env.FLEMING_WRITE_FAULT));
+
+/** An errno error as a full disk or a read-only directory raise it (for WriteFaults and tests). */
+export function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+const READ_ONLY = new Set(['EACCES', 'EPERM', 'EROFS']);
+
+/** Whether an error says the file system or directory refuses writes (read-only or no permission). */
+export function isReadOnlyError(e: unknown): boolean {
+  return READ_ONLY.has((e as NodeJS.ErrnoException)?.code ?? '');
+}
+
+/**
+ * A write error that names the file it was writing and says what it means (no space left, a
+ * read-only directory); the errno code stays on `.code`.
+ */
+export function writeError(file: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  if (!err?.code || String(err.message).startsWith(file)) return err as Error;
+  const why =
+    err.code === 'ENOSPC' ? 'no space left on device (ENOSPC); free some space and rerun: the command resumes'
+    : err.code === 'EDQUOT' ? 'disk quota exceeded (EDQUOT); free some space and rerun: the command resumes'
+    : READ_ONLY.has(err.code) ? `${path.dirname(file)} is read-only (${err.code}); copy the run somewhere writable, or make it writable`
+    : err.message;
+  return Object.assign(new Error(`${file}: could not write: ${why}`), { code: err.code });
+}
+
+/**
+ * Creates `dir` and its parents. A failure says which existing folder refused it (read-only, not a
+ * folder) instead of Node's bare ENOENT/EACCES for the path asked for.
+ */
+export function ensureDir(dir: string): void {
   try {
-    fs.writeSync(fd, data as never);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    let up = path.dirname(path.resolve(dir));
+    while (!fs.existsSync(up) && path.dirname(up) !== up) up = path.dirname(up);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw Object.assign(new Error(`cannot create ${dir}: ${!fs.statSync(up).isDirectory() ? `${up} is a file, not a folder` : !writable(up) ? `${up} is read-only (${code})` : (e as Error).message}`), { code });
   }
-  fs.renameSync(tmp, file);
+}
+
+/** Whether this process may create files in `dir`. */
+export function writable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let tmpCount = 0;
+
+/** The temporary sibling an atomic write goes through: `<file>.tmp-<pid>-<time>-<n>` (see isTempName). */
+export function tempName(file: string): string {
+  return `${file}.tmp-${process.pid}-${Date.now()}-${++tmpCount}`;
+}
+
+/** The pid in a temporary file's name (tempName's, with an extension after it or not, or the `.tmp-<pid>` of older writers); null for other names. */
+export function tempPid(name: string): number | null {
+  const m = /\.tmp-(\d+)(?:-\d+)*(?:\.[A-Za-z]+)?$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+/** Writes all of `data` to an open file (the injected WriteFault, if any, fails it half way). */
+function writeAllSync(fd: number, file: string, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  injectedFault(file, () => fs.writeSync(fd, bytes.subarray(0, bytes.length >> 1)));
+  for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at, bytes.length - at);
+}
+
+/**
+ * Writes a file atomically: a temporary sibling is written and fsynced, then renamed. On failure
+ * the temporary file is removed and the error names `file` (writeError).
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+  ensureDir(path.dirname(file));
+  const tmp = tempName(file);
+  try {
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      writeAllSync(fd, file, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw writeError(file, e);
+  }
+}
+
+/**
+ * writeFileAtomic, unless the file already holds exactly `data`: then nothing is written (its
+ * time stays, and a read-only copy of an unchanged output is fine). Returns whether it wrote.
+ */
+export function writeFileIfChanged(file: string, data: string | Uint8Array): boolean {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (fs.existsSync(file) && fs.statSync(file).size === bytes.length && fs.readFileSync(file).equals(bytes)) return false;
+  writeFileAtomic(file, bytes);
+  return true;
 }
 
 /** Writes JSON (2-space indent, trailing newline) atomically. */
@@ -274,26 +409,39 @@ export function readJson<T = unknown>(file: string): T {
 }
 
 /**
- * Writes rows as JSON Lines atomically. Rows are streamed to a temporary file, so large outputs
- * never sit in memory as one string; the file appears under its name only when complete.
+ * Writes rows as JSON Lines atomically. Rows are written in chunks to a temporary file, so large
+ * outputs never sit in memory as one string; the file appears under its name only when complete.
  */
 export async function writeJsonl(file: string, rows: Iterable<unknown> | AsyncIterable<unknown>): Promise<number> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const out = fs.createWriteStream(tmp, 'utf8');
+  ensureDir(path.dirname(file));
+  const tmp = tempName(file);
   let n = 0;
-  const write = (s: string): Promise<void> | void => {
-    if (!out.write(s)) return new Promise((resolve) => out.once('drain', () => resolve()));
-  };
   try {
-    for await (const row of rows as AsyncIterable<unknown>) {
-      await write(JSON.stringify(row) + '\n');
-      n += 1;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      let chunk: string[] = [];
+      let size = 0;
+      for await (const row of rows as AsyncIterable<unknown>) {
+        const line = JSON.stringify(row) + '\n';
+        chunk.push(line);
+        size += line.length;
+        n += 1;
+        if (size >= 1 << 20) {
+          writeAllSync(fd, file, chunk.join(''));
+          chunk = [];
+          size = 0;
+        }
+      }
+      writeAllSync(fd, file, chunk.join(''));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
-  } finally {
-    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw writeError(file, e);
   }
-  fs.renameSync(tmp, file);
   return n;
 }
 
@@ -302,8 +450,100 @@ export function writeJsonlSync(file: string, rows: readonly unknown[]): void {
   writeFileAtomic(file, rows.map((r) => JSON.stringify(r) + '\n').join(''));
 }
 
-/** Appends one JSON line (for logs and metrics written step by step). */
+/**
+ * Appends one JSON line (for logs and metrics written step by step). A write that fails half way
+ * (a full disk) is cut back off, so the file keeps only whole lines, and the error names the file;
+ * a last line that an earlier process left unfinished (killed mid-write) is cut off first, so the
+ * new row never joins it.
+ */
 export function appendJsonl(file: string, row: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.appendFileSync(file, JSON.stringify(row) + '\n');
+  ensureDir(path.dirname(file));
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'a+');
+  } catch (e) {
+    throw writeError(file, e);
+  }
+  let size = 0;
+  try {
+    size = completeLinesEnd(fd, fs.fstatSync(fd).size);
+    writeAllSync(fd, file, JSON.stringify(row) + '\n');
+  } catch (e) {
+    try {
+      fs.ftruncateSync(fd, size);
+    } catch {
+      // the write error below is the one to report
+    }
+    throw writeError(file, e);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The end of the last complete line of an open file of `size` bytes. A tail without its line end
+ * that an earlier process left (killed mid-write) is cut off, unless it is a whole JSON value
+ * (then its line end is added).
+ */
+function completeLinesEnd(fd: number, size: number): number {
+  if (size === 0) return 0;
+  const buf = Buffer.alloc(64 * 1024);
+  let end = size;
+  let keep = 0;
+  for (; end > 0 && keep === 0; ) {
+    const start = Math.max(0, end - buf.length);
+    fs.readSync(fd, buf, 0, end - start, start);
+    const nl = buf.subarray(0, end - start).lastIndexOf(10);
+    if (nl >= 0) keep = start + nl + 1;
+    end = start;
+  }
+  if (keep === size) return size;
+  const tail = Buffer.alloc(size - keep);
+  fs.readSync(fd, tail, 0, tail.length, keep);
+  try {
+    JSON.parse(tail.toString('utf8'));
+    fs.writeSync(fd, '\n');
+    return size + 1;
+  } catch {
+    fs.ftruncateSync(fd, keep);
+    return keep;
+  }
+}
+
+/**
+ * The rows of an append-only JSON Lines file (results, metrics, rollouts) whose last line may
+ * have been cut short by a kill or a full disk: that line is left out and reported in `cut`
+ * (file:line and why), and, with `repair`, cut off the file so the next append starts clean. A
+ * bad line before the last is an InputError naming file and line.
+ */
+export function readAppendLog<T = unknown>(file: string, opts: { repair?: boolean } = {}): { rows: JsonlRow<T>[]; cut?: string } {
+  if (!fs.existsSync(file)) return { rows: [] };
+  const lines = readLinesSync(file);
+  let last = lines.length - 1;
+  while (last >= 0 && lines[last].text.trim() === '') last--;
+  const rows: JsonlRow<T>[] = [];
+  let cut: string | undefined;
+  for (let i = 0; i <= last; i++) {
+    const { text, line, invalid } = lines[i];
+    if (text.trim() === '') continue;
+    try {
+      if (invalid) throw new Error(invalid);
+      rows.push({ value: JSON.parse(text) as T, line });
+    } catch (e) {
+      if (i < last) throw new InputError(file, line, `invalid JSON (${(e as Error).message})`);
+      cut = `${file}:${line}: last line cut short (${(e as Error).message}), left out`;
+    }
+  }
+  if (cut && opts.repair) {
+    const bytes = fs.readFileSync(file);
+    let end = bytes.length;
+    while (end > 0 && (bytes[end - 1] === 10 || bytes[end - 1] === 13 || bytes[end - 1] === 32)) end--;
+    const keep = bytes.lastIndexOf(10, end - 1) + 1;
+    try {
+      fs.truncateSync(file, keep);
+    } catch (e) {
+      if (!isReadOnlyError(e)) throw writeError(file, e);
+    }
+  }
+  return { rows, cut };
 }

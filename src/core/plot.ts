@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { writeFileAtomic } from './io';
+import { ensureDir, injectedFault, tempName, writeError, writeFileAtomic } from './io';
 import { inNotebook } from './progress';
 
 export interface Figure {
@@ -48,9 +48,15 @@ export function ensureBundle(dir: string): string {
   const src = plotlyBundlePath();
   const dest = path.join(dir, 'plotly.min.js');
   if (fs.existsSync(dest) && fs.statSync(dest).size === fs.statSync(src).size) return dest;
-  const tmp = `${dest}.tmp-${process.pid}`;
-  fs.copyFileSync(src, tmp);
-  fs.renameSync(tmp, dest);
+  const tmp = tempName(dest);
+  try {
+    injectedFault(dest, () => fs.writeFileSync(tmp, fs.readFileSync(src).subarray(0, 65536)));
+    fs.copyFileSync(src, tmp);
+    fs.renameSync(tmp, dest);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw writeError(dest, e);
+  }
   return dest;
 }
 
@@ -124,29 +130,41 @@ export function renderPng(htmlFile: string, pngFile: string, chromium: string, s
 
 /**
  * Writes `<dir>/<name>.html` (using the run's one plotly.min.js, see bundleDir) and
- * `<dir>/<name>.png` when Chromium is available (set FLEMING_NO_PNG=1 to skip).
+ * `<dir>/<name>.png` when Chromium is available (set FLEMING_NO_PNG=1 to skip). The PNG is
+ * written before the HTML, so an HTML file that already holds this figure has its PNG: then
+ * nothing is written (a rerun, a read-only copy).
  */
 export function savePlot(fig: Figure, dir: string, name: string, opts: { png?: boolean } = {}): SavedPlot {
   if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`savePlot: plot name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const bundle = ensureBundle(bundleDir(dir));
   const src = path.relative(dir, bundle).split(path.sep).join('/');
   const html = path.join(dir, `${name}.html`);
-  writeFileAtomic(html, figureHtml(fig, { plotlySrc: src }));
-  const out: SavedPlot = { html };
+  const page = figureHtml(fig, { plotlySrc: src });
+  const same = fs.existsSync(html) && fs.readFileSync(html, 'utf8') === page;
   const wantPng = opts.png ?? process.env.FLEMING_NO_PNG !== '1';
-  if (!wantPng) return { ...out, pngSkipped: 'PNG disabled' };
-  const chromium = findChromium();
-  if (!chromium) return { ...out, pngSkipped: 'no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)' };
+  const chromium = wantPng ? findChromium() : undefined;
   const png = path.join(dir, `${name}.png`);
-  const staticHtml = path.join(dir, `.${name}.static.html`);
-  writeFileAtomic(staticHtml, figureHtml(fig, { plotlySrc: src, static: true }));
+  if (chromium && !(same && fs.existsSync(png))) renderFigurePng(fig, src, png, chromium);
+  if (!same) writeFileAtomic(html, page);
+  if (!wantPng) return { html, pngSkipped: 'PNG disabled' };
+  if (!chromium) return { html, pngSkipped: 'no Chromium found (apt-get install chromium, or set CHROMIUM_PATH)' };
+  return { html, png };
+}
+
+/** Renders a figure's static page to `png` (through temporary files, so a kill never leaves a cut PNG). */
+function renderFigurePng(fig: Figure, plotlySrc: string, png: string, chromium: string): void {
+  const dir = path.dirname(png);
+  const staticHtml = `${tempName(path.join(dir, `${path.basename(png, '.png')}.static`))}.html`;
+  const tmpPng = `${tempName(png)}.png`;
+  writeFileAtomic(staticHtml, figureHtml(fig, { plotlySrc, static: true }));
   try {
-    renderPng(staticHtml, png, chromium);
+    renderPng(staticHtml, tmpPng, chromium);
+    fs.renameSync(tmpPng, png);
   } finally {
     fs.rmSync(staticHtml, { force: true });
+    fs.rmSync(tmpPng, { force: true });
   }
-  return { ...out, png };
 }
 
 /** The plotly MIME type that JupyterLab's plotly extension renders (data, layout, config). */

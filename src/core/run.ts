@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type RunConfig, defaults as configDefaults, limits as configLimits, redactSecrets } from './config';
-import { writeJson, readJson } from './io';
+import { ensureDir, isReadOnlyError, readJson, tempPid, writable, writeError, writeFileIfChanged, writeJson } from './io';
 import { inNotebook, notebookLine, progress, Progress, ProgressMode } from './progress';
 import { Rng, hashString } from './rng';
 
@@ -24,16 +24,31 @@ export interface RunContext {
   rng(purpose: string): Rng;
   log(message: string): void;
   progress(label: string, total: number): Progress;
+  /**
+   * Training resumes from its last checkpoint even though the learning rate changed (`fleming …
+   * --resume`, after a non-finite loss); otherwise a changed rate starts the stage over.
+   */
+  resumeNewLr?: boolean;
+}
+
+export interface OpenRunOptions {
+  root?: string;
+  progressMode?: ProgressMode;
+  quiet?: boolean;
+  /** See RunContext.resumeNewLr. */
+  resumeNewLr?: boolean;
 }
 
 /**
- * Opens (creating if needed) the run directory of `config`, writes config.json and returns the
- * context. A run directory that already has a config.json with another seed or kg is refused, so
- * two different runs never mix their files.
+ * Opens (creating if needed) the run directory of `config`, writes config.json (only when it
+ * changed, so a finished run can be read from a read-only copy), removes the temporary files that
+ * killed or failed writes left (their process is gone) and returns the context. A run directory
+ * that already has a config.json with another seed or kg is refused, so two different runs never
+ * mix their files.
  */
-export function openRun(config: RunConfig, opts: { root?: string; progressMode?: ProgressMode; quiet?: boolean } = {}): RunContext {
+export function openRun(config: RunConfig, opts: OpenRunOptions = {}): RunContext {
   const dir = path.resolve(opts.root ?? process.cwd(), config.runDir);
-  fs.mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const cfgFile = path.join(dir, 'config.json');
   if (fs.existsSync(cfgFile)) {
     const prev = readJson<RunConfig>(cfgFile);
@@ -43,17 +58,19 @@ export function openRun(config: RunConfig, opts: { root?: string; progressMode?:
     if (prev.graph?.kg !== config.graph.kg)
       throw new Error(`${cfgFile}: this run was made with --kg ${prev.graph?.kg}, not ${config.graph.kg}; use another --run directory`);
   }
-  writeJson(cfgFile, redactSecrets({ ...config, runDir: config.runDir }));
+  if (!writeFileIfChanged(cfgFile, JSON.stringify(redactSecrets({ ...config, runDir: config.runDir }), null, 2) + '\n') && writable(dir)) touch(cfgFile); // the run in use is the latest (latestRun)
   const logFile = path.join(dir, 'log.txt');
   const quiet = opts.quiet ?? false;
   // In a notebook a quiet run still says what it is doing: its latest log line, updated in place.
   const status = quiet && inNotebook() && opts.progressMode !== 'silent' ? notebookLine() : undefined;
-  return {
+  let logWritable = true;
+  const ctx: RunContext = {
     config,
     dir,
+    resumeNewLr: opts.resumeNewLr,
     stageDir(stage) {
       const d = path.join(dir, stage);
-      fs.mkdirSync(d, { recursive: true });
+      ensureDir(d);
       return d;
     },
     rng(purpose) {
@@ -61,7 +78,7 @@ export function openRun(config: RunConfig, opts: { root?: string; progressMode?:
     },
     log(message) {
       const line = `[${new Date().toISOString()}] ${message}`;
-      fs.appendFileSync(logFile, line + '\n');
+      if (logWritable) logWritable = appendLog(logFile, line);
       if (!quiet) process.stderr.write(message + '\n');
       else status?.(message);
     },
@@ -69,6 +86,66 @@ export function openRun(config: RunConfig, opts: { root?: string; progressMode?:
       return progress(label, total, { mode: opts.progressMode });
     },
   };
+  const swept = sweepTempFiles(dir);
+  if (swept.length) ctx.log(`removed ${swept.length} temporary file${swept.length > 1 ? 's' : ''} that an interrupted write left: ${swept.slice(0, 5).map((f) => path.relative(dir, f)).join(', ')}${swept.length > 5 ? ', …' : ''}`);
+  return ctx;
+}
+
+/** Sets a file's times to now (nothing when it may not be changed). */
+function touch(file: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(file, now, now);
+  } catch (e) {
+    if (!isReadOnlyError(e)) throw e;
+  }
+}
+
+/** Appends a line to log.txt; false (and one line on stderr) when the run directory is read-only. */
+function appendLog(file: string, line: string): boolean {
+  try {
+    fs.appendFileSync(file, line + '\n');
+    return true;
+  } catch (e) {
+    if (!isReadOnlyError(e)) throw writeError(file, e);
+    process.stderr.write(`${path.dirname(file)} is read-only: log lines go to stderr only, not to ${file}\n`);
+    return false;
+  }
+}
+
+/** Whether process `pid` is alive on this machine. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files under `dir` (io.tempName's `<file>.tmp-<pid>-…`) whose process is
+ * gone: what a killed or failed write left. Another live process's files (a write in flight) are
+ * kept; so is everything in a read-only directory. Returns the files removed.
+ */
+export function sweepTempFiles(dir: string): string[] {
+  const removed: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      const pid = tempPid(e.name);
+      if (pid !== null && pid !== process.pid && !pidAlive(pid)) {
+        try {
+          fs.rmSync(p, { recursive: true, force: true });
+          removed.push(p);
+        } catch (err) {
+          if (!isReadOnlyError(err)) throw err;
+        }
+      } else if (e.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return removed.sort();
 }
 
 /** A short content hash of a file, for stage fingerprints. */

@@ -113,7 +113,9 @@ export async function decodeModels(
   decoding: Decoding,
   dir: string,
 ): Promise<Decoded> {
-  const p: Pass = { ctx, store: new ResultStore(path.join(dir, 'results.jsonl')), protocol: protocolKey(decoding), matcher, out: { rows: [], copies: new Map(), generated: 0, reused: 0, errors: 0 } };
+  const store = new ResultStore(path.join(dir, 'results.jsonl'));
+  if (store.cut) ctx.log(`eval: ${store.cut}; its item is evaluated again`);
+  const p: Pass = { ctx, store, protocol: protocolKey(decoding), matcher, out: { rows: [], copies: new Map(), generated: 0, reused: 0, errors: 0 } };
   for (const m of models.filter((x) => !x.notRun)) {
     const gen = await generatorOf(ctx, m, opts, dir);
     const d: Decoding = m.kind === 'endpoint' ? { ...decoding, maxNewTokens: ctx.config.eval.endpointMaxTokens } : decoding;

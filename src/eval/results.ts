@@ -5,8 +5,7 @@
  * of them and the item is evaluated again; the old row stays in the file, unused. An item whose
  * request failed is never stored here (eval/errors.jsonl lists it), so the next run asks again.
  */
-import * as fs from 'node:fs';
-import { appendJsonl, readJsonlSync } from '../core/io';
+import { appendJsonl, readAppendLog } from '../core/io';
 import { hashString } from '../core/rng';
 import type { Item } from '../rods/item';
 import type { Anatomy } from './anatomy';
@@ -56,16 +55,23 @@ export function resultKey(fingerprint: string, protocol: string, benchmark: stri
   return `${fingerprint}|${protocol}|${benchmark}|${item.id}|${content}`;
 }
 
-/** results.jsonl, loaded once and appended to. */
+/**
+ * results.jsonl, loaded once and appended to. A last line cut short (a kill or a full disk
+ * mid-write) is left out, said in `cut`, and cut off the file, so its item is evaluated again and
+ * the next row starts on a line of its own.
+ */
 export class ResultStore {
   private readonly rows = new Map<string, ResultRow>();
+  /** What was left out of a cut last line (file:line and why), if any. */
+  readonly cut?: string;
 
   constructor(readonly file: string) {
-    if (fs.existsSync(file))
-      for (const { value, line } of readJsonlSync<ResultRow>(file)) {
-        if (!value || typeof value.key !== 'string' || !Array.isArray(value.samples)) throw new Error(`${file}:${line}: not a result row (no key or samples)`);
-        this.rows.set(value.key, value);
-      }
+    const { rows, cut } = readAppendLog<ResultRow>(file, { repair: true });
+    for (const { value, line } of rows) {
+      if (!value || typeof value.key !== 'string' || !Array.isArray(value.samples)) throw new Error(`${file}:${line}: not a result row (no key or samples)`);
+      this.rows.set(value.key, value);
+    }
+    this.cut = cut;
   }
 
   get size(): number {

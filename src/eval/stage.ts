@@ -16,7 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readJson, writeFileAtomic, writeJson, writeJsonlSync } from '../core/io';
+import { readJson, writeFileIfChanged } from '../core/io';
 import { pngSkipNote, savePlot, type SavedPlot } from '../core/plot';
 import type { RunContext } from '../core/run';
 import type { Rng } from '../core/rng';
@@ -69,10 +69,10 @@ function writeTables(ctx: RunContext, dir: string, models: readonly ModelEntry[]
   const t3 = table3(summaries, columns, rng, boot, scoresOf);
   const stageRows: StageRow[] = models.filter((m) => m.kind === 'stage').map((m) => ({ label: m.label, summary: byId.get(m.id) ?? null, missing: m.notRun }));
   const t4 = table4(stageRows, rng, boot, (model) => new Map(rows.filter((r) => r.model === model && r.benchmark === SYNTHETIC && answered(r)).map((r) => [r.itemId, strictScore(r)])));
-  writeFileAtomic(path.join(dir, 'table3.md'), t3.markdown);
-  writeFileAtomic(path.join(dir, 'table3.csv'), t3.csv);
-  writeFileAtomic(path.join(dir, 'table4.md'), t4.markdown);
-  writeFileAtomic(path.join(dir, 'table4.csv'), t4.csv);
+  writeFileIfChanged(path.join(dir, 'table3.md'), t3.markdown);
+  writeFileIfChanged(path.join(dir, 'table3.csv'), t3.csv);
+  writeFileIfChanged(path.join(dir, 'table4.md'), t4.markdown);
+  writeFileIfChanged(path.join(dir, 'table4.csv'), t4.csv);
   return { summaries, stageRows, t3, t4 };
 }
 
@@ -101,7 +101,7 @@ function writeExamples(ctx: RunContext, dir: string, models: readonly ModelEntry
       .slice(0, ctx.config.eval.examples)
       .map((r) => ({ model: m.label, itemId: r.itemId, answer: r.answer, difficulty: r.difficulty, completion: r.samples[0].completion, strict: r.samples[0].strict, lenient: r.samples[0].lenient, claims: matcher ? matcher.verify(r.samples[0].completion).claims.map((c) => ({ text: c.text, supported: c.supported, sentence: c.sentence })) : [] })),
   );
-  writeJsonlSync(path.join(dir, 'examples.jsonl'), examples);
+  writeFileIfChanged(path.join(dir, 'examples.jsonl'), jsonLines(examples));
   return examples;
 }
 
@@ -113,7 +113,7 @@ function writeErrors(ctx: RunContext, dir: string, rows: readonly ResultRow[]): 
     fs.rmSync(file, { force: true });
     return 0;
   }
-  writeJsonlSync(file, failed);
+  writeFileIfChanged(file, jsonLines(failed));
   ctx.log(`eval: ${failed.length} item${failed.length > 1 ? 's' : ''} failed at the endpoint and ${failed.length > 1 ? 'are' : 'is'} counted as errors (${file}); the next run asks ${failed.length > 1 ? 'them' : 'it'} again. First: ${failed[0].itemId}: ${failed[0].error}`);
   return failed.length;
 }
@@ -129,6 +129,30 @@ function logSummaries(ctx: RunContext, summaries: readonly ModelSummary[], colum
         `${fit ? `; fit: ${fit}` : ''}`,
     );
   }
+}
+
+/** Rows as JSON Lines text. */
+const jsonLines = (rows: readonly unknown[]): string => rows.map((r) => JSON.stringify(r) + '\n').join('');
+
+/** The fields of summary.json that say how this call went (not what the results are). */
+const CALL_FIELDS = ['generated', 'reused', 'errors', 'seconds'];
+
+/**
+ * Step 7: report.md, then summary.json (last: it says the report is whole). A call that
+ * generated nothing and found the same summary apart from CALL_FIELDS keeps both files as they
+ * are, so a rerun of a finished eval changes nothing (and runs on a read-only copy).
+ */
+function writeSummary(ctx: RunContext, dir: string, summary: Record<string, unknown>, report: () => string): void {
+  const summaryFile = path.join(dir, 'summary.json');
+  const reportFile = path.join(dir, 'report.md');
+  const strip = (x: Record<string, unknown>) => JSON.stringify(Object.fromEntries(Object.entries(x).filter(([k]) => !CALL_FIELDS.includes(k))));
+  const prev = fs.existsSync(summaryFile) && fs.existsSync(reportFile) ? readJson<Record<string, unknown>>(summaryFile) : null;
+  if (summary.generated === 0 && summary.errors === 0 && prev && strip(prev) === strip(JSON.parse(JSON.stringify(summary)))) {
+    ctx.log(`eval: nothing new (every result was in results.jsonl); ${reportFile} and summary.json kept as they were`);
+    return;
+  }
+  writeFileIfChanged(reportFile, report());
+  writeFileIfChanged(summaryFile, JSON.stringify(summary, null, 2) + '\n');
 }
 
 /** The stage (see the file comment). */
@@ -155,13 +179,11 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   const errors = writeErrors(ctx, dir, decoded.rows);
   const seconds = (Date.now() - t0) / 1000;
   const { note, skips } = sets;
-  const summary = { protocol: { ...decoding, protocol: protocolKey(decoding), answer: 'strict: last <answer>X</answer>; lenient: MMLU-Pro cascade' }, models, benchmarks: sets.sets.map(({ items: _i, ...s }) => s), benchmarkNote: note, loaderSkips: skips.toJSON(), summaries, generated, reused, errors, seconds: Math.round(seconds * 10) / 10 };
-  writeJson(path.join(dir, 'summary.json'), summary);
+  const inRun = (p: string) => (path.isAbsolute(p) && !path.relative(ctx.dir, p).startsWith('..') ? path.relative(ctx.dir, p) : p); // a copied run keeps its summary
+  const summary = { protocol: { ...decoding, protocol: protocolKey(decoding), answer: 'strict: last <answer>X</answer>; lenient: MMLU-Pro cascade' }, models: models.map((m) => ({ ...m, source: inRun(m.source) })), benchmarks: sets.sets.map(({ items: _i, ...s }) => s), benchmarkNote: note, loaderSkips: skips.toJSON(), summaries, generated, reused, errors, seconds: Math.round(seconds * 10) / 10 };
   const configFile = path.join(ctx.dir, 'config.json');
-  writeFileAtomic(
-    path.join(dir, 'report.md'),
-    renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config }),
-  );
+  const report = () => renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config });
+  writeSummary(ctx, dir, summary, report);
   logSummaries(ctx, summaries, columns);
   ctx.log(`eval: ${generated} completions generated, ${reused} reused, ${errors} failed; ${seconds.toFixed(1)} s; report ${path.join(dir, 'report.md')}`);
   return { dir, models, summaries, benchmarks: sets.sets, table3: t3, table4: t4, generated, reused, errors, plots, seconds };

@@ -278,13 +278,15 @@ export function loadCheckpoint(dir: string): LoadedCheckpoint {
   if (state.optimizer) {
     const opt = new AdamW(state.optimizer.config);
     opt.step = state.optimizer.step;
-    opt.init(model);
     const file = path.join(dir, 'optimizer.safetensors');
     const { tensors } = readSafetensors(file);
+    out.optimizer = opt;
+    // an optimiser saved before its first update (GRPO steps whose groups all had zero reward spread) has no moments yet
+    if (tensors.size === 0 && opt.step === 0) return out;
+    opt.init(model);
     const strip = (suffix: string) => new Map([...tensors].filter(([n]) => n.endsWith(suffix)).map(([n, a]) => [n.slice(0, -suffix.length), a] as [string, NamedArray]));
     assignChecked(opt.m, strip('.exp_avg'), `${file} (exp_avg)`);
     assignChecked(opt.v, strip('.exp_avg_sq'), `${file} (exp_avg_sq)`);
-    out.optimizer = opt;
   }
   return out;
 }

@@ -18,7 +18,7 @@ import type { Llama } from '../model/llama';
 import { CHAT, Tokenizer } from '../model/tokenizer';
 import { AdamW, AdamWConfig, NonFiniteLossError } from '../model/train';
 import type { Item } from '../rods/item';
-import { resumeCheckpoint, swapInCheckpointReads, trainingStopped, truncateSteps } from '../train/index';
+import { type LrSetting, adoptOptimizer, resumeCheckpoint, swapInCheckpointReads, trainingStopped, truncateSteps } from '../train/index';
 import { AdvantageOptions, LossOptions, mean, sampleStd } from './advantage';
 import { GrpoSample, grpoStepReads, sequenceLogProbsReads } from './grpo';
 import { Rollout, rolloutReads } from './rollout';
@@ -130,6 +130,10 @@ export interface GrpoLoopOptions<S> {
   progress?: (label: string, total: number) => Progress;
   /** After each step (and its checkpoint). Throwing stops the loop (tests: a kill). */
   onStep?: (record: GrpoRecord, model: Llama, rollouts: readonly Rollout[]) => void;
+  /** The learning-rate settings in the fingerprint (src/train/loop.ts LrSetting): named after a non-finite loss. */
+  lr?: LrSetting;
+  /** Resume from a checkpoint written with another learning rate (`--resume`). */
+  resumeNewLr?: boolean;
 }
 
 export interface GrpoLoopResult<S> {
@@ -211,12 +215,14 @@ function appendRollouts(file: string, step: number, rollouts: readonly Rollout[]
  * metrics and rollouts removed).
  */
 function startOrResume<S>(o: GrpoLoopOptions<S>, log: (m: string) => void) {
-  const resumed = resumeCheckpoint<LoopExtra<S>>(o.dir, o.fingerprint, log);
-  if (resumed) log(`resuming from ${resumed.dir} at step ${resumed.step}`);
+  const resumed = resumeCheckpoint<LoopExtra<S>>(o.dir, o.fingerprint, log, { lrKeys: o.lr?.keys, newLr: o.resumeNewLr });
+  const config = { totalSteps: o.maxSteps, ...o.settings.optimizer };
+  if (resumed) log(`resuming from ${resumed.dir} at step ${resumed.step}${resumed.lrChanged ? ` with the new learning rate (${resumed.lrChanged}), as --resume asked` : ''}`);
   else for (const f of ['metrics.jsonl', 'rollouts.jsonl']) fs.rmSync(path.join(o.dir, f), { force: true });
+  const kept = resumed?.optimizer;
   return {
     model: resumed?.model ?? o.init(),
-    opt: resumed?.optimizer ?? new AdamW({ totalSteps: o.maxSteps, ...o.settings.optimizer }),
+    opt: kept ? (resumed.lrChanged ? adoptOptimizer(kept, config) : kept) : new AdamW(config),
     rng: resumed?.rng ?? new Rng(o.seed),
     planState: resumed?.extra?.plan,
     step: resumed?.step ?? 0,
@@ -281,7 +287,7 @@ export function* runGrpoLoopReads<S>(o: GrpoLoopOptions<S>): Reads<GrpoLoopResul
       } catch (e) {
         if (!(e instanceof NonFiniteLossError)) throw e;
         bar?.done('stopped');
-        throw trainingStopped(`${o.label} step ${step + 1}: ${e.message}`, o.dir, step, lastCk);
+        throw trainingStopped(`${o.label} step ${step + 1}: ${e.message}`, o.dir, step, lastCk, o.lr);
       }
       const te = performance.now();
       step++;

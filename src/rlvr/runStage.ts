@@ -130,6 +130,8 @@ async function trainStage<S>(s: StageSetup, spec: StageSpec<S>, dir: string, fin
     rolloutsEvery: c.rolloutsEvery,
     seed: `${ctx.config.seed}:rlvr:stage${stage}`,
     fingerprint,
+    lr: { keys: ['rlvr.lr', 'rlvr.minLr'], value: c.lr },
+    resumeNewLr: ctx.resumeNewLr,
     log: (m) => ctx.log(`rlvr: stage ${stage}: ${m}`),
     progress: (l, n) => ctx.progress(l, n),
     onStep: s.opts.onStep ? (r, m, ro) => s.opts.onStep?.(stage, r, m, ro) : undefined,

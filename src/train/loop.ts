@@ -13,7 +13,7 @@ import type { Progress } from '../core/progress';
 import type { Batch, Llama } from '../model/llama';
 import { Reads, runAsync, runSync } from '../model/reads';
 import { AdamW, AdamWConfig, NonFiniteLossError, trainStepReads } from '../model/train';
-import { clearCheckpoints, lastCheckpointDir, resumeCheckpoint, swapInCheckpointReads } from './checkpoint';
+import { adoptOptimizer, clearCheckpoints, lastCheckpointDir, resumeCheckpoint, swapInCheckpointReads } from './checkpoint';
 import { truncateSteps } from './metrics';
 
 /** One phase: `steps` updates on batch(0) … batch(steps − 1) with a fresh AdamW. */
@@ -56,6 +56,20 @@ export interface LoopOptions {
   progress?: (label: string, total: number) => Progress;
   /** Called after each update (and its checkpoint, when one is due). Throwing stops the loop. */
   onStep?: (record: StepRecord, model: Llama) => void;
+  /** The learning rate: see LrSetting. Without it a non-finite loss says to lower the rate and start over. */
+  lr?: LrSetting;
+  /** Resume from a checkpoint written with another learning rate (RunContext.resumeNewLr, `--resume`). */
+  resumeNewLr?: boolean;
+}
+
+/**
+ * The learning-rate settings of a loop as the fingerprint holds them (dotted paths, the peak rate
+ * first, e.g. ['sft.lr', 'sft.minLr']) and the peak rate's value: what a non-finite loss tells the
+ * user to lower, and what --resume may change.
+ */
+export interface LrSetting {
+  keys: string[];
+  value: number;
 }
 
 export interface LoopResult {
@@ -70,16 +84,18 @@ export interface LoopResult {
 
 /**
  * The TrainingStopped for a non-finite loss at `step`: says where the last good checkpoint is
- * (or that none was written) and what to change.
+ * (or that none was written), that a rerun as it is stops at the same step (every batch is a
+ * function of its step), and what to change: the learning rate, resumed with --resume where
+ * the stage names its setting (`lr`).
  */
-export function trainingStopped(what: string, dir: string, step: number, checkpointStep: number | null): TrainingStopped {
+export function trainingStopped(what: string, dir: string, step: number, checkpointStep: number | null, lr?: LrSetting): TrainingStopped {
   const kept = lastCheckpointDir(dir);
-  return new TrainingStopped(
-    `${what}. ` +
-      (kept ? `The last good checkpoint (step ${checkpointStep ?? '?'}) is kept in ${kept}; rerun to resume from it, or lower the learning rate and use --force.` : 'No checkpoint was written yet; lower the learning rate and rerun.'),
-    step,
-    checkpointStep,
-  );
+  const lower = lr ? `--set ${lr.keys[0]}=${+(lr.value / 2).toPrecision(3)} (now ${lr.value})` : 'a lower learning rate';
+  const how = !kept
+    ? `No checkpoint was written yet; rerun with ${lower}.`
+    : `The last good checkpoint (step ${checkpointStep ?? '?'}) is kept in ${kept}. ` +
+      (lr ? `To resume from it, lower the learning rate: ${lower} --resume; without --resume a changed rate starts over from step 0.` : `Rerun with ${lower}: the stage starts over from step 0.`);
+  return new TrainingStopped(`${what}. Rerunning unchanged stops here again (every batch is fixed by its step). ${how}`, step, checkpointStep);
 }
 
 /** Thrown when training cannot go on (non-finite loss); the last good checkpoint stays in `<dir>/last`. */
@@ -118,11 +134,14 @@ export function trainPhasesAsync(init: () => Llama, phases: readonly Phase[], o:
  * the phases' steps (weights, AdamW moments, the phase it belongs to), else a fresh model (and
  * the old metrics.jsonl removed).
  */
-function startOrResume(init: () => Llama, o: LoopOptions, total: number, log: (m: string) => void): { model: Llama; opt: AdamW | undefined; step: number; optPhase: number; resumedFrom: number | null } {
-  const resumed = resumeCheckpoint<LoopExtra>(o.dir, o.fingerprint, log, (at) => at <= total);
+function startOrResume(init: () => Llama, phases: readonly Phase[], o: LoopOptions, total: number, log: (m: string) => void): { model: Llama; opt: AdamW | undefined; step: number; optPhase: number; resumedFrom: number | null } {
+  const resumed = resumeCheckpoint<LoopExtra>(o.dir, o.fingerprint, log, { accept: (at) => at <= total, lrKeys: o.lr?.keys, newLr: o.resumeNewLr });
   if (resumed) {
-    log(`resuming from ${resumed.dir} at step ${resumed.step}/${total}`);
-    return { model: resumed.model, opt: resumed.optimizer, step: resumed.step, optPhase: resumed.extra?.phase ?? -1, resumedFrom: resumed.step };
+    const optPhase = resumed.extra?.phase ?? -1;
+    let opt = resumed.optimizer;
+    if (resumed.lrChanged && opt && phases[optPhase]) opt = adoptOptimizer(opt, { totalSteps: phases[optPhase].steps, ...phases[optPhase].optimizer });
+    log(`resuming from ${resumed.dir} at step ${resumed.step}/${total}${resumed.lrChanged ? ` with the new learning rate (${resumed.lrChanged}), as --resume asked` : ''}`);
+    return { model: resumed.model, opt, step: resumed.step, optPhase, resumedFrom: resumed.step };
   }
   const metricsFile = path.join(o.dir, 'metrics.jsonl');
   if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
@@ -142,7 +161,7 @@ export function* trainPhasesReads(init: () => Llama, phases: readonly Phase[], o
   fs.mkdirSync(o.dir, { recursive: true });
   if (o.fresh) clearCheckpoints(o.dir);
 
-  const start = startOrResume(init, o, total, log);
+  const start = startOrResume(init, phases, o, total, log);
   let { model, opt, step, optPhase } = start;
   const resumedFrom = start.resumedFrom;
   const metrics = truncateSteps<StepRecord>(metricsFile, step);
@@ -169,7 +188,7 @@ export function* trainPhasesReads(init: () => Llama, phases: readonly Phase[], o
         } catch (e) {
           if (!(e instanceof NonFiniteLossError)) throw e;
           bar?.done('stopped');
-          throw trainingStopped(`${ph.name} step ${local + 1}: ${e.message}`, o.dir, step, lastCk);
+          throw trainingStopped(`${ph.name} step ${local + 1}: ${e.message}`, o.dir, step, lastCk, o.lr);
         }
         step++;
         const rec: StepRecord = { phase: ph.name, step, phaseStep: local + 1, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr, tokens: r.tokens, seconds: Math.round(performance.now() - t0) / 1000 };

@@ -4,7 +4,6 @@
  * give exactly what the sync forms give on the same backend: they share one Reads computation.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { CHAT, trainBpe } from '../../src/model/tokenizer';
 import type { Item } from '../../src/rods/item';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 describe('coldstart loops with async reads', () => {
   beforeAll(async () => {
@@ -39,8 +39,8 @@ describe('coldstart loops with async reads', () => {
       { name: 'tune', steps: 2, optimizer: { lr: 5e-3, warmupSteps: 1 }, batch: (s: number) => tune.batch(s) },
     ];
     const init = () => new Llama({ hidden_size: 16, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 96, vocab_size: tok.vocab.length }, 9);
-    const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-reads-a-'));
-    const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-reads-b-'));
+    const dirA = tempDir('fleming-reads-a-');
+    const dirB = tempDir('fleming-reads-b-');
     const a = trainPhases(init, phases, { dir: dirA, checkpointEvery: 2, fingerprint: 'f' });
     const probe = init();
     const perModel = probe.params.size + 3; // parameters + rotary cos/sin tables + rotate_half matrix

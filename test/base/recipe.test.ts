@@ -1,6 +1,5 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { tinyBaseRun, tinyPretrain } from './tiny';
 import { copyRow, namePools, optionRow, lookupRow, drawableIds } from '../../src/base/skills';
 import { strictAnswer } from '../../src/protocol/index';
 import { useBackend } from '../model/helpers';
+import { tempDir } from '../helpers/tmp';
 
 /** A recipe small enough for seconds of CPU: a 5-disease world, a 1-layer model. */
 const TINY = { world: 5, steps: 24, checkpointEvery: 8, probeEvery: 12, hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, kvHeads: 2, bpeVocab: 600, batchSize: 4, seqLen: 64 };
@@ -67,7 +67,7 @@ describe('Base recipe', () => {
   });
 
   it('fleming base trains, pauses at a checkpoint, resumes, and releases the same bytes as an uninterrupted run', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'base-recipe-'));
+    const root = tempDir('base-recipe-');
     const a = path.join(root, 'a');
     const b = path.join(root, 'b');
     const whole = await runBase(tinyConfig(a), quiet);
@@ -95,7 +95,7 @@ describe('Base recipe', () => {
   }, 120_000);
 
   it('skill rows and probes: copy loss on the second copy, option rows the protocol reads, no tensors left behind', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'base-probe-'));
+    const root = tempDir('base-probe-');
     const cfg = tinyConfig(root);
     await runBase(resolveConfig({ overrides: { base: { ...TINY, steps: 8, release: root } } }), quiet);
     const tok = loadTokenizer(root);
@@ -122,7 +122,7 @@ describe('Base recipe', () => {
   }, 120_000);
 
   it('a run starts from the release: its tokenizer and weights, direct-answer tuning only; a tampered or mismatched release is refused with how to retrain', async () => {
-    const rel = fs.mkdtempSync(path.join(os.tmpdir(), 'base-release-'));
+    const rel = tempDir('base-release-');
     await runBase(tinyConfig(rel), quiet);
     const config = resolveConfig({ preset: 'smoke', overrides: { runDir: 'run', pretrain: tinyPretrain, base: { ...TINY, release: rel } } });
     expect(findRelease(config)?.dir).toBe(rel);

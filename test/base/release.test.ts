@@ -5,7 +5,6 @@
  * and the test says so in its title.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
@@ -14,6 +13,7 @@ import { findRelease, releaseDir, runBase } from '../../src/base/release';
 import type { BaseRecipeConfig } from '../../src/base/config';
 import { readMetrics } from '../../src/train/index';
 import { useBackend } from '../model/helpers';
+import { tempDir } from '../helpers/tmp';
 
 const dir = releaseDir('data/base');
 const released = fs.existsSync(path.join(dir, 'manifest.json'));
@@ -28,7 +28,7 @@ describe('the released Base', () => {
     const recipe = readJson<{ seed: number; settings: BaseRecipeConfig }>(path.join(dir, 'recipe.json'));
     const config = resolveConfig({ overrides: { seed: recipe.seed, base: recipe.settings } });
     expect(findRelease(config)?.dir).toBe(dir);
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'base-repro-'));
+    const tmp = tempDir('base-repro-');
     const r = await runBase(resolveConfig({ overrides: { seed: recipe.seed, base: { ...recipe.settings, release: tmp } } }), { command: 'test', untilStep: 50, log: () => undefined });
     expect(r).toMatchObject({ finished: false, step: 50 });
     const again = readMetrics<{ step: number; loss: number }>(path.join(tmp, 'train', 'metrics.jsonl')).map((m) => m.loss);

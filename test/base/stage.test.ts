@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +32,7 @@ import { itemPrompt } from '../../src/protocol';
 import { TrainingStopped, readMetrics, trainPhases } from '../../src/train';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 const tinyModel = { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 96 };
 
@@ -149,7 +149,7 @@ describe('pretrain', () => {
     const opts = { seed: 'toy', phrasingsPerEdge: 4, synonymRate: 0, seqLen: 48, batchSize: 4 };
     const tok = trainBpe(passSentences(toy, opts, 0), { vocabSize: 300 }).tokenizer;
     const lm = new LmBatches(toy, tok, opts);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-pretrain-toy-'));
+    const dir = tempDir('fleming-pretrain-toy-');
     const res = trainPhases(() => new Llama({ ...tinyModel, vocab_size: tok.vocab.length }, 7), [{ name: 'lm', steps: 200, optimizer: { lr: 1e-2, minLr: 1e-3, warmupSteps: 10 }, batch: (s) => lm.batch(s) }], {
       dir,
       checkpointEvery: 1000,
@@ -188,7 +188,7 @@ describe('pretrain', () => {
   });
 
   it('readMetrics() drops a last line cut short by a kill and refuses a broken line before others', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-metrics-'));
+    const dir = tempDir('fleming-metrics-');
     const file = path.join(dir, 'metrics.jsonl');
     const row = (step: number) => JSON.stringify({ phase: 'lm', step, phaseStep: step, loss: 1, gradNorm: 1, lr: 1, tokens: 1, seconds: 0 });
     fs.writeFileSync(file, `${row(1)}\n${row(2)}\n{"phase":"lm","st`);
@@ -198,13 +198,13 @@ describe('pretrain', () => {
   });
 
   it('run() without rods/items.jsonl names the file and the command to run', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-pretrain-'));
+    const root = tempDir('fleming-pretrain-');
     const ctx = openRun(resolveConfig({ preset: 'smoke', overrides: { runDir: 'run' } }), { root, quiet: true, progressMode: 'silent' });
     await expect(run(ctx)).rejects.toThrow(/rods[/\\]items\.jsonl: no RODS items; run `fleming rods --run .*` first/);
   });
 
   it('run() killed mid-way resumes from its last checkpoint and ends bitwise equal to an uninterrupted run', async () => {
-    const a = await fixtureRun(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-pretrain-a-')));
+    const a = await fixtureRun(tempDir('fleming-pretrain-a-'));
     const resA = await run(a);
     expect(resA.resumedFrom).toBeNull();
     const baseA = path.join(a.dir, 'coldstart', 'base');
@@ -219,7 +219,7 @@ describe('pretrain', () => {
     expect(Number.isFinite(resA.recall.copy?.firstCopyNll) && Number.isFinite(resA.recall.copy?.secondCopyNll)).toBe(true);
     expect(JSON.parse(fs.readFileSync(path.join(baseA, 'recall.json'), 'utf8')).copy).toEqual(resA.recall.copy);
 
-    const b = await fixtureRun(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-pretrain-b-')));
+    const b = await fixtureRun(tempDir('fleming-pretrain-b-'));
     const kill = new Error('killed');
     await expect(
       run(b, {
@@ -240,7 +240,7 @@ describe('pretrain', () => {
   });
 
   it('run() stops on a non-finite loss with a message and keeps the last good checkpoint', async () => {
-    const ctx = await fixtureRun(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-pretrain-nan-')));
+    const ctx = await fixtureRun(tempDir('fleming-pretrain-nan-'));
     const err = await run(ctx, {
       onStep: (r, model) => {
         if (r.step === 3) {
@@ -276,12 +276,12 @@ describe('trainPhases on the cpu backend', () => {
     ];
     const init = () => new Llama({ ...tinyModel, hidden_size: 16, intermediate_size: 32, vocab_size: tok.vocab.length }, 9);
     const weights = (m: Llama) => [...m.params.values()].map((v) => Buffer.from((v.dataSync() as Float32Array).buffer).toString('base64'));
-    const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-loop-a-'));
+    const dirA = tempDir('fleming-loop-a-');
     const a = trainPhases(init, phases, { dir: dirA, checkpointEvery: 2, fingerprint: 'f' });
     const want = weights(a.model);
     a.model.dispose();
 
-    const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-loop-b-'));
+    const dirB = tempDir('fleming-loop-b-');
     const kill = new Error('killed');
     expect(() => trainPhases(init, phases, { dir: dirB, checkpointEvery: 2, fingerprint: 'f', onStep: (r) => { if (r.step === 3) throw kill; } })).toThrow(kill);
     const b = trainPhases(init, phases, { dir: dirB, checkpointEvery: 2, fingerprint: 'f' });

@@ -3,7 +3,6 @@
  * seconds of CPU, a real tokenizer, checkpoint and evaluation.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunConfig } from '../../src/core/config';
 import { writeJsonlSync } from '../../src/core/io';
@@ -15,6 +14,7 @@ import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 export const tinyPretrain = { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6, warmupSteps: 2, tuneSteps: 3, tuneBatchSize: 4, checkpointEvery: 10, recallEdges: 2, recallDistractors: 2, evalItems: 4 };
 
@@ -25,7 +25,7 @@ export const tinyPretrain = { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6
  */
 export async function tinyBaseRun(config: RunConfig, o: { prefix: string; seed: number; label?: (item: Item, i: number) => Partial<Item> }): Promise<{ ctx: RunContext; graph: KnowledgeGraph; items: Item[] }> {
   await useBackend('wasm');
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), o.prefix));
+  const root = tempDir(o.prefix);
   const ctx = openRun(config, { root, quiet: true, progressMode: 'silent' });
   const graph = fixtureGraph();
   await graph.save(path.join(ctx.dir, 'graph'));

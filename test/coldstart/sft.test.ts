@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { TrainingStopped } from '../../src/train';
 import { CotRow, EvalRow, SourcedCotRow, evalPolicy, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
 import { itemPrompt } from '../../src/protocol';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
+import { tempDir } from '../helpers/tmp';
 
 /** A short trace whose format (not content) is easy to learn. */
 function trace(letter: string): string {
@@ -41,7 +41,7 @@ function config(sft: Record<string, unknown> = {}) {
 
 /** A copy of the template run (graph, items, Base) under a fresh root. */
 function cloneRun(template: string, sft: Record<string, unknown> = {}): RunContext {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-sft-'));
+  const root = tempDir('fleming-sft-');
   fs.cpSync(template, path.join(root, 'run'), { recursive: true });
   return openRun(config(sft), { root, quiet: true, progressMode: 'silent' });
 }
@@ -215,8 +215,41 @@ describe('sft', () => {
     expect(fs.existsSync(path.join(ctx.dir, 'coldstart', 'sft', 'done.json'))).toBe(false);
   }, 60_000);
 
+  it('after a non-finite loss runSft() says what to change; a lower sft.lr resumes from the last good checkpoint only with resumeNewLr (--resume)', async () => {
+    const ctx = cloneRun(template, { steps: 6, checkpointEvery: 2 });
+    const poison = (r: { step: number }, model: Llama) => {
+      if (r.step === 3) {
+        const w = model.param('model.norm.weight');
+        w.assign(tf.fill(w.shape, NaN));
+      }
+    };
+    const err = (await runSft(ctx, { cot, onStep: poison }).catch((e: unknown) => e)) as TrainingStopped;
+    expect(err).toBeInstanceOf(TrainingStopped);
+    expect(err.message).toContain('Rerunning unchanged stops here again (every batch is fixed by its step).');
+    expect(err.message).toContain(`The last good checkpoint (step 2) is kept in ${path.join(ctx.dir, 'coldstart', 'sft', 'last')}. To resume from it, lower the learning rate: --set sft.lr=0.005 (now 0.01) --resume`);
+    const copy = tempDir('fleming-sft-nan-');
+    fs.cpSync(ctx.dir, path.join(copy, 'run'), { recursive: true });
+    const lower = { steps: 6, checkpointEvery: 2, lr: 5e-3 };
+
+    // --resume: from step 2 with the new rate (its warm-up and cosine), to the end
+    const resumed = await runSft(openRun(config(lower), { root: path.dirname(ctx.dir), quiet: true, progressMode: 'silent', resumeNewLr: true }), { cot });
+    expect(resumed.resumedFrom).toBe(2);
+    const rows = readJson<{ fingerprint: { sft: { lr: number } } }>(path.join(ctx.dir, 'coldstart', 'sft', 'done.json'));
+    expect(rows.fingerprint.sft.lr).toBe(5e-3);
+    const metrics = fs.readFileSync(path.join(ctx.dir, 'coldstart', 'sft', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number });
+    expect(metrics.map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(metrics[0].lr).toBeCloseTo(1e-2 / 5, 12); // warm-up step 1 of 5 at the old rate
+    expect(metrics[2].lr).toBeCloseTo((5e-3 * 3) / 5, 12); // step 3 on the new rate's warm-up
+    expect(fs.readFileSync(path.join(ctx.dir, 'log.txt'), 'utf8')).toContain('with the new learning rate (sft.lr 0.01 → 0.005), as --resume asked');
+
+    // without --resume: starts over from step 0 and says that --resume would have continued
+    const again = await runSft(openRun(config(lower), { root: copy, quiet: true, progressMode: 'silent' }), { cot });
+    expect(again.resumedFrom).toBeNull();
+    expect(fs.readFileSync(path.join(copy, 'run', 'log.txt'), 'utf8')).toContain('the learning rate changed (sft.lr 0.01 → 0.005); starting over from step 0 (--resume would continue from step 2 with the new rate)');
+  }, 120_000);
+
   it('runSft() without a Base or without usable traces says what to run', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-sft-nobase-'));
+    const root = tempDir('fleming-sft-nobase-');
     const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
     await expect(runSft(ctx, { cot })).rejects.toThrow(/coldstart[/\\]base: no finished Base model; run `fleming pretrain/);
     const c2 = cloneRun(template);

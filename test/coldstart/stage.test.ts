@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { completionProblem } from '../../src/coldstart/cot/filters';
 import type { CotOutRow, RefineStats } from '../../src/coldstart/cot/refine';
 import { run as coldstart } from '../../src/coldstart/stage';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
+import { tempDir } from '../helpers/tmp';
 
 /** A smoke-sized run: tiny pretraining, a short SFT, a few test items. */
 function config() {
@@ -31,7 +31,7 @@ function readLines<T>(file: string): T[] {
 
 /** A copy of the template run (graph, rods, Base) under a fresh root. */
 function cloneRun(template: string): RunContext {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-coldstart-'));
+  const root = tempDir('fleming-coldstart-');
   fs.cpSync(template, path.join(root, 'run'), { recursive: true });
   return openRun(config(), { root, quiet: true, progressMode: 'silent' });
 }
@@ -49,7 +49,7 @@ describe('coldstart stage', () => {
   }, 60_000);
 
   it('run() without rods/train.jsonl names the file and the command to run', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-coldstart-empty-'));
+    const root = tempDir('fleming-coldstart-empty-');
     const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
     await expect(coldstart(ctx)).rejects.toThrow(/rods[/\\]train\.jsonl: no training items; run `fleming rods --run /);
   });

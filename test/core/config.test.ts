@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { deepMerge, defaultRunId, defaults, limits, parseOverrides, resolveConfig } from '../../src/core/config';
@@ -12,6 +11,7 @@ import { fileHash, markStageDone, openRun, stageDone } from '../../src/core/run'
 import { parseCli } from '../../src/cli';
 import { progress } from '../../src/core/progress';
 import { MODEL_PRESETS, flopsPerToken } from '../../src/model/bench';
+import { tempDir } from '../helpers/tmp';
 
 describe('config', () => {
   it('resolveConfig() applies defaults, then the preset, then overrides', () => {
@@ -103,7 +103,7 @@ describe('cli', () => {
 
 describe('run directory', () => {
   it('openRun() writes config.json without secrets and refuses a run made with another seed', () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-run-'));
+    const root = tempDir('fleming-run-');
     const cfg = resolveConfig({ overrides: { runDir: 'r1' } });
     const ctx = openRun(cfg, { root, quiet: true });
     expect(JSON.parse(fs.readFileSync(path.join(root, 'r1', 'config.json'), 'utf8')).seed).toBe(cfg.seed);
@@ -115,7 +115,7 @@ describe('run directory', () => {
   });
 
   it('stageDone() is true only for the fingerprint markStageDone() recorded', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-done-'));
+    const dir = tempDir('fleming-done-');
     const done = path.join(dir, 'done.json');
     expect(stageDone(done, { a: 1 })).toBe(false);
     markStageDone(done, { a: 1 }, { seconds: 2 });
@@ -125,7 +125,7 @@ describe('run directory', () => {
   });
 
   it('fileHash() changes when a file changes at the same size', () => {
-    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-hash-')), 'x.jsonl');
+    const f = path.join(tempDir('fleming-hash-'), 'x.jsonl');
     fs.writeFileSync(f, '{"a":1}\n');
     const h = fileHash(f);
     fs.writeFileSync(f, '{"a":2}\n');

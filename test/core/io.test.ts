@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { InputError, SkipReport, readJson, readJsonl, readJsonlAll, readJsonlSync, readLines, readTextSync, writeJsonl, writeJsonlSync, writeFileAtomic, appendJsonl } from '../../src/core/io';
+import { afterEach, describe, expect, it } from 'vitest';
+import { InputError, SkipReport, appendJsonl, ensureDir, errnoError, faultAt, readAppendLog, readJson, readJsonl, readJsonlAll, readJsonlSync, readLines, readTextSync, setWriteFault, tempName, tempPid, writeFileAtomic, writeFileIfChanged, writeJson, writeJsonl, writeJsonlSync } from '../../src/core/io';
 import { readDelimited } from '../../src/core/table';
+import { tempDir } from '../helpers/tmp';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-io-'));
+const tmp = () => tempDir('fleming-io-');
 
 describe('readJsonl', () => {
   it('readJsonl() yields values with their line numbers and skips blank lines', async () => {
@@ -122,6 +122,95 @@ describe('writers', () => {
     writeJsonlSync(f, [{ a: 1 }]);
     appendJsonl(f, { a: 2 });
     expect(fs.readFileSync(f, 'utf8')).toBe('{"a":1}\n{"a":2}\n');
+  });
+});
+
+describe('writes cut short (a full disk, a kill)', () => {
+  afterEach(() => setWriteFault());
+  const enospc = (name: string) => (file: string) => (path.basename(file) === name ? errnoError('ENOSPC', 'no space left on device, write') : undefined);
+
+  it('writeFileAtomic(), writeJson() and writeJsonl() on a full disk name the file, keep the old one whole and leave no temporary file', async () => {
+    const d = tmp();
+    const f = path.join(d, 'config.json');
+    writeJson(f, { a: 1 });
+    setWriteFault(enospc('config.json'));
+    expect(() => writeJson(f, { a: 2 })).toThrow(`${f}: could not write: no space left on device (ENOSPC)`);
+    expect(() => writeFileAtomic(f, 'x')).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    setWriteFault(enospc('rows.jsonl'));
+    await expect(writeJsonl(path.join(d, 'rows.jsonl'), [{ i: 1 }])).rejects.toThrow(`${path.join(d, 'rows.jsonl')}: could not write: no space left on device (ENOSPC)`);
+    expect(readJson(f)).toEqual({ a: 1 });
+    expect(fs.readdirSync(d)).toEqual(['config.json']);
+  });
+
+  it('appendJsonl() on a full disk names the file and cuts its half-written line back off; the next append starts on a line of its own', () => {
+    const f = path.join(tmp(), 'results.jsonl');
+    appendJsonl(f, { i: 1 });
+    setWriteFault(enospc('results.jsonl'));
+    expect(() => appendJsonl(f, { i: 2, text: 'a long row' })).toThrow(`${f}: could not write: no space left on device (ENOSPC)`);
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"i":1}\n');
+    setWriteFault();
+    appendJsonl(f, { i: 3 });
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"i":1}\n{"i":3}\n');
+  });
+
+  it('appendJsonl() after a line an earlier process left unfinished cuts it off; a whole last line without its line end keeps it', () => {
+    const f = path.join(tmp(), 'm.jsonl');
+    fs.writeFileSync(f, '{"i":1}\n{"i":2,"te');
+    appendJsonl(f, { i: 3 });
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"i":1}\n{"i":3}\n');
+    fs.writeFileSync(f, '{"i":1}');
+    appendJsonl(f, { i: 2 });
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"i":1}\n{"i":2}\n');
+  });
+
+  it('readAppendLog() leaves out a cut last line and says where; with repair it is cut off the file; a bad line before the last is an InputError', () => {
+    const f = path.join(tmp(), 'results.jsonl');
+    fs.writeFileSync(f, '{"i":1}\n{"i":2}\n{"i":3,"sam');
+    const r = readAppendLog<{ i: number }>(f);
+    expect(r.rows.map((x) => x.value.i)).toEqual([1, 2]);
+    expect(r.cut).toMatch(new RegExp(`^${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: last line cut short \\(`));
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"i":1}\n{"i":2}\n{"i":3,"sam'); // read only
+    readAppendLog(f, { repair: true });
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"i":1}\n{"i":2}\n');
+    expect(readAppendLog(f).cut).toBeUndefined();
+    fs.writeFileSync(f, '{"i":1}\n{"i":\n{"i":3}\n');
+    expect(() => readAppendLog(f)).toThrow(`${f}:2: invalid JSON`);
+    expect(readAppendLog(path.join(path.dirname(f), 'none.jsonl')).rows).toEqual([]);
+  });
+
+  it('faultAt() (FLEMING_WRITE_FAULT) fails the n-th write of a file of that name with the errno it names; a bad spec says the form', () => {
+    const d = tmp();
+    setWriteFault(faultAt('ENOSPC:m.jsonl:2'));
+    appendJsonl(path.join(d, 'm.jsonl'), { i: 1 });
+    appendJsonl(path.join(d, 'other.jsonl'), { i: 1 });
+    expect(() => appendJsonl(path.join(d, 'm.jsonl'), { i: 2 })).toThrow(expect.objectContaining({ code: 'ENOSPC' }));
+    appendJsonl(path.join(d, 'm.jsonl'), { i: 3 });
+    expect(fs.readFileSync(path.join(d, 'm.jsonl'), 'utf8')).toBe('{"i":1}\n{"i":3}\n');
+    expect(() => faultAt('ENOSPC')).toThrow('FLEMING_WRITE_FAULT=ENOSPC: expected <kill|ENOSPC|…>:<file name>[:<n>]');
+  });
+
+  it('writeFileIfChanged() leaves a file that already holds the bytes alone', () => {
+    const f = path.join(tmp(), 'table.md');
+    expect(writeFileIfChanged(f, 'a')).toBe(true);
+    const t = new Date(2020, 0, 1);
+    fs.utimesSync(f, t, t);
+    expect(writeFileIfChanged(f, 'a')).toBe(false);
+    expect(fs.statSync(f).mtimeMs).toBe(t.getTime());
+    expect(writeFileIfChanged(f, 'b')).toBe(true);
+    expect(fs.readFileSync(f, 'utf8')).toBe('b');
+  });
+
+  it('tempName() and tempPid(): the pid of a temporary file, with or without an extension after it; null for other names', () => {
+    expect(tempPid(path.basename(tempName('/x/model.safetensors')))).toBe(process.pid);
+    expect(tempPid('plotly.min.js.tmp-4242')).toBe(4242);
+    expect(tempPid(`loss.png.tmp-77-1700000000000-3.png`)).toBe(77);
+    for (const name of ['model.safetensors', 'last.tmp', 'notes.tmp-draft', 'a.tmp-12x']) expect(tempPid(name)).toBeNull();
+  });
+
+  it('ensureDir() says which existing path refused the folder', () => {
+    const d = tmp();
+    fs.writeFileSync(path.join(d, 'file'), '');
+    expect(() => ensureDir(path.join(d, 'file', 'run', 'graph'))).toThrow(`cannot create ${path.join(d, 'file', 'run', 'graph')}: ${path.join(d, 'file')} is a file, not a folder`);
   });
 });
 

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LlmClient, LlmError } from '../../src/core/llm';
@@ -9,6 +8,7 @@ import { cacheKey } from '../../src/core/llmCache';
 import { backoffMs, retryAfterMs } from '../../src/core/llmHttp';
 import { Semaphore } from '../../src/core/semaphore';
 import { Rng } from '../../src/core/rng';
+import { tempDir } from '../helpers/tmp';
 
 /** What the fake endpoint answers for the i-th request (0-based). */
 interface Reply {
@@ -80,7 +80,7 @@ afterEach(async () => {
   while (servers.length) await servers.pop()!.close();
 });
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-llm-'));
+const tmp = () => tempDir('fleming-llm-');
 const env = { MY_KEY: KEY };
 const fast = { baseDelayMs: 5, maxDelayMs: 1000 };
 const msgs = [{ role: 'user' as const, content: 'Which letter?' }];

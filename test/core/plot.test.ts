@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bundleDir, ensureBundle, figureHtml, findChromium, plotlyBundlePath, pngSkipNote, renderPng, savePlot } from '../../src/core/plot';
+import { tempDir } from '../helpers/tmp';
 
 const fig = { data: [{ type: 'bar', x: ['a', 'b'], y: [2, 1] }], layout: { title: { text: 'T <1>' } } };
 
@@ -15,16 +15,20 @@ describe('plot', () => {
   });
 
   it('savePlot() writes HTML beside plotly.min.js, and a PNG without Chromium only when asked not to', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-plot-'));
+    const dir = tempDir('fleming-plot-');
     const saved = savePlot(fig, dir, 'bars', { png: false });
     expect(fs.existsSync(saved.html)).toBe(true);
     expect(fs.statSync(path.join(dir, 'plotly.min.js')).size).toBeGreaterThan(1_000_000);
     expect(saved.pngSkipped).toBe('PNG disabled');
+    const t = new Date(2020, 0, 1);
+    fs.utimesSync(saved.html, t, t);
+    savePlot(fig, dir, 'bars', { png: false }); // the same figure: nothing written
+    expect(fs.statSync(saved.html).mtimeMs).toBe(t.getTime());
     expect(() => savePlot(fig, dir, '../evil')).toThrow(/must be letters/);
   });
 
   it('savePlot() in a run shares one minified plotly.min.js at the run root; the HTML points to it', () => {
-    const run = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-run-'));
+    const run = tempDir('fleming-run-');
     fs.writeFileSync(path.join(run, 'config.json'), '{}');
     const a = savePlot(fig, path.join(run, 'graph', 'plots'), 'a', { png: false });
     const b = savePlot(fig, path.join(run, 'rlvr', 'stage1', 'plots'), 'b', { png: false });
@@ -37,7 +41,7 @@ describe('plot', () => {
   });
 
   it('ensureBundle() replaces a copy cut short by a kill, and leaves no temporary file', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-bundle-'));
+    const dir = tempDir('fleming-bundle-');
     fs.writeFileSync(path.join(dir, 'plotly.min.js'), Buffer.alloc(65536));
     ensureBundle(dir);
     expect(fs.readFileSync(path.join(dir, 'plotly.min.js')).equals(fs.readFileSync(plotlyBundlePath()))).toBe(true);
@@ -52,7 +56,7 @@ describe('plot', () => {
 
   // Chromium is installed by .ci/run; on a machine without it this test reports itself as skipped.
   it.skipIf(!findChromium())('savePlot() renders a non-blank PNG through headless Chromium', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-plot-'));
+    const dir = tempDir('fleming-plot-');
     const saved = savePlot(fig, dir, 'bars');
     expect(saved.png).toBeDefined();
     const png = fs.readFileSync(saved.png as string);
@@ -62,6 +66,11 @@ describe('plot', () => {
     fs.writeFileSync(blankHtml, '<html><body style="background:#fff"></body></html>');
     renderPng(blankHtml, path.join(dir, 'blank.png'), findChromium() as string);
     expect(png.length).toBeGreaterThan(1.5 * fs.statSync(path.join(dir, 'blank.png')).size);
-    expect(fs.existsSync(path.join(dir, '.bars.static.html'))).toBe(false);
+    expect(fs.readdirSync(dir).sort()).toEqual(['bars.html', 'bars.png', 'blank.html', 'blank.png', 'plotly.min.js']); // no temporary page or PNG left
+    // the same figure again: HTML and PNG are left as they are (a rerun, a read-only copy)
+    const t = new Date(2020, 0, 1);
+    for (const f of [saved.html, saved.png as string]) fs.utimesSync(f, t, t);
+    expect(savePlot(fig, dir, 'bars').png).toBe(saved.png);
+    for (const f of [saved.html, saved.png as string]) expect(fs.statSync(f).mtimeMs).toBe(t.getTime());
   });
 });

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/cli';
@@ -14,13 +13,14 @@ import { itemPrompt } from '../../src/protocol';
 import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 process.env.FLEMING_NO_PNG = '1';
 const graph = fixtureGraph();
 const items: Item[] = synthesize(graph, { n: 18, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 3 === 0 ? 'test' : 'train' }));
 const test = items.filter((it) => it.split === 'test');
 const bad = test[2];
-const noBenchmarks = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-endpoint-bench-'));
+const noBenchmarks = tempDir('fleming-eval-endpoint-bench-');
 
 /** How the fake endpoint answers: well, with a number for `bad`'s content, slowly, or refusing the key. */
 let mode: 'ok' | 'badContent' | 'slow' | 'unauthorized' = 'ok';
@@ -60,7 +60,7 @@ afterAll(async () => {
 
 /** A run with the graph and the RODS items (no checkpoints: only the endpoint is evaluated). */
 function freshRun(eval_: Record<string, unknown> = {}): RunContext {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-endpoint-'));
+  const root = tempDir('fleming-eval-endpoint-');
   const config = resolveConfig({ preset: 'smoke', overrides: { runDir: 'run', eval: { testItems: 6, benchmarkItems: 0, bootstrap: 50, examples: 2, endpointRetries: 1, ...eval_ } } });
   const ctx = openRun(config, { root, quiet: true, progressMode: 'silent' });
   writeJsonlSync(path.join(ctx.dir, 'rods', 'items.jsonl'), items);

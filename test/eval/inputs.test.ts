@@ -1,26 +1,16 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
 import { InputError } from '../../src/core/io';
 import { openRun } from '../../src/core/run';
 import { loadBenchmarkSets } from '../../src/eval/inputs';
 import { BUILTIN_SPECS_DIR } from '../../src/rods/curated/registry';
-
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-const temp = (prefix: string) => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-};
+import { tempDir } from '../helpers/tmp';
 
 /** A benchmarks directory whose MedQA file has `good` good lines and then one broken line. */
 function benchDir(good = 10): string {
-  const dir = temp('fleming-eval-inputs-');
+  const dir = tempDir('fleming-eval-inputs-');
   fs.mkdirSync(path.join(dir, 'medqa'));
   const ok = { question: 'Which drug?', answer: 'two', options: { A: 'one', B: 'two', C: 'three', D: 'four' }, meta_info: 'step1', answer_idx: 'B' };
   fs.writeFileSync(path.join(dir, 'medqa', 'medqa_usmle_test.jsonl'), `${`${JSON.stringify(ok)}\n`.repeat(good)}{"question": "broken"\n`);
@@ -28,7 +18,7 @@ function benchDir(good = 10): string {
 }
 
 function ctxWith(strict: boolean) {
-  const root = temp('fleming-eval-inputs-run-');
+  const root = tempDir('fleming-eval-inputs-run-');
   return openRun(resolveConfig({ overrides: { runDir: 'run', strict } }), { root, quiet: true, progressMode: 'silent' });
 }
 

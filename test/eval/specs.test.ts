@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,12 +10,13 @@ import { resolveConfig } from '../../src/core/config';
 import { openRun } from '../../src/core/run';
 import { loadBenchmarkSets, userSpecs } from '../../src/eval/inputs';
 import { readSpec } from '../../src/rods/curated/spec';
+import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SAMPLE = path.join(ROOT, 'data/benchmarks/examples/jmed-format-sample.yaml');
 const dirs: string[] = [];
 const temp = (prefix: string) => {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = tempDir(prefix);
   dirs.push(d);
   return d;
 };

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,9 +15,11 @@ import { itemPrompt } from '../../src/protocol';
 import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
 import { ResultStore, SYNTHETIC, run as evaluate } from '../../src/eval';
+import type { ResultRow } from '../../src/eval/results';
 import { parseCli } from '../../src/cli';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 const KEY = 'sk-eval-test-SECRET-42';
 process.env.FLEMING_NO_PNG = '1'; // Chromium renders are slow; savePlot's PNG path has its own test
@@ -44,7 +45,7 @@ function context(root: string): RunContext {
 
 /** A copy of the template run (graph, items, Base and +CoT checkpoints) under a fresh root. */
 function cloneRun(): RunContext {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-'));
+  const root = tempDir('fleming-eval-');
   fs.cpSync(template, path.join(root, 'run'), { recursive: true });
   return context(root);
 }
@@ -56,14 +57,14 @@ function medqaLine(q: string, answer: string): string {
 beforeAll(async () => {
   await useBackend('wasm');
   items = synthesize(graph, { n: 24, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 3 === 0 ? 'test' : 'train', meta: { ...it.meta, longTail: i % 2 === 0 } }));
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-tpl-'));
+  const root = tempDir('fleming-eval-tpl-');
   const ctx = context(root);
   await graph.save(path.join(ctx.dir, 'graph'));
   writeJsonlSync(path.join(ctx.dir, 'rods', 'items.jsonl'), items);
   tinyCheckpoint(path.join(ctx.dir, 'coldstart', 'base'), 1);
   tinyCheckpoint(path.join(ctx.dir, 'coldstart', 'sft'), 2);
   template = ctx.dir;
-  benchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-bench-'));
+  benchDir = tempDir('fleming-eval-bench-');
   fs.mkdirSync(path.join(benchDir, 'medqa'));
   fs.writeFileSync(
     path.join(benchDir, 'medqa', 'medqa_usmle_test.jsonl'),
@@ -127,12 +128,19 @@ describe('eval run()', () => {
     expect(first.summaries.length).toBeGreaterThan(0);
   });
 
-  it('a second run makes 0 generations and gives the same tables', async () => {
+  it('a second run makes 0 generations, gives the same tables and writes no file (summary.json and report.md keep their counts)', async () => {
+    const d = path.join(ctx.dir, 'eval');
+    const files = () => Object.fromEntries((fs.readdirSync(d, { recursive: true }) as string[]).filter((f) => fs.statSync(path.join(d, f)).isFile()).map((f) => [f, `${fs.statSync(path.join(d, f)).ino}:${fs.statSync(path.join(d, f)).mtimeMs}`]));
+    const before = files();
+    const summary = fs.readFileSync(path.join(d, 'summary.json'), 'utf8');
     const again = await evaluate(ctx, { benchmarksDir: benchDir, graph });
     expect(again.generated).toBe(0);
     expect(again.reused).toBe(2 * (6 + 3));
     expect(again.table3.markdown).toBe(first.table3.markdown);
     expect(again.table4.csv).toBe(first.table4.csv);
+    expect(files()).toEqual(before);
+    expect(JSON.parse(summary)).toMatchObject({ generated: first.generated, reused: 0 });
+    expect(fs.readFileSync(path.join(ctx.dir, 'log.txt'), 'utf8')).toContain('eval: nothing new (every result was in results.jsonl);');
   });
 
   it('k samples per item: mean accuracy and pass@k, no tensor leaked (a new protocol decodes again)', async () => {
@@ -207,11 +215,22 @@ describe('eval run() on an OpenAI-compatible endpoint', () => {
 
 describe('ResultStore', () => {
   it('new ResultStore(file) names file:line of a line that is not a result row', () => {
-    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-eval-store-')), 'results.jsonl');
+    const f = path.join(tempDir('fleming-eval-store-'), 'results.jsonl');
     fs.writeFileSync(f, '{"key":"a","samples":[]}\n{"model":"x"}\n');
     expect(() => new ResultStore(f)).toThrow(`${f}:2: not a result row`);
-    fs.writeFileSync(f, '{"key":"a","samples":[]}\n{oops\n');
-    expect(() => new ResultStore(f)).toThrow(`${f}:2`);
+    fs.writeFileSync(f, '{"key":"a","samples":[]}\n{oops\n{"key":"b","samples":[]}\n');
+    expect(() => new ResultStore(f)).toThrow(`${f}:2: invalid JSON`);
+  });
+
+  it('new ResultStore(file) leaves out a last line cut short (a kill, a full disk), says where, and cuts it off so the next row starts clean', () => {
+    const f = path.join(tempDir('fleming-eval-store-'), 'results.jsonl');
+    fs.writeFileSync(f, '{"key":"a","samples":[]}\n{"key":"b","sam');
+    const store = new ResultStore(f);
+    expect(store.size).toBe(1);
+    expect(store.cut).toMatch(`${f}:2: last line cut short`);
+    store.put({ key: 'b', samples: [] } as unknown as ResultRow);
+    expect(fs.readFileSync(f, 'utf8')).toBe('{"key":"a","samples":[]}\n{"key":"b","samples":[]}\n');
+    expect(new ResultStore(f).size).toBe(2);
   });
 });
 

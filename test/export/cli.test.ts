@@ -1,15 +1,15 @@
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCli } from '../../src/cli';
 import { makeRun, removeRuns } from './fixture';
+import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = path.join(ROOT, 'bin', 'fleming.cjs');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-export-cli-'));
+const tmp = tempDir('fleming-export-cli-');
 afterAll(() => {
   removeRuns();
   fs.rmSync(tmp, { recursive: true, force: true });

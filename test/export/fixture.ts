@@ -4,7 +4,6 @@
  * cold start's traces, RLVR stage 2's mining rounds, graph stats and a tiny +CoT checkpoint.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { resolveConfig } from '../../src/core/config';
 import { writeJson, writeJsonlSync } from '../../src/core/io';
@@ -17,6 +16,7 @@ import { itemPrompt } from '../../src/protocol';
 import { DIFFICULTIES, type Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 export interface RunParts {
   rods?: boolean;
@@ -89,7 +89,7 @@ function writeCheckpoint(dir: string, items: readonly Item[]): void {
 /** A run directory with the parts asked for (default: rods, cot, stage 2, seed graph stats; no checkpoint). */
 export function makeRun(parts: RunParts = {}): FixtureRun {
   const p = { rods: true, cot: true, stage2: 'new' as const, sources: { seed: 120 }, checkpoint: false, ...parts };
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-export-'));
+  const root = tempDir('fleming-export-');
   roots.push(root);
   const ctx = openRun(resolveConfig({ preset: 'smoke', overrides: { runDir: 'run' } }), { root, quiet: true, progressMode: 'silent' });
   const items = fixtureItems();

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Field, fieldProblem, float64, int32, list, parquetSchema, str, struct, writeParquet } from '../../src/export/parquet';
+import { tempDir } from '../helpers/tmp';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-parquet-'));
+const tmp = tempDir('fleming-parquet-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const FIELDS: Field[] = [str('name'), list('turns', struct('element', [str('role'), str('content')])), struct('info', [int32('n'), float64('x'), list('tags', 'string')])];

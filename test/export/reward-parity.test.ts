@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { strictAnswer } from '../../src/protocol';
 import { defaults as rlvrDefaults } from '../../src/rlvr/config';
 import { scoreRewards } from '../../src/rlvr/rewards';
+import { tempDir } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MODULE = path.join(ROOT, 'python', 'fleming_reward.py');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-reward-parity-'));
+const tmp = tempDir('fleming-reward-parity-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** No __pycache__ left in python/ by the imports. */

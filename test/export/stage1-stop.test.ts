@@ -1,14 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { groupStats, mean } from '../../src/rlvr/advantage';
 import { type Stage1Rules, stage1Stop } from '../../src/rlvr/plans';
+import { tempDir } from '../helpers/tmp';
 
 const SCRIPT = path.resolve(__dirname, '..', '..', 'recipes', 'verl', 'stage1_stop.py');
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-stage1-stop-'));
+const tmp = tempDir('fleming-stage1-stop-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Steps of 4 prompts × 4 rollouts; scores drawn from the reward's values, more uniform groups as steps go on. */

@@ -2,10 +2,10 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST, ManifestEntry, downloadSources, sha256File, verifySources } from '../../src/graph/download';
+import { tempDir } from '../helpers/tmp';
 
 const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 const FILES: Record<string, string> = {
@@ -48,7 +48,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'kg-dl-'));
+const tmp = () => tempDir('kg-dl-');
 
 describe('downloadSources', () => {
   it('downloadSources fetches, verifies and writes every file, retrying a 500, then resumes without refetching', async () => {

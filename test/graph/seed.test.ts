@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, readJsonlSync } from '../../src/core/io';
 import { loadSeedGraph, seedDir, SeedResult } from '../../src/graph/seed';
 import { isRefUrl } from '../../src/graph/seedParse';
+import { tempDir } from '../helpers/tmp';
 
 interface DiseaseLine {
   name: string;
@@ -164,7 +164,7 @@ describe('loadSeedGraph on broken fixtures', () => {
   };
 
   beforeAll(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'seed-test-'));
+    tmp = tempDir('seed-test-');
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

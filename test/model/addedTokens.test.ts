@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CHAT, fromTokenizerJson, loadTokenizer, saveTokenizer, textsWithout, toTokenizerJson, tokenizerConfig, trainBpe, withAddedTokens } from '../../src/model/tokenizer';
+import { tempDir } from '../helpers/tmp';
 
 const NAMES = [' hypoglycemia', ' acute myeloid leukaemia', ' glucose', ' acute myeloid leukaemia relapse'];
 const CORPUS = [' hypoglycemia is treated with glucose.', ' acute myeloid leukaemia is treated with cytarabine.', 'A. glucose\nB. insulin', ' the patient has hypoglycemias.'];
@@ -48,7 +48,7 @@ describe('added tokens (one token per entity name)', () => {
     for (const text of CORPUS) expect(back.encode(text)).toEqual(tok.encode(text));
     const decoder = tokenizerConfig(tok).added_tokens_decoder as Record<string, { content: string; special: boolean }>;
     expect(decoder[String(tok.tokenToId(' glucose'))]).toMatchObject({ content: ' glucose', special: false });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'added-'));
+    const dir = tempDir('added-');
     saveTokenizer(tok, dir);
     expect(loadTokenizer(dir).encode(CORPUS[1])).toEqual(tok.encode(CORPUS[1]));
   });

@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gpuDeviceVisible } from '../../src/model/backend';
+import { tempDir } from '../helpers/tmp';
 
 function fakeDev(files: string[]): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dev-'));
+  const d = tempDir('dev-');
   for (const f of files) {
     fs.mkdirSync(path.dirname(path.join(d, f)), { recursive: true });
     fs.writeFileSync(path.join(d, f), '');

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +7,7 @@ import { configFromHf, encodeSafetensors, hfConfig, loadCheckpoint, loadWeights,
 import { Batch, Llama, LlamaConfig } from '../../src/model/llama';
 import { AdamW, trainStep } from '../../src/model/train';
 import { useBackend } from './helpers';
+import { tempDir } from '../helpers/tmp';
 
 const tiny: LlamaConfig = {
   vocab_size: 19,
@@ -31,7 +31,7 @@ let tmp: string;
 describe('checkpoint', () => {
   beforeAll(async () => {
     await useBackend('cpu');
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-'));
+    tmp = tempDir('ckpt-');
   });
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -128,5 +128,16 @@ describe('checkpoint', () => {
     for (const [n, v] of oa.v) expect(Array.from((oc.v.get(n) as tf.Variable).dataSync()), n).toEqual(Array.from(v.dataSync()));
     [oa, oc].forEach((o) => o.dispose());
     [a, c].forEach((m) => m.dispose());
+  });
+
+  it('loadCheckpoint() of an optimiser saved before its first update (no moments yet, as GRPO steps with zero reward spread leave it) gives an optimiser without moments', () => {
+    const m = new Llama(tiny, 3);
+    const dir = path.join(tmp, 'no-moments');
+    saveCheckpoint(dir, m, { optimizer: new AdamW({ lr: 1e-3 }), step: 2 });
+    m.dispose();
+    const r = loadCheckpoint(dir);
+    expect(r.optimizer?.config.lr).toBe(1e-3);
+    expect([r.optimizer?.step, r.optimizer?.m.size, r.optimizer?.v.size]).toEqual([0, 0, 0]);
+    r.model.dispose();
   });
 });

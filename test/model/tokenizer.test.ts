@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/io';
@@ -28,8 +27,9 @@ import {
   tokenizerJsonString,
   trainBpe,
 } from '../../src/model/tokenizer';
+import { tempDir } from '../helpers/tmp';
 
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-tok-'));
+const tmp = (): string => tempDir('fleming-tok-');
 
 /** A small medical-ish corpus, enough for a few hundred merges. */
 const CORPUS: string[] = (() => {

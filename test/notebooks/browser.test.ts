@@ -9,10 +9,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findChromium } from '../../src/core/plot';
+import { tempDir } from '../helpers/tmp';
 
 const root = path.resolve(__dirname, '../..');
 const chromium = findChromium();
@@ -43,7 +43,7 @@ async function waitFor(url: string, ms: number): Promise<void> {
 
 describe('notebooks in a browser', () => {
   it.skipIf(Boolean(missing))(`an executed notebook shows a rendered table and figure in Jupyter Notebook${missing ? ` (skipped: ${missing})` : ''}`, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-nb-'));
+    const dir = tempDir('fleming-nb-');
     const env = { ...process.env, JUPYTER_PATH: path.join(root, '.jupyter-kernels/share/jupyter'), FLEMING_PRESET: 'smoke' };
     execFileSync('bash', ['scripts/register-kernel.sh'], { cwd: root, env, stdio: 'ignore' });
     execFileSync('/usr/bin/python3', ['-m', 'jupyter', 'nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=300', '--output-dir', dir, 'notebooks/00-setup.ipynb'], { cwd: root, env, stdio: 'pipe' });

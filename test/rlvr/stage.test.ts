@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import type { Item } from '../../src/rods/item';
 import { CotRow, runSft } from '../../src/coldstart/sft';
 import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr } from '../../src/rlvr';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
+import { tempDir } from '../helpers/tmp';
 
 const rlvrSmall = {
   k: 4,
@@ -52,7 +52,7 @@ function config(rl: Record<string, unknown> = {}) {
 }
 
 function cloneRun(template: string, rl: Record<string, unknown> = {}): RunContext {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-'));
+  const root = tempDir('fleming-rlvr-');
   fs.cpSync(template, path.join(root, 'run'), { recursive: true });
   return openRun(config(rl), { root, quiet: true, progressMode: 'silent' });
 }
@@ -157,7 +157,7 @@ describe('rlvr stage', () => {
     expect(again.eval).toEqual(res.eval);
 
     // other stage-2 settings retrain stage 2 only (in a copy: this run is the resume test's reference)
-    const root2 = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-s2-'));
+    const root2 = tempDir('fleming-rlvr-s2-');
     fs.cpSync(ctx.dir, path.join(root2, 'run'), { recursive: true });
     const ctx2 = openRun(config({ stage2StepsPerRound: 1 }), { root: root2, quiet: true, progressMode: 'silent' });
     const other = await rlvr(ctx2);
@@ -208,7 +208,7 @@ describe('rlvr stage', () => {
   }, 60_000);
 
   it('run() without a +CoT says what to run', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rlvr-none-'));
+    const root = tempDir('fleming-rlvr-none-');
     const ctx = openRun(config(), { root, quiet: true, progressMode: 'silent' });
     await expect(rlvr(ctx)).rejects.toThrow(/coldstart[/\\]sft: no finished \+CoT model; run `fleming coldstart/);
   });

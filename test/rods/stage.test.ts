@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
@@ -12,9 +11,10 @@ import { itemGraphFeatures, referenceAnswer } from '../../src/rods/features';
 import { synthesize } from '../../src/rods/synth';
 import type { Item } from '../../src/rods/item';
 import { fixtureGraph } from './synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 function runCtx(overrides: Record<string, unknown> = {}) {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-rods-'));
+  const root = tempDir('fleming-rods-');
   const config = resolveConfig({ preset: 'smoke', overrides: { runDir: 'run', rods: { items: 300, referenceSamples: 4, ...overrides } } });
   return openRun(config, { root, quiet: true, progressMode: 'silent' });
 }

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LlmClient } from '../../src/core/llm';
 import type { Item } from '../../src/rods/item';
 import { DEFAULT_VALIDATOR_PROMPT, llmValidator, parseLetter, renderPrompt, reviewReason, verifyLabels, type Validator } from '../../src/rods/verify';
+import { tempDir } from '../helpers/tmp';
 
 const item = (id: string, answer = 'A'): Item => ({
   id,
@@ -178,7 +178,7 @@ describe('llmValidator', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-      const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-verify-'));
+      const cacheDir = tempDir('fleming-verify-');
       const client = new LlmClient({ baseUrl, model: 'validator', cacheDir, maxConcurrency: 4 }, { env: {} });
       const v = llmValidator(client, { seed: 100, system: 'You are a physician.' });
       const items = [item('good'), item('bad')];

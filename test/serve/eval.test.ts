@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
@@ -17,6 +16,7 @@ import { synthesize } from '../../src/rods/synth';
 import { Served, serve } from '../../src/serve';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { tempDir } from '../helpers/tmp';
 
 process.env.FLEMING_NO_PNG = '1';
 const graph = fixtureGraph();
@@ -29,7 +29,7 @@ const context = () => openRun(resolveConfig({ preset: 'smoke', overrides: { runD
 
 beforeAll(async () => {
   await useBackend('wasm');
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-serve-eval-'));
+  root = tempDir('fleming-serve-eval-');
   const items = synthesize(graph, { n: 12, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 2 === 0 ? 'test' : 'train' }));
   const ctx = context();
   await graph.save(path.join(ctx.dir, 'graph'));
@@ -49,7 +49,7 @@ describe('eval against fleming serve', () => {
   it('eval --endpoint on the served checkpoint gives the completions and strict answers of eval --checkpoint', async () => {
     const ctx = context();
     // the held-out items only: an empty benchmarks directory (FLEMING_BENCHMARKS, set in CI, would add every public benchmark)
-    const r = await evaluate(ctx, { graph, benchmarksDir: fs.mkdtempSync(path.join(os.tmpdir(), 'no-benchmarks-')), checkpoints: [ckpt], endpoint: { baseUrl: served.url, model: 'served', apiKeyEnv: 'FLEMING_SERVE_UNSET_KEY', maxConcurrency: 4 }, endpointClient: { maxRetries: 0 } });
+    const r = await evaluate(ctx, { graph, benchmarksDir: tempDir('no-benchmarks-'), checkpoints: [ckpt], endpoint: { baseUrl: served.url, model: 'served', apiKeyEnv: 'FLEMING_SERVE_UNSET_KEY', maxConcurrency: 4 }, endpointClient: { maxRetries: 0 } });
     expect(r.models.map((m) => m.id)).toEqual(['ckpt:served', 'api:served']);
     expect(fs.existsSync(path.join(ctx.dir, 'eval', 'errors.jsonl')) ? fs.readFileSync(path.join(ctx.dir, 'eval', 'errors.jsonl'), 'utf8') : '').toBe('');
     expect(r.errors).toBe(0);

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import OpenAI from 'openai';
@@ -13,6 +12,7 @@ import { CHAT, Tokenizer, chatPrompt, loadTokenizer, saveTokenizer, trainBpe } f
 import { BatchQueue, QueueFull, Served, cutAtStop, serve } from '../../src/serve';
 import { parseCli } from '../../src/cli';
 import { useBackend } from '../model/helpers';
+import { tempDir } from '../helpers/tmp';
 
 const KEY = 'sk-serve-test-SECRET-7';
 const QUESTION = 'Which drug is first line in type 2 diabetes? A. Insulin B. Metformin C. Aspirin D. Omeprazole';
@@ -36,7 +36,7 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   await useBackend('wasm');
-  dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fleming-serve-')), 'sft');
+  dir = path.join(tempDir('fleming-serve-'), 'sft');
   tinyCheckpoint(dir);
   model = loadCheckpoint(dir).model;
   tok = loadTokenizer(dir);

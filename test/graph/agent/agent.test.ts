@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GraphBuilder, KnowledgeGraph } from '../../../src/graph/graph';
 import { AgentConfig, AgentProgress, defaults, runDiscoveryAgent } from '../../../src/graph/agent';
 import { FakeApis, FakeApiOptions, startFakeApis } from './fake-apis';
+import { tempDir } from '../../helpers/tmp';
 
 const open: FakeApis[] = [];
 const tmpDirs: string[] = [];
@@ -20,7 +20,7 @@ async function server(opts: FakeApiOptions = {}): Promise<FakeApis> {
 }
 
 function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kg-agent-'));
+  const d = tempDir('kg-agent-');
   tmpDirs.push(d);
   return d;
 }

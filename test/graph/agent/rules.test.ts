@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/core/io';
@@ -26,6 +25,7 @@ import {
   summarizeEntity,
 } from '../../../src/graph/agent';
 import { FakeApis, startFakeApis } from './fake-apis';
+import { tempDir } from '../../helpers/tmp';
 
 const open: FakeApis[] = [];
 const tmpDirs: string[] = [];
@@ -34,7 +34,7 @@ afterEach(async () => {
   while (tmpDirs.length) fs.rmSync(tmpDirs.pop()!, { recursive: true, force: true });
 });
 function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'kg-agent-rules-'));
+  const d = tempDir('kg-agent-rules-');
   tmpDirs.push(d);
   return d;
 }

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../../src/core/io';
@@ -17,6 +16,7 @@ import {
 } from '../../../src/graph/open/common';
 import { parseAxioms, parseDoXref } from '../../../src/graph/open/disease-ontology';
 import { withIds } from '../../../src/graph/open/wikidata';
+import { tempDir } from '../../helpers/tmp';
 
 describe('identifier normalisation', () => {
   it('normDoid / normUmls / normMesh / normQid accept the spellings the sources use', () => {
@@ -98,7 +98,7 @@ describe('dropSharedXrefs and requireColumns', () => {
   });
 
   it('requireColumns throws an InputError naming the file and the missing column', () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kg-hdr-')), 'x.tsv');
+    const file = path.join(tempDir('kg-hdr-'), 'x.tsv');
     fs.writeFileSync(file, '"id"\t"label"\n');
     expect(() => requireColumns(file, ['id', 'label'], '\t')).not.toThrow();
     expect(() => requireColumns(file, ['id', 'parent'], '\t')).toThrow(InputError);

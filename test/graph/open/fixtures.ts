@@ -1,8 +1,8 @@
 /** Small fixture copies of every source folder, written to a temp dir (with some malformed rows). */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { tempDir } from '../../helpers/tmp';
 
 const T = (rows: string[][]) => rows.map((r) => r.join('\t')).join('\n') + '\n';
 const Q = (rows: string[][]) => rows.map((r) => r.map((c) => `"${c}"`).join('\t')).join('\n') + '\n';
@@ -126,7 +126,7 @@ export const FIXTURE: Record<string, string | Buffer> = {
 
 /** Writes the fixture tree to a fresh temp dir and returns its path. */
 export function writeFixture(overrides: Record<string, string | Buffer | null> = {}): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kg-open-'));
+  const dir = tempDir('kg-open-');
   for (const [rel, content] of Object.entries({ ...FIXTURE, ...overrides })) {
     if (content === null) continue;
     const file = path.join(dir, rel);

@@ -2,11 +2,9 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkBenchmark, firstMiddleLast, formatCheck, formatList, runBenchmarksCommand } from '../../../src/rods/curated/check';
-import { jsonl, removeFixtures, tempDir } from './helpers';
-
-afterAll(removeFixtures);
+import { jsonl, tempDir } from './helpers';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const SAMPLE = path.join(ROOT, 'data/benchmarks/examples/jmed-format-sample.yaml');

@@ -1,12 +1,10 @@
 import * as fs from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SkipReport } from '../../../src/core/io';
 import { loadGeneric, type FieldMapping } from '../../../src/rods/curated/generic';
 import { answerLetter, getField, optionTexts } from '../../../src/rods/curated/mapping';
 import type { SpecFields } from '../../../src/rods/curated/spec';
-import { fixture, jsonl, reasons, removeFixtures, skippedIn } from './helpers';
-
-afterAll(removeFixtures);
+import { fixture, jsonl, reasons, skippedIn } from './helpers';
 
 describe('answerLetter', () => {
   const opts = ['red', 'Green', 'blue'];

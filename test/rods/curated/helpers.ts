@@ -1,25 +1,16 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { SkipReport } from '../../../src/core/io';
+import { tempDir as testTempDir } from '../../helpers/tmp';
 
-const made: string[] = [];
-
-/** Removes every temporary directory fixture() and tempDir() made (call in afterAll). */
-export function removeFixtures(): void {
-  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-}
-
-/** A new temporary directory, removed by removeFixtures(). */
+/** A new temporary directory, removed after the test file (test/helpers/tmp.ts). */
 export function tempDir(prefix = 'fleming-curated-'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(dir);
-  return dir;
+  return testTempDir(prefix);
 }
 
 /** Writes `text` to a new temporary file named `name` and returns its path. */
 export function fixture(name: string, text: string): string {
-  const dir = tempDir();
+  const dir = tempDir('fleming-curated-');
   const file = path.join(dir, name);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, text);

@@ -1,14 +1,12 @@
 import * as fs from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InputError, SkipReport } from '../../../src/core/io';
 import { loadMedmcqa, splitAnswerChoices } from '../../../src/rods/curated/medmcqa';
 import { loadMedxpertqa } from '../../../src/rods/curated/medxpertqa';
 import { loadPubmedqa, pubmedqaQuestion, topLevelKeys } from '../../../src/rods/curated/pubmedqa';
 import { CURATED_BENCHMARKS } from '../../../src/rods/curated/registry';
 import { loadFieldsSpec } from '../../../src/rods/curated/specLoader';
-import { fixture, jsonl, reasons, removeFixtures, skippedIn } from './helpers';
-
-afterAll(removeFixtures);
+import { fixture, jsonl, reasons, skippedIn } from './helpers';
 
 /** A built-in spec's field mapping on a fixture file (no share check: these fixtures are mostly bad rows). */
 const builtin = (name: string) => (file: string, skips: SkipReport) => loadFieldsSpec(CURATED_BENCHMARKS[name].spec, file, skips);

@@ -1,11 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SkipReport } from '../../../src/core/io';
 import { BUILTIN_ORDER, BUILTIN_SPECS_DIR, CURATED_BENCHMARKS, loadAllBenchmarks, loadBenchmark } from '../../../src/rods/curated/registry';
-import { HAVE_MIRROR, MIRROR_BENCHMARKS, reasons, removeFixtures, skippedIn, tempDir } from './helpers';
-
-afterAll(removeFixtures);
+import { HAVE_MIRROR, MIRROR_BENCHMARKS, reasons, skippedIn, tempDir } from './helpers';
 
 /** A benchmarks directory holding a tiny medqa file only. */
 function tinyDir(): string {

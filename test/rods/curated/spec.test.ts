@@ -12,9 +12,7 @@ import { parseSpec, readSpec, SpecError } from '../../../src/rods/curated/spec';
 import { BenchmarkLoadError } from '../../../src/rods/curated/usable';
 import type { Item } from '../../../src/rods/item';
 import { parseLetter } from '../../../src/rods/verify';
-import { jsonl, reasons, removeFixtures, tempDir } from './helpers';
-
-afterAll(removeFixtures);
+import { jsonl, reasons, tempDir } from './helpers';
 
 /** Writes files (name → text or bytes) into a new temporary directory and returns its path. */
 function files(entries: Record<string, string | Uint8Array>): string {
