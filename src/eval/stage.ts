@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { runBaseOrigin } from '../base/status';
 import { readJson, writeFileAtomic, writeJson, writeJsonlSync } from '../core/io';
 import { pngSkipNote, savePlot, type SavedPlot } from '../core/plot';
 import type { RunContext } from '../core/run';
@@ -160,7 +161,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   const configFile = path.join(ctx.dir, 'config.json');
   writeFileAtomic(
     path.join(dir, 'report.md'),
-    renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config }),
+    renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config, base: runBaseOrigin(ctx.dir) }),
   );
   logSummaries(ctx, summaries, columns);
   ctx.log(`eval: ${generated} completions generated, ${reused} reused, ${errors} failed; ${seconds.toFixed(1)} s; report ${path.join(dir, 'report.md')}`);
