@@ -58,14 +58,14 @@ export function probeFigure(rows: readonly ProbeRow[], o: BaseFigureOptions = {}
   if (f) {
     const marker = (name: string, y: number, yaxis: string, color: string) => ({ type: 'scatter', mode: 'markers', name, x: [end], y: [y], yaxis, marker: { symbol: 'star', size: 12, color } });
     data.push(marker(`release: 2nd copy ${f.copy.secondCopyNll.toFixed(2)}`, f.copy.secondCopyNll, 'y', '#d62728'));
-    data.push(marker(`release: option lookup ${(100 * f.option.accuracy).toFixed(1)}% (${f.option.drills} drills)`, Math.round(1000 * f.option.accuracy) / 10, 'y2', '#9467bd'));
+    data.push(marker(`release: option lookup ${(100 * f.option.accuracy).toFixed(1)}% (${f.option.drills.toLocaleString('en-US')} drills)`, Math.round(1000 * f.option.accuracy) / 10, 'y2', '#9467bd'));
   }
   const marks = segmentMarks(o.schedule, end);
   return {
     data,
     layout: {
       title: { text: 'The Base over training: copy probe and option lookup, against the targets' },
-      xaxis: { title: { text: 'step' }, range: [0, end], anchor: 'y2' },
+      xaxis: { title: { text: 'step' }, range: [0, 1.03 * end], anchor: 'y2' },
       yaxis: { title: { text: 'copy loss (nats / token)' }, domain: [0.55, 1], rangemode: 'tozero' },
       yaxis2: { title: { text: 'option lookup (%)' }, domain: [0, 0.42], range: [0, 100], anchor: 'x' },
       legend: { font: { size: 10 } },

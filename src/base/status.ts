@@ -76,6 +76,8 @@ export interface ReleaseStatus {
   /** Steps of the run (recipe.json, else the log's last step). */
   steps: number;
   schedule: string | null;
+  /** Settings of recipe.json that differ from the recipe given (the release's are its own). */
+  differs: string[];
 }
 
 export interface TrainingStatus {
@@ -172,14 +174,15 @@ export function skillCurves(rows: readonly { step: number; skill: string; loss: 
 }
 
 /** A release: final probes, recipe, manifest check, the training log's probes and loss per skill. */
-function releaseStatus(dir: string, bins: number): ReleaseStatus {
+function releaseStatus(dir: string, recipeNow: BaseRecipeConfig, bins: number): ReleaseStatus {
   const file = (f: string) => path.join(dir, f);
   const probes = fs.existsSync(file('probes.json')) ? readJson<ReleaseProbes>(file('probes.json')) : null;
   const recipe = fs.existsSync(file('recipe.json')) ? readJson<RecipeRecord>(file('recipe.json')) : null;
   const log = readMetrics<{ step: number; skill: string; loss: number }>(file('log.jsonl'));
   const steps = recipe?.steps ?? log[log.length - 1]?.step ?? 0;
   const probeRows = currentRunRows(readMetrics<ProbeRow>(file('probes.jsonl')), steps).rows;
-  return { kind: 'release', dir, probes, recipe, manifest: checkManifest(dir), probeRows, curves: skillCurves(log, bins), steps, schedule: recipe?.settings?.schedule ?? null };
+  const differs = recipe?.settings ? differingSettings(recipe.settings, recipeNow) : [];
+  return { kind: 'release', dir, probes, recipe, manifest: checkManifest(dir), probeRows, curves: skillCurves(log, bins), steps, schedule: recipe?.settings?.schedule ?? null, differs };
 }
 
 interface SessionRow {
@@ -237,7 +240,7 @@ function trainingStatus(dir: string, recipe: BaseRecipeConfig, bins: number): Tr
  */
 export function baseStatus(dir: string, opts: StatusOptions = {}): BaseStatus {
   const bins = opts.bins ?? 200;
-  if (fs.existsSync(path.join(dir, 'manifest.json'))) return releaseStatus(dir, bins);
+  if (fs.existsSync(path.join(dir, 'manifest.json'))) return releaseStatus(dir, opts.recipe ?? recipeDefaults, bins);
   const work = path.join(dir, 'train');
   if (fs.existsSync(path.join(work, 'last', 'trainer_state.json')) || fs.existsSync(path.join(work, 'metrics.jsonl'))) return trainingStatus(dir, opts.recipe ?? recipeDefaults, bins);
   return { kind: 'none', dir };
@@ -257,6 +260,7 @@ export function statusLines(st: BaseStatus): string[] {
     return [
       `Released Base in ${st.dir}: ${int(st.steps)} steps${st.schedule ? `, schedule ${st.schedule}` : ''}${r ? `; \`${r.command}\` (seed ${r.seed}), ${duration(r.wallSeconds)} on ${r.backend}` : '; no recipe.json'}.`,
       st.manifest.ok ? `Every file matches manifest.json (sha256), and so does the seed graph it was trained on.` : `Manifest check: ${st.manifest.problems.join('; ')}.`,
+      ...(st.differs.length ? [`Its settings (recipe.json) differ from this configuration's \`base\` section in ${st.differs.join(', ')}.`] : []),
     ];
   }
   const s = st.sessions;
@@ -291,7 +295,7 @@ export function runBaseOrigin(runDir: string): BaseOrigin {
   const from = fs.existsSync(stateFile) ? readJson<{ extra?: { from?: string } }>(stateFile).extra?.from : undefined;
   const configured = fs.existsSync(path.join(runDir, 'config.json')) ? readJson<{ base?: { release?: string } }>(path.join(runDir, 'config.json')).base?.release : undefined;
   const releaseAt = from ?? (configured ? path.resolve(seedDir(), '..', '..', configured) : ''); // release.ts releaseDir(), without loading the model code
-  const st = releaseAt && fs.existsSync(path.join(releaseAt, 'manifest.json')) ? releaseStatus(releaseAt, 50) : null;
+  const st = releaseAt && fs.existsSync(path.join(releaseAt, 'manifest.json')) ? releaseStatus(releaseAt, recipeDefaults, 50) : null;
   const changed = st ? Object.keys({ ...trainedFrom, ...st.manifest.files }).filter((f) => trainedFrom[f] !== st.manifest.files[f]) : [];
   return { kind: 'release', dir: releaseAt, trainedFrom, now: st, changed };
 }

@@ -63,7 +63,9 @@ describe('baseStatus()', () => {
     expect(st).toMatchObject({ steps: 12, schedule: 'C*4,KO', probes: FIXTURE_PROBES, recipe: { command: 'fleming base --hours 2', seed: 1234 } });
     expect(st.probeRows.map((r) => r.step)).toEqual([5, 10]);
     expect(st.curves.map((c) => [c.skill, c.steps, c.step.length])).toEqual([['knowledge', 4, 4], ['copy', 4, 4], ['option', 4, 4]]);
-    expect(statusLines(st).join('\n')).toMatch(/12 steps, schedule C\*4,KO; `fleming base --hours 2` \(seed 1234\), 2\.0 h on wasm\.\nEvery file matches manifest\.json/);
+    expect(st.differs.sort()).toEqual(['schedule', 'steps']);
+    expect(statusLines(st).join('\n')).toMatch(/12 steps, schedule C\*4,KO; `fleming base --hours 2` \(seed 1234\), 2\.0 h on wasm\.\nEvery file matches manifest\.json.*\nIts settings \(recipe\.json\) differ from this configuration's `base` section in schedule, steps\.$/);
+    expect(baseStatus(dir, { recipe: { ...recipeDefaults, steps: 12, schedule: 'C*4,KO' } })).toMatchObject({ differs: [] });
   });
 
   it('baseStatus(release) reports, without throwing, a changed file, a missing one, and a changed seed graph', () => {
@@ -121,8 +123,8 @@ describe('the Base figures', () => {
     expect(by[`target: 2nd copy ≤ ${BASE_TARGETS.copy} nats`]).toMatchObject({ x: [0, 12], y: [0.5, 0.5], yaxis: 'y' });
     expect(by['target: option lookup ≥ 95%']).toMatchObject({ x: [0, 12], y: [95, 95], yaxis: 'y2' });
     expect(by['release: 2nd copy 0.43']).toMatchObject({ x: [12], y: [0.4321], yaxis: 'y' });
-    expect(by['release: option lookup 90.0% (1000 drills)']).toMatchObject({ x: [12], y: [90], yaxis: 'y2' });
-    expect(fig.layout).toMatchObject({ xaxis: { range: [0, 12], anchor: 'y2' }, yaxis2: { range: [0, 100] } });
+    expect(by['release: option lookup 90.0% (1,000 drills)']).toMatchObject({ x: [12], y: [90], yaxis: 'y2' });
+    expect(fig.layout).toMatchObject({ xaxis: { range: [0, 12.36], anchor: 'y2' }, yaxis2: { range: [0, 100] } });
     expect(fig.layout?.shapes).toEqual([expect.objectContaining({ x0: 4, x1: 4 })]);
     expect(fig.layout?.annotations).toEqual([expect.objectContaining({ text: 'C → KO' })]);
     expect(probeFigure([], {}).data).toHaveLength(5);
