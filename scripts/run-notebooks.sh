@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Executes every notebook headless with nbconvert (Debian's Jupyter), on the preset given by
-# FLEMING_PRESET (default smoke). Executed copies go to runs/notebooks/; the committed notebooks
-# are not modified. Any failing cell fails the script.
+# FLEMING_PRESET (default smoke); or only the notebooks named as arguments
+# (scripts/run-notebooks.sh notebooks/03b-base.ipynb). Executed copies go to runs/notebooks/; the
+# committed notebooks are not modified. Any failing cell fails the script.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -11,7 +12,9 @@ export JUPYTER_PATH="$root/.jupyter-kernels/share/jupyter${JUPYTER_PATH:+:$JUPYT
 out="$root/runs/notebooks"
 mkdir -p "$out"
 status=0
-for nb in notebooks/*.ipynb; do
+[ $# -gt 0 ] && notebooks=("$@") || notebooks=(notebooks/*.ipynb)
+for nb in "${notebooks[@]}"; do
+  [ -f "$nb" ] || { echo "run-notebooks: no notebook $nb" >&2; exit 2; }
   name="$(basename "$nb")"
   start=$(date +%s)
   if /usr/bin/python3 -m jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=900 \

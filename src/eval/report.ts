@@ -1,5 +1,7 @@
 /** eval/report.md: the report card (tables, fit counts, verifiability, plots, examples, config). */
 import * as path from 'node:path';
+import { type BaseOrigin, duration } from '../base/status';
+import { baseTargets, metText } from '../base/targets';
 import { markdownTable } from '../core/markdown';
 import type { SavedPlot } from '../core/plot';
 import type { Decoding } from './generators';
@@ -37,6 +39,8 @@ export interface ReportInput {
   errors: number;
   rewardSeries: number;
   config: unknown;
+  /** Which Base the run's coldstart/base started from (src/base/status.ts runBaseOrigin); no section when absent or 'none'. */
+  base?: BaseOrigin;
 }
 
 /** Image links (PNG when rendered, else the HTML), relative to the eval directory. */
@@ -44,6 +48,25 @@ export function plotsSection(plots: Record<string, SavedPlot>, evalDir: string):
   return Object.entries(plots)
     .map(([name, p]) => (p.png ? `![${name}](${path.relative(evalDir, p.png)})` : `- ${name}: [${path.relative(evalDir, p.html)}](${path.relative(evalDir, p.html)}) (no PNG: ${p.pngSkipped})`))
     .join('\n\n');
+}
+
+/**
+ * "The Base": for a run tuned from a released Base, the release's probes against the targets, the
+ * sha256 of the weights the run started from and the recipe's command; for a run that pretrained
+ * its own, one line; nothing when the run has no finished Base.
+ */
+export function baseSection(o: BaseOrigin | undefined): string {
+  if (!o || o.kind === 'none') return '';
+  if (o.kind === 'own') return `\n## The Base\nThis run pretrained its own Base (knowledge pretraining, then direct-answer tuning, in \`coldstart/base\`), not starting from a released one.\n`;
+  const st = o.now;
+  const model = o.trainedFrom['model.safetensors'] ?? '—';
+  const r = st?.recipe;
+  const made = r ? ` It was trained by \`${r.command}\` (seed ${r.seed}, ${r.steps.toLocaleString('en-US')} steps, ${duration(r.wallSeconds)} on ${r.backend}).` : '';
+  const changed = o.changed.length ? ` Since this run used it, the release changed (${o.changed.join(', ')}): the probes below are of the release there now.` : '';
+  const broken = st && !st.manifest.ok ? ` The release there does not match its manifest now (${st.manifest.problems.join('; ')}).` : '';
+  const drift = st ? changed + broken : ` The release is no longer in \`${o.dir}\`; its probes cannot be shown.`;
+  const table = st ? `\n\n${markdownTable(['probe', 'target', 'release', 'met'], baseTargets({ probes: st.probes }).map((t) => [t.probe, t.target, t.measured, metText(t.met)]))}` : '';
+  return `\n## The Base\nThis run started from the released Base in \`${o.dir}\` (model.safetensors sha256 \`${model}\`) and only tuned it to answer directly.${made}${drift}${table}\n`;
 }
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
@@ -79,7 +102,7 @@ export function renderReport(r: ReportInput): string {
 
 Run: \`${r.runDir}\`. Decoding: ${decoding}, at most ${r.decoding.maxNewTokens} new tokens (checkpoints). Answer: the letter in the last \`<answer>X</answer>\` (strict, as the paper); lenient: the MMLU-Pro cascade.
 ${r.generated} completions generated and ${r.reused} reused from results.jsonl in ${r.seconds.toFixed(1)} s; errors: ${r.errors}${r.errors ? ' (items whose request failed for good, listed in errors.jsonl, left out of the accuracy and asked again on the next run)' : ''}.
-${notRun.length ? `\nNot run: ${notRun.map((m) => `${m.label} (${m.notRun?.replace(/^not run \((.*)\)$/, "$1")})`).join('; ')}.\n` : ''}${r.note ? `\nBenchmarks: ${r.note}.\n` : ''}
+${notRun.length ? `\nNot run: ${notRun.map((m) => `${m.label} (${m.notRun?.replace(/^not run \((.*)\)$/, "$1")})`).join('; ')}.\n` : ''}${r.note ? `\nBenchmarks: ${r.note}.\n` : ''}${baseSection(r.base)}
 ## Table 3: models × benchmarks
 ${r.t3.markdown}
 ## Table 4: the stages on held-out synthetic items

@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { runBaseOrigin } from '../base/status';
 import { readJson, writeFileIfChanged } from '../core/io';
 import { pngSkipNote, savePlot, type SavedPlot } from '../core/plot';
 import type { RunContext } from '../core/run';
@@ -182,7 +183,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   const inRun = (p: string) => (path.isAbsolute(p) && !path.relative(ctx.dir, p).startsWith('..') ? path.relative(ctx.dir, p) : p); // a copied run keeps its summary
   const summary = { protocol: { ...decoding, protocol: protocolKey(decoding), answer: 'strict: last <answer>X</answer>; lenient: MMLU-Pro cascade' }, models: models.map((m) => ({ ...m, source: inRun(m.source) })), benchmarks: sets.sets.map(({ items: _i, ...s }) => s), benchmarkNote: note, loaderSkips: skips.toJSON(), summaries, generated, reused, errors, seconds: Math.round(seconds * 10) / 10 };
   const configFile = path.join(ctx.dir, 'config.json');
-  const report = () => renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config });
+  const report = () => renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config, base: runBaseOrigin(ctx.dir) });
   writeSummary(ctx, dir, summary, report);
   logSummaries(ctx, summaries, columns);
   ctx.log(`eval: ${generated} completions generated, ${reused} reused, ${errors} failed; ${seconds.toFixed(1)} s; report ${path.join(dir, 'report.md')}`);
