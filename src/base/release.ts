@@ -145,6 +145,14 @@ function writeRelease(dir: string, work: string, model: Llama, tok: Tokenizer, c
   });
 }
 
+/** `<work>/last/` when the training loop will resume from it (written with the same fingerprint), else undefined. */
+function resumable(work: string, fingerprint: unknown): string | undefined {
+  const ck = lastCheckpointDir(work);
+  if (!ck) return undefined;
+  const state = readJson<{ extra?: { fingerprint?: unknown } }>(path.join(ck, 'trainer_state.json'));
+  return JSON.stringify(state.extra?.fingerprint) === JSON.stringify(fingerprint) ? ck : undefined;
+}
+
 /** Trains (or resumes) the Base by the recipe and, once finished, writes the release. */
 export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<BaseRunResult> {
   const cfg = config.base;
@@ -164,7 +172,7 @@ export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<
   const fingerprint = { base: { ...cfg, release: undefined }, seed: config.seed, tokenizer: sha256(path.join(work, 'tokenizer.json')) };
   const probesFile = path.join(work, 'probes.jsonl');
   const sessions = path.join(work, 'sessions.jsonl');
-  const ck = opts.fresh ? undefined : lastCheckpointDir(work);
+  const ck = opts.fresh ? undefined : resumable(work, fingerprint);
   const fromStep = ck ? readJson<{ step: number }>(path.join(ck, 'trainer_state.json')).step : 0;
   if (!ck) for (const f of [probesFile, sessions]) fs.rmSync(f, { force: true });
   else writeJsonlSync(probesFile, readMetrics<{ step: number }>(probesFile).filter((r) => r.step <= fromStep));

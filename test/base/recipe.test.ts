@@ -21,7 +21,7 @@ import { useBackend } from '../model/helpers';
 import { tempDir } from '../helpers/tmp';
 
 /** A recipe small enough for seconds of CPU: a 5-disease world, a 1-layer model. */
-const TINY = { world: 5, steps: 24, checkpointEvery: 8, probeEvery: 12, hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, kvHeads: 2, bpeVocab: 600, batchSize: 4, seqLen: 64 };
+const TINY = { world: 5, steps: 24, schedule: 'C*4,KCOKOLKO', checkpointEvery: 8, probeEvery: 12, hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, kvHeads: 2, bpeVocab: 600, batchSize: 4, seqLen: 64 };
 
 function tinyConfig(release: string) {
   return resolveConfig({ overrides: { base: { ...TINY, release } } });
@@ -92,6 +92,17 @@ describe('Base recipe', () => {
     const tok = loadTokenizer(a);
     expect(tok.addedTokens.length).toBeGreaterThan(50);
     loadCheckpoint(a).model.dispose();
+  }, 300_000); // three tiny trainings: ≈ 1 min idle, more on a loaded machine
+
+  it('a checkpoint written with other settings is not resumed: probes.jsonl and sessions.jsonl start over with the run', async () => {
+    const rel = path.join(tempDir('base-restart-'), 'rel');
+    const first = { base: { ...TINY, probeEvery: 4, release: rel } };
+    expect(await runBase(resolveConfig({ overrides: first }), { ...quiet, untilStep: 16 })).toMatchObject({ finished: false, step: 16 });
+    const changed = { base: { ...first.base, lr: 2e-3 } };
+    expect(await runBase(resolveConfig({ overrides: changed }), { ...quiet, untilStep: 8 })).toMatchObject({ finished: false, step: 8 });
+    const work = path.join(rel, 'train');
+    expect(readMetrics<{ step: number }>(path.join(work, 'probes.jsonl')).map((r) => r.step)).toEqual([4, 8]);
+    expect(readMetrics<{ fromStep: number; toStep: number }>(path.join(work, 'sessions.jsonl')).map((r) => [r.fromStep, r.toStep])).toEqual([[0, 8]]);
   }, 120_000);
 
   it('skill rows and probes: copy loss on the second copy, option rows the protocol reads, no tensors left behind', async () => {
