@@ -25,6 +25,7 @@ import { Decoded, decodeModels } from './decode';
 import type { Decoding } from './generators';
 import { BenchmarkSet, EvalRunOptions, EvalSets, ModelEntry, loadEvalSets, loadMatcher, modelEntries } from './inputs';
 import { plotsSection, renderReport } from './report';
+import type { Item } from '../rods/item';
 import { type ResultRow, answered, protocolKey } from './results';
 import { accuracyByStageFigure, modelBarFigure, readRewardSeries, rewardFigure } from './plots';
 import { ModelSummary, StageRow, SYNTHETIC, Table, strictScore, summarizeModel, table3, table4 } from './summary';
@@ -131,6 +132,11 @@ function logSummaries(ctx: RunContext, summaries: readonly ModelSummary[], colum
   }
 }
 
+/** Items per held-out split (null: the run has no RODS items). */
+function splitCounts(items: readonly Item[] | null): { validation: number; test: number } | null {
+  return items ? { validation: items.filter((it) => it.split === 'validation').length, test: items.filter((it) => it.split === 'test').length } : null;
+}
+
 /** The stage (see the file comment). */
 export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<EvalResult> {
   const t0 = Date.now();
@@ -160,7 +166,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   const configFile = path.join(ctx.dir, 'config.json');
   writeFileAtomic(
     path.join(dir, 'report.md'),
-    renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config }),
+    renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, splits: splitCounts(sets.items), config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config }),
   );
   logSummaries(ctx, summaries, columns);
   ctx.log(`eval: ${generated} completions generated, ${reused} reused, ${errors} failed; ${seconds.toFixed(1)} s; report ${path.join(dir, 'report.md')}`);

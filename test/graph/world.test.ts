@@ -4,18 +4,17 @@
  * graph gets the default preset's 25-disease focus, an open-graph run the whole open graph; a
  * focus the user sets applies everywhere.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveConfig, type DeepPartial, type RunConfig } from '../../src/core/config';
-import { readJson, writeJson } from '../../src/core/io';
+import { readJson } from '../../src/core/io';
 import { openRun } from '../../src/core/run';
-import { seedDir } from '../../src/graph/seed';
 import { run as graphStage } from '../../src/graph/stage';
 import { runWorld } from '../../src/graph/world';
 import { writeFixture } from './open/fixtures';
+import { worldRelease } from './worldRelease';
 
 const dirs: string[] = [];
 const tmp = (prefix: string) => {
@@ -26,23 +25,7 @@ const tmp = (prefix: string) => {
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
-
-const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-
-/**
- * A release directory as findRelease() checks it: recipe.json (the Base's world and seed) and a
- * manifest with its hash and the seed graph's (the weights are not needed to choose a world).
- */
-function release(world: number, seed = 1234): string {
-  const dir = tmp('world-release-');
-  writeJson(path.join(dir, 'recipe.json'), { command: 'test', seed, settings: { world } });
-  const graphFiles = fs.readdirSync(seedDir()).filter((f) => f.endsWith('.jsonl')).sort();
-  writeJson(path.join(dir, 'manifest.json'), {
-    files: { 'recipe.json': sha(path.join(dir, 'recipe.json')) },
-    seedGraph: Object.fromEntries(graphFiles.map((f) => [`data/seed/${f}`, sha(path.join(seedDir(), f))])),
-  });
-  return dir;
-}
+const release = (world: number, seed = 1234) => worldRelease(tmp('world-release-'), world, seed);
 
 const config = (overrides: DeepPartial<RunConfig>) => resolveConfig({ overrides });
 
