@@ -140,7 +140,7 @@ function sftData(ctx: RunContext, dir: string, tok: Tokenizer, cotRows: SourcedC
   fs.mkdirSync(dir, { recursive: true });
   writeJson(path.join(dir, 'data.json'), { report: data, ...skips.toJSON() });
   ctx.log(
-    `sft: ${data.rows} trace rows → ${data.used} examples on ${data.items} train items (not verified ${data.notVerified}, test split ${data.testSplit}, ` +
+    `sft: ${data.rows} trace rows → ${data.used} examples on ${data.items} train items (not verified ${data.notVerified}, held-out split ${data.testSplit}, ` +
       `item missing ${data.missingItem}, malformed ${data.malformed}, wrong answer ${data.wrongAnswer}, longer than the context ${data.tooLong}); ` +
       `${data.meanTokens.toFixed(0)} tokens per example on average (max ${data.maxTokens}, completion ${data.meanCompletionTokens.toFixed(0)})`,
   );
