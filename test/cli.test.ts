@@ -40,11 +40,11 @@ describe('fleming command', () => {
 
   it('fleming graph on the seed writes the graph files and a report', async () => {
     const dir = tempDir('fleming-cli-');
-    const { stdout } = await fleming(['graph', '--run', path.join(dir, 'run')]);
+    const { stdout } = await fleming(['graph', '--run', path.join(dir, 'run'), '--set', 'base.release=']); // from scratch, whether or not data/base holds a release
     expect(stdout).toContain('graph written to');
     for (const f of ['nodes.jsonl', 'edges.jsonl', 'stats.json', 'skipped.json', 'report.md', 'plots/degree.html']) expect(fs.existsSync(path.join(dir, 'run', 'graph', f))).toBe(true);
     const stats = JSON.parse(fs.readFileSync(path.join(dir, 'run', 'graph', 'stats.json'), 'utf8'));
-    expect(stats.nodes).toBe(441); // the default preset's 25-disease world of the seed graph
+    expect(stats.nodes).toBe(441); // the default preset's from-scratch world: 25 diseases of the seed graph
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'run', 'graph', 'focus.json'), 'utf8')).anchors).toHaveLength(25);
   });
 

@@ -222,18 +222,21 @@ export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<
   }
 }
 
-/** A released Base a run can start from: its directory and manifest. */
+/** A released Base a run can start from: its directory, manifest and world. */
 export interface Release {
   dir: string;
   manifest: { files: Record<string, string>; seedGraph: Record<string, string> };
+  /** The Base's world (recipe.json): a focus of `diseases` anchor diseases of the seed graph with the recipe's seed, or the whole seed graph (0). */
+  world: { diseases: number; seed: number };
 }
 
 /**
  * The released Base named by `base.release`, checked: every file's sha256 against its manifest,
- * the seed-graph files it was trained on against data/seed, and the run's graph (the release knows
- * the seed graph, so any focus of it). Returns null when the setting is '' (pretrain from scratch)
- * or nothing is released there yet (the caller says so); throws, saying how to train a matching
- * Base, when the release does not fit the run.
+ * the seed-graph files it was trained on against data/seed, and the run's graph (the release
+ * knows the seed graph: a Base of the whole seed graph knows any focus of it, a focused Base only
+ * its own focus). Returns null when the setting is '' (pretrain from scratch) or nothing is
+ * released there yet (the caller says so); throws, saying how to train a matching Base, when the
+ * release does not fit the run.
  */
 export function findRelease(config: RunConfig): Release | null {
   if (!config.base.release) return null;
@@ -250,5 +253,10 @@ export function findRelease(config: RunConfig): Release | null {
   const changed = Object.entries(manifest.seedGraph).filter(([f, h]) => !fs.existsSync(path.join(repo, f)) || sha256(path.join(repo, f)) !== h);
   if (changed.length) throw new Error(`the seed graph changed since the released Base in ${dir} was trained (${changed.map(([f]) => f).join(', ')}): ${retrain}`);
   if (config.graph.kg !== 'seed') throw new Error(`the released Base in ${dir} knows the seed graph, not --kg ${config.graph.kg}: ${retrain}`);
-  return { dir, manifest };
+  const recipe = readJson<{ seed: number; settings: { world?: number } }>(path.join(dir, 'recipe.json'));
+  const world = { diseases: recipe.settings.world ?? 0, seed: recipe.seed };
+  const asked = config.graph.focus.diseases;
+  if (world.diseases > 0 && asked > 0 && (asked !== world.diseases || config.seed !== world.seed))
+    throw new Error(`the released Base in ${dir} knows a focus of ${world.diseases} anchor diseases (seed ${world.seed}), not graph.focus.diseases=${asked} with seed ${config.seed}: ${retrain}`);
+  return { dir, manifest, world };
 }

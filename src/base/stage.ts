@@ -9,8 +9,9 @@
  * the completion only) = Base, the paper's non-reasoning baseline.
  * Writes coldstart/base/: model.safetensors, config.json, tokenizer.json, tokenizer_config.json,
  * trainer_state.json, metrics.jsonl, plots/loss.*, recall.json (held-out fact recall per
- * relation, and the copy probe of pretrain/copy.ts), eval.json (Base accuracy on the RODS test
- * split), done.json. A killed run resumes from base/last/; a finished stage is reused unless its inputs changed or --force is given.
+ * relation, and the copy probe of pretrain/copy.ts), eval.json (Base accuracy on the RODS
+ * validation split), base.json (where the Base came from and its text style, read by later
+ * stages: baseStyle()), done.json. A killed run resumes from base/last/; a finished stage is reused unless its inputs changed or --force is given.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -28,6 +29,7 @@ import { runReads } from '../model/reads';
 import { CHAT, Tokenizer, loadTokenizer, saveTokenizer, trainBpe } from '../model/tokenizer';
 import { itemPrompt } from '../protocol/index';
 import type { Item } from '../rods/item';
+import { tuningItems } from '../rods/split';
 import { LmBatches, TuneBatches, directAnswerExample, passSentences } from './data';
 import { DirectAnswerReport, evalDirectAnswerReads } from './evaluate';
 import { findRelease, type Release } from './release';
@@ -56,6 +58,34 @@ export function loadBase(runDir: string): { model: Llama; tokenizer: Tokenizer }
   const dir = path.join(runDir, 'coldstart', 'base');
   if (!fs.existsSync(path.join(dir, 'done.json'))) throw new Error(`${dir}: no finished Base model; run \`fleming pretrain --run ${runDir}\` first`);
   return { model: loadCheckpoint(dir).model, tokenizer: loadTokenizer(dir) };
+}
+
+/** coldstart/base/base.json: where the run's Base came from, and how it writes entity names (src/base/sentences.ts TextStyle). */
+export interface BaseOrigin {
+  from: 'release' | 'scratch';
+  /** The release directory (from 'release'). */
+  release: string | null;
+  /** 'mention' for a released Base (its corpus and entity tokens), 'sentence' for a Base pretrained from scratch. */
+  style: TextStyle;
+}
+
+/**
+ * The text style of a run's Base, as its pretrain stage recorded it (coldstart/base/base.json);
+ * 'sentence' when nothing is recorded (no Base yet, or a run made before the style was recorded).
+ * Stages that write text for the policy (the graph teacher's traces, knowledge replay, the
+ * knowledge ceiling) name entities this way.
+ */
+export function baseStyle(runDir: string): TextStyle {
+  const file = path.join(runDir, 'coldstart', 'base', 'base.json');
+  return fs.existsSync(file) ? readJson<BaseOrigin>(file).style : 'sentence';
+}
+
+/** Writes base.json: a released Base writes 'mention' text (its corpus), one pretrained here 'sentence'. */
+function writeOrigin(dir: string, release: Release | null): BaseOrigin {
+  const origin: BaseOrigin = release ? { from: 'release', release: release.dir, style: 'mention' } : { from: 'scratch', release: null, style: 'sentence' };
+  fs.mkdirSync(dir, { recursive: true });
+  writeJson(path.join(dir, 'base.json'), origin);
+  return origin;
 }
 
 /** The architecture: the MODEL_PRESETS entry with the tokenizer's vocabulary and special ids. */
@@ -101,7 +131,7 @@ function stageInputs(ctx: RunContext, opts: PretrainRunOptions, release: Release
   const itemsFile = path.join(ctx.dir, 'rods', 'items.jsonl');
   const graphDir = path.join(ctx.dir, 'graph');
   if (!fs.existsSync(itemsFile))
-    throw new Error(`${itemsFile}: no RODS items; run \`fleming rods --run ${ctx.dir}\` first (the Base model is tuned on the train split and evaluated on the test split)`);
+    throw new Error(`${itemsFile}: no RODS items; run \`fleming rods --run ${ctx.dir}\` first (the Base model is tuned on the train split and evaluated on the validation split)`);
   if (!opts.graph && !fs.existsSync(path.join(graphDir, 'edges.jsonl'))) throw new Error(`${graphDir}: no graph here yet; run \`fleming graph --run ${ctx.dir}\` first`);
   const fingerprint = {
     pretrain: ctx.config.pretrain,
@@ -164,17 +194,17 @@ function pretrainPhases(ctx: RunContext, graph: KnowledgeGraph, tok: Tokenizer, 
   ];
 }
 
-/** Step 3: the Base's probes (held-out and seen-phrasing fact recall, the copy probe) and its direct-answer accuracy on the test split. */
-async function probeStep(ctx: RunContext, dir: string, model: Llama, tok: Tokenizer, graph: KnowledgeGraph, test: readonly Item[], style: TextStyle) {
+/** Step 3: the Base's probes (held-out and seen-phrasing fact recall, the copy probe) and its direct-answer accuracy on the validation split. */
+async function probeStep(ctx: RunContext, dir: string, model: Llama, tok: Tokenizer, graph: KnowledgeGraph, tuning: ReturnType<typeof tuningItems>, style: TextStyle) {
   const cfg = ctx.config.pretrain;
   const probe = (phrasing: 'heldOut' | number) => runReads(factRecallReads(model, tok, graph, ctx.rng('pretrain:recall'), { edgesPerRelation: cfg.recallEdges, distractors: cfg.recallDistractors, phrasing, style }), 'factRecall');
   // Copy probe: does the Base continue a random sequence it has just seen (an induction head)?
   const copy = await runReads(copyProbeReads(model, tok.specialId(CHAT.bos), ctx.rng('pretrain:copy')), 'copyProbe');
   const recall = { heldOut: await probe('heldOut'), seen: await probe(0), copy };
   writeJson(path.join(dir, 'recall.json'), recall);
-  const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
+  const evalItems = cfg.evalItems > 0 ? tuning.items.slice(0, cfg.evalItems) : tuning.items;
   const evaluation = await runReads(evalDirectAnswerReads(model, tok, evalItems), 'evalDirectAnswer');
-  writeJson(path.join(dir, 'eval.json'), { split: 'test', ...evaluation });
+  writeJson(path.join(dir, 'eval.json'), { split: tuning.split, ...evaluation });
   return { recall, copy, evaluation };
 }
 
@@ -191,6 +221,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
   const doneFile = path.join(dir, 'done.json');
   if (finishedStage(dir, fingerprint, opts.force)) {
     ctx.log(`pretrain: reusing ${dir} (already trained with these settings; --force retrains)`);
+    writeOrigin(dir, release);
     return { dir, recall: readJson(path.join(dir, 'recall.json')), eval: readJson(path.join(dir, 'eval.json')), reused: true, resumedFrom: null, seconds: 0 };
   }
   await ensureBackend(ctx.config.backend, (m) => ctx.log(`pretrain: ${m}`));
@@ -198,7 +229,8 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
   const graph = opts.graph ?? (await KnowledgeGraph.load(graphDir));
   const items = await readJsonlAll<Item>(itemsFile);
   const train = items.filter((it) => it.split === 'train');
-  const test = items.filter((it) => it.split === 'test');
+  const tuning = tuningItems(items);
+  if (tuning.note) ctx.log(`pretrain: ${tuning.note}`);
   if (train.length === 0) throw new Error(`${itemsFile}: no items with split "train" (rerun \`fleming rods --run ${ctx.dir}\`)`);
   const seed = `${ctx.config.seed}:pretrain`;
   const lm0 = { graph, seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: `${seed}:lm`, phrasingsPerEdge: cfg.phrasingsPerEdge, synonymRate: cfg.synonymRate, order: cfg.corpusOrder };
@@ -218,7 +250,8 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     const plot = savePlot(lossFigure(loop.metrics), path.join(dir, 'plots'), 'loss');
     const why = pngSkipNote(plot);
     if (why) ctx.log(`pretrain: PNGs not written: ${why}`);
-    const { recall, copy, evaluation } = await probeStep(ctx, dir, model, tok, graph, test, release ? 'mention' : 'sentence');
+    const origin = writeOrigin(dir, release);
+    const { recall, copy, evaluation } = await probeStep(ctx, dir, model, tok, graph, tuning, origin.style);
     const seconds = (Date.now() - t0) / 1000;
     markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });
     clearCheckpoints(dir);
@@ -226,7 +259,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
     ctx.log(
       `pretrain: fact recall on held-out phrasings ${(100 * o.accuracy).toFixed(1)}% (seen phrasing ${(100 * recall.seen.overall.accuracy).toFixed(1)}%, chance ${(100 * o.chance).toFixed(1)}%, ${o.edges} edges); ` +
         `copy probe: loss on a repeated random sequence's second copy ${copy.secondCopyNll.toFixed(2)} vs first ${copy.firstCopyNll.toFixed(2)} (an induction head would bring the second near 0); ` +
-        `Base on ${evaluation.n} test items: ${(100 * evaluation.accuracy).toFixed(1)}% (chance ${(100 * evaluation.chance).toFixed(1)}%, well-formed ${evaluation.formatOk}); ${seconds.toFixed(1)} s`,
+        `Base on ${evaluation.n} ${tuning.split} items: ${(100 * evaluation.accuracy).toFixed(1)}% (chance ${(100 * evaluation.chance).toFixed(1)}%, well-formed ${evaluation.formatOk}); ${seconds.toFixed(1)} s`,
     );
     return { dir, recall, eval: evaluation, reused: false, resumedFrom: loop.resumedFrom, seconds };
   } finally {

@@ -59,8 +59,8 @@ export const sftDefaults: SftConfig = {
   // Base's knowledge, ceiling 99.5% vs 36%, but did not raise +CoT's accuracy within 900 steps; docs/findings.md)
   replayEvery: 0,
   checkpointEvery: 50, // steps between checkpoints (a killed run resumes from the last one)
-  evalItems: 200, // RODS test items Base and +CoT are evaluated on (0 = all)
-  evalMaxNewTokens: 128, // tokens generated per test item (room for a short <think> trace and the answer)
+  evalItems: 200, // RODS validation items Base and +CoT are evaluated on, for choosing settings (0 = all; the eval stage reads test)
+  evalMaxNewTokens: 128, // tokens generated per evaluated item (room for a short <think> trace and the answer)
   evalBatchSize: 16, // prompts decoded together
   examples: 8, // Base vs +CoT completions written to examples.jsonl
 };

@@ -6,14 +6,15 @@
  * (itemPrompt) + trace `<think>…</think>\n<answer>X</answer><|eos|>`, loss on the completion
  * only → AdamW with warm-up + cosine and clipping from the Base weights (resumable from sft/last/,
  * bitwise; a non-finite loss keeps the last good checkpoint) → Base and +CoT evaluated on the
- * RODS test split with one protocol (greedy, room for a short trace, answer = last
- * `<answer>X</answer>`).
+ * RODS validation split (settings are chosen there; the final evaluation reads test) with one
+ * protocol (greedy, room for a short trace, answer = last `<answer>X</answer>`).
  * Writes coldstart/sft/: model.safetensors, config.json, tokenizer.json, tokenizer_config.json,
  * trainer_state.json, metrics.jsonl, plots/loss.*, data.json (which rows were used, which not and
- * why), eval.json ({base, cot}), examples.jsonl (Base vs +CoT on the same test items), done.json.
+ * why), eval.json ({split, base, cot}), examples.jsonl (Base vs +CoT on the same validation items), done.json.
  * A finished stage is reused unless its inputs (config, Base, items, traces) changed or force is set.
- * knowledgeCeiling() (sft/ceiling.ts) bounds what a thought can add: the test accuracy of picking
- * the option whose claim sentence the model finds most likely.
+ * knowledgeCeiling() (sft/ceiling.ts) bounds what a thought can add: the accuracy of picking the
+ * option whose claim sentence (in the Base's text style) the model finds most likely.
+ * Knowledge replay renders the graph's sentences in the Base's text style (base/stage.ts baseStyle).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,9 +28,11 @@ import type { Llama } from '../model/llama';
 import { runReads } from '../model/reads';
 import { CHAT, Tokenizer, loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
+import { tuningItems } from '../rods/split';
 import type { RunConfig } from '../core/config';
 import { KnowledgeGraph } from '../graph/graph';
-import { lossFigure } from '../base/stage';
+import { baseStyle, lossFigure } from '../base/stage';
+import type { TextStyle } from '../base/sentences';
 import { LmBatches, TuneBatches } from '../base/data';
 import { type Phase, StepRecord, clearCheckpoints, finishedStage, trainPhasesReads } from '../train/index';
 import { CotRow, SftDataReport, SftExample, SourcedCotRow, sftExamples, weightAnswerLetter } from './sft/data';
@@ -44,12 +47,13 @@ export type { EvalProtocol, EvalRow, PolicyEvalOptions, PolicyEvalReport } from 
 
 /** eval.json: Base and +CoT under one protocol. */
 export interface SftEval {
-  split: 'test';
+  /** The items evaluated: validation (test only for a run without one: src/rods/split.ts tuningItems). */
+  split: 'validation' | 'test';
   base: PolicyEvalReport;
   cot: PolicyEvalReport;
 }
 
-/** One line of examples.jsonl: Base and +CoT on the same test item. */
+/** One line of examples.jsonl: Base and +CoT on the same evaluated item. */
 export interface SftExampleRow {
   id: string;
   type: string;
@@ -124,7 +128,7 @@ async function sftInputs(ctx: RunContext, opts: SftRunOptions, baseDir: string) 
     items: fileHash(itemsFile),
     cot: hashString(JSON.stringify(cotRows.map((r) => r.row))).toString(16),
     // replay renders the graph's sentences with the pretraining corpus options
-    ...(cfg.replayEvery > 0 ? { replay: { graph: graphHash(path.join(ctx.dir, 'graph')), corpus: corpusOf(ctx.config.pretrain) } } : {}),
+    ...(cfg.replayEvery > 0 ? { replay: { graph: graphHash(path.join(ctx.dir, 'graph')), corpus: corpusOf(ctx.config.pretrain, baseStyle(ctx.dir)) } } : {}),
   };
   return { itemsFile, cotRows, fingerprint };
 }
@@ -136,7 +140,7 @@ function sftData(ctx: RunContext, dir: string, tok: Tokenizer, cotRows: SourcedC
   fs.mkdirSync(dir, { recursive: true });
   writeJson(path.join(dir, 'data.json'), { report: data, ...skips.toJSON() });
   ctx.log(
-    `sft: ${data.rows} trace rows → ${data.used} examples on ${data.items} train items (not verified ${data.notVerified}, test split ${data.testSplit}, ` +
+    `sft: ${data.rows} trace rows → ${data.used} examples on ${data.items} train items (not verified ${data.notVerified}, held-out split ${data.testSplit}, ` +
       `item missing ${data.missingItem}, malformed ${data.malformed}, wrong answer ${data.wrongAnswer}, longer than the context ${data.tooLong}); ` +
       `${data.meanTokens.toFixed(0)} tokens per example on average (max ${data.maxTokens}, completion ${data.meanCompletionTokens.toFixed(0)})`,
   );
@@ -177,10 +181,10 @@ async function saveCot(ctx: RunContext, dir: string, baseDir: string, cot: Llama
   if (why) ctx.log(`sft: PNGs not written: ${why}`);
 }
 
-/** Step 3: Base and +CoT on the test split under one protocol (eval.json, examples.jsonl). */
-async function evalBaseAndCot(ctx: RunContext, dir: string, tok: Tokenizer, base: Llama, cot: Llama, test: readonly Item[]): Promise<SftEval> {
+/** Step 3: Base and +CoT on the validation split under one protocol (eval.json, examples.jsonl). */
+async function evalBaseAndCot(ctx: RunContext, dir: string, tok: Tokenizer, base: Llama, cot: Llama, tuning: ReturnType<typeof tuningItems>): Promise<SftEval> {
   const cfg = ctx.config.sft;
-  const evalItems = cfg.evalItems > 0 ? test.slice(0, cfg.evalItems) : test;
+  const evalItems = cfg.evalItems > 0 ? tuning.items.slice(0, cfg.evalItems) : tuning.items;
   const evalOne = async (label: string, model: Llama) => {
     const bar = ctx.progress(`sft: eval ${label}`, evalItems.length);
     const r = await runReads(evalPolicyReads(model, tok, evalItems, { batchSize: cfg.evalBatchSize, maxNewTokens: cfg.evalMaxNewTokens, onBatch: (d) => bar.update(d) }), 'evalPolicy');
@@ -189,7 +193,7 @@ async function evalBaseAndCot(ctx: RunContext, dir: string, tok: Tokenizer, base
   };
   const b = await evalOne('Base', base);
   const c = await evalOne('+CoT', cot);
-  const evaluation: SftEval = { split: 'test', base: b.report, cot: c.report };
+  const evaluation: SftEval = { split: tuning.split, base: b.report, cot: c.report };
   writeJson(path.join(dir, 'eval.json'), evaluation);
   writeJsonlSync(path.join(dir, 'examples.jsonl'), pairExamples(b.rows, c.rows, cfg.examples));
   return evaluation;
@@ -213,7 +217,8 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
   const t0 = Date.now();
   const items = await readJsonlAll<Item>(itemsFile);
   const byId = new Map(items.map((it) => [it.id, it]));
-  const test = items.filter((it) => it.split === 'test');
+  const tuning = tuningItems(items);
+  if (tuning.note) ctx.log(`sft: ${tuning.note}`);
   const tok: Tokenizer = loadTokenizer(baseDir);
   const base = loadCheckpoint(baseDir).model;
   let cot: Llama | undefined;
@@ -228,12 +233,12 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     ), 'trainPhases');
     cot = loop.model;
     await saveCot(ctx, dir, baseDir, cot, loop.steps, loop.metrics);
-    const evaluation = await evalBaseAndCot(ctx, dir, tok, base, cot, test);
+    const evaluation = await evalBaseAndCot(ctx, dir, tok, base, cot, tuning);
     const seconds = (Date.now() - t0) / 1000;
     markStageDone(doneFile, fingerprint, { seconds: Math.round(seconds * 10) / 10 });
     clearCheckpoints(dir);
     const line = (r: PolicyEvalReport) => `${pct(r.accuracy)} (well-formed ${pct(r.wellFormedRate)}, answer tag ${pct(r.answerTagRate)}, ${r.meanCompletionTokens.toFixed(1)} tokens)`;
-    ctx.log(`sft: on ${evaluation.base.n} test items (chance ${pct(evaluation.base.chance)}): Base ${line(evaluation.base)}; +CoT ${line(evaluation.cot)}; ${seconds.toFixed(1)} s`);
+    ctx.log(`sft: on ${evaluation.base.n} ${evaluation.split} items (chance ${pct(evaluation.base.chance)}): Base ${line(evaluation.base)}; +CoT ${line(evaluation.cot)}; ${seconds.toFixed(1)} s`);
     return { dir, data, eval: evaluation, reused: false, resumedFrom: loop.resumedFrom, seconds };
   } finally {
     base.dispose();
@@ -241,9 +246,9 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
   }
 }
 
-/** The pretraining corpus options of a run (what replay renders). */
-function corpusOf(p: RunConfig['pretrain']): { phrasingsPerEdge: number; synonymRate: number; order: 'entity' | 'shuffled'; seqLen: number; batchSize: number } {
-  return { phrasingsPerEdge: p.phrasingsPerEdge, synonymRate: p.synonymRate, order: p.corpusOrder, seqLen: p.seqLen, batchSize: p.batchSize };
+/** The pretraining corpus options of a run (what replay renders), in the Base's text style ('sentence' left out: the options a run pretrained from scratch always had). */
+function corpusOf(p: RunConfig['pretrain'], style: TextStyle): { phrasingsPerEdge: number; synonymRate: number; order: 'entity' | 'shuffled'; seqLen: number; batchSize: number; style?: TextStyle } {
+  return { phrasingsPerEdge: p.phrasingsPerEdge, synonymRate: p.synonymRate, order: p.corpusOrder, seqLen: p.seqLen, batchSize: p.batchSize, ...(style === 'mention' ? { style } : {}) };
 }
 
 function graphHash(graphDir: string): string {
@@ -257,5 +262,5 @@ async function replayBatches(ctx: RunContext, tok: Tokenizer): Promise<LmBatches
   const graphDir = path.join(ctx.dir, 'graph');
   graphHash(graphDir);
   const graph = await KnowledgeGraph.load(graphDir);
-  return new LmBatches(graph, tok, { ...corpusOf(ctx.config.pretrain), seed: `${ctx.config.seed}:sft:replay` });
+  return new LmBatches(graph, tok, { ...corpusOf(ctx.config.pretrain, baseStyle(ctx.dir)), seed: `${ctx.config.seed}:sft:replay` });
 }

@@ -7,6 +7,7 @@
  *    exploration, self-correction, pass@k); only traces that pass the verifiable filters are
  *    kept. The offline graph teacher (default style 'concise') states the claims that single out
  *    the answer in the pretraining corpus's own sentences ("Wilson's disease is treated with
+ *    trientine."; with a released Base, in its mention style: " wilson's disease is treated with
  *    trientine."), so writing the thought is a continuation the pretrained model has practised.
  *    Writes coldstart/cot.jsonl, cot-failures.jsonl, cot-stats.json.
  * 2. runSft() (src/coldstart/sft.ts): Base is fine-tuned on the kept traces (completion-only
@@ -24,6 +25,7 @@ import type { Item } from '../rods/item';
 import type { ColdstartConfig } from './config';
 import { FilterOptions, GraphTeacher, LlmTeacher, refineAll, RefineStats, Teacher } from './cot/index';
 import { runSft, SftResult } from './sft';
+import { baseStyle } from '../base/stage';
 
 export interface DistillResult {
   /** coldstart/cot.jsonl. */
@@ -37,10 +39,14 @@ export interface ColdstartResult extends DistillResult {
   sft: SftResult;
 }
 
-/** The stage's teacher: the LLM endpoint when configured, else the graph teacher in the configured style. */
+/**
+ * The stage's teacher: the LLM endpoint when configured, else the graph teacher in the configured
+ * style, naming entities the way the run's Base learned them (its text style, recorded by the
+ * pretrain stage: base/stage.ts baseStyle).
+ */
 export function stageTeacher(ctx: RunContext, graph: KnowledgeGraph): Teacher {
   const cfg = ctx.config.coldstart;
-  if (!cfg.teacher) return new GraphTeacher(graph, { style: cfg.style });
+  if (!cfg.teacher) return new GraphTeacher(graph, { style: cfg.style, textStyle: baseStyle(ctx.dir) });
   const t = cfg.teacher;
   return new LlmTeacher(new LlmClient({ baseUrl: t.baseUrl, model: t.model, apiKeyEnv: t.apiKeyEnv, maxConcurrency: t.maxConcurrency, cacheDir: path.join(ctx.dir, 'cache', 'llm') }), { model: t.model });
 }
@@ -62,7 +68,9 @@ export async function distill(ctx: RunContext, opts: { force?: boolean; graph?: 
   const cotFile = path.join(dir, 'cot.jsonl');
   const statsFile = path.join(dir, 'cot-stats.json');
   const doneFile = path.join(dir, 'cot-done.json');
-  const fingerprint = { coldstart: cfg, seed: ctx.config.seed, train: fileHash(trainFile) };
+  const textStyle = cfg.teacher ? 'sentence' : baseStyle(ctx.dir);
+  // the Base's text style only when it is not the default, so a run pretrained from scratch keeps its fingerprint
+  const fingerprint = { coldstart: cfg, seed: ctx.config.seed, train: fileHash(trainFile), ...(textStyle === 'mention' ? { textStyle } : {}) };
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`coldstart: reusing ${cotFile} (same settings; --force redoes it)`);
     return { cotFile, stats: readJson<RefineStats>(statsFile), reused: true };
@@ -87,6 +95,6 @@ export async function distill(ctx: RunContext, opts: { force?: boolean; graph?: 
 export async function run(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<ColdstartResult> {
   const d = await distill(ctx, opts);
   const sft = await runSft(ctx, { cot: d.cotFile, force: opts.force });
-  ctx.log(`coldstart: test accuracy Base ${(100 * sft.eval.base.accuracy).toFixed(1)}%, +CoT ${(100 * sft.eval.cot.accuracy).toFixed(1)}% (well-formed +CoT ${(100 * sft.eval.cot.wellFormedRate).toFixed(0)}%)`);
+  ctx.log(`coldstart: ${sft.eval.split} accuracy Base ${(100 * sft.eval.base.accuracy).toFixed(1)}%, +CoT ${(100 * sft.eval.cot.accuracy).toFixed(1)}% (well-formed +CoT ${(100 * sft.eval.cot.wellFormedRate).toFixed(0)}%)`);
   return { ...d, sft };
 }

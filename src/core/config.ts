@@ -75,9 +75,11 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     eval: { testItems: 60, benchmarkItems: 20, maxNewTokens: 96, bootstrap: 500 },
     rlvr: { k: 4, promptsPerStep: 4, maxNewTokens: 96, stage1MaxSteps: 6, stage1MinSteps: 3, stage1SparsityWindow: 2, stage1PlateauWindow: 2, stage2Rounds: 2, stage2StepsPerRound: 2, stage2PromptsPerStep: 2, stage2K: 8, stage2Samples: 2, stage2MinFailures: 2, stage2MaxMined: 16, stage2MinePool: 48, checkpointEvery: 2, evalItems: 40, evalMaxNewTokens: 96 },
   },
-  // The default world: 25 anchor diseases and their neighbourhood (441 entities, 577 edges), small enough
-  // for the 2 × 128 policy to learn its facts in the default budget (docs/findings.md, "Focused world").
-  default: { graph: { focus: { diseases: 25 } } },
+  // A run that pretrains its own Base (no released Base in base.release) works in 25 anchor diseases and their
+  // neighbourhood (441 entities, 577 edges), small enough for the 2 × 128 policy to learn its facts in the default
+  // budget (docs/findings.md, "Focused world"). A run from the released Base works in the Base's world, the whole
+  // seed graph; an open-graph run in the whole open graph (src/graph/world.ts).
+  default: { graph: { focus: { fromScratch: 25 } } },
   full: {
     graph: { kg: 'open' },
     rods: { items: 20000 },

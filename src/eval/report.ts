@@ -38,9 +38,19 @@ export interface ReportInput {
   /** Items whose request failed for good (errors.jsonl). */
   errors: number;
   rewardSeries: number;
+  /** The run's RODS items per held-out split (null: the run has none). */
+  splits: { validation: number; test: number } | null;
   config: unknown;
   /** Which Base the run's coldstart/base started from (src/base/status.ts runBaseOrigin); no section when absent or 'none'. */
   base?: BaseOrigin;
+}
+
+/** Which split Table 4 reads and which one the settings were chosen on. */
+export function splitNote(splits: ReportInput['splits']): string {
+  if (!splits) return '';
+  const test = `Held-out synthetic items: the RODS test split (${splits.test} items; the first eval.testItems are decoded), read only by this evaluation.`;
+  if (!splits.validation) return `${test} This run's items have no validation split (rods.validationShare = 0, or made before it existed): the stages' own evaluations read the test split too.\n`;
+  return `${test} Settings were chosen on the validation split (${splits.validation} items; whole anchor groups, disjoint from train and test): the stages' own evaluations (coldstart/base/eval.json, coldstart/sft/eval.json, rlvr/eval.json) read it.\n`;
 }
 
 /** Image links (PNG when rendered, else the HTML), relative to the eval directory. */
@@ -106,7 +116,7 @@ ${notRun.length ? `\nNot run: ${notRun.map((m) => `${m.label} (${m.notRun?.repla
 ## Table 3: models × benchmarks
 ${r.t3.markdown}
 ## Table 4: the stages on held-out synthetic items
-${r.t4.markdown}
+${splitNote(r.splits)}${r.t4.markdown}
 ## What fit the context
 Items whose prompt plus the generation budget exceed a model's context are not decoded; they are counted here and left out of the accuracy.
 ${markdownTable(fitHeader, fitRows)}

@@ -26,6 +26,7 @@ import { Decoded, decodeModels } from './decode';
 import type { Decoding } from './generators';
 import { BenchmarkSet, EvalRunOptions, EvalSets, ModelEntry, loadEvalSets, loadMatcher, modelEntries } from './inputs';
 import { plotsSection, renderReport } from './report';
+import type { Item } from '../rods/item';
 import { type ResultRow, answered, protocolKey } from './results';
 import { accuracyByStageFigure, modelBarFigure, readRewardSeries, rewardFigure } from './plots';
 import { ModelSummary, StageRow, SYNTHETIC, Table, strictScore, summarizeModel, table3, table4 } from './summary';
@@ -156,6 +157,11 @@ function writeSummary(ctx: RunContext, dir: string, summary: Record<string, unkn
   writeFileIfChanged(summaryFile, JSON.stringify(summary, null, 2) + '\n');
 }
 
+/** Items per held-out split (null: the run has no RODS items). */
+function splitCounts(items: readonly Item[] | null): { validation: number; test: number } | null {
+  return items ? { validation: items.filter((it) => it.split === 'validation').length, test: items.filter((it) => it.split === 'test').length } : null;
+}
+
 /** The stage (see the file comment). */
 export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<EvalResult> {
   const t0 = Date.now();
@@ -183,7 +189,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   const inRun = (p: string) => (path.isAbsolute(p) && !path.relative(ctx.dir, p).startsWith('..') ? path.relative(ctx.dir, p) : p); // a copied run keeps its summary
   const summary = { protocol: { ...decoding, protocol: protocolKey(decoding), answer: 'strict: last <answer>X</answer>; lenient: MMLU-Pro cascade' }, models: models.map((m) => ({ ...m, source: inRun(m.source) })), benchmarks: sets.sets.map(({ items: _i, ...s }) => s), benchmarkNote: note, loaderSkips: skips.toJSON(), summaries, generated, reused, errors, seconds: Math.round(seconds * 10) / 10 };
   const configFile = path.join(ctx.dir, 'config.json');
-  const report = () => renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config, base: runBaseOrigin(ctx.dir) });
+  const report = () => renderReport({ runDir: ctx.dir, models, summaries, columns, sets: sets.sets, note, t3, t4, plots: plotsSection(plots, dir), examples, decoding, seconds, generated, reused, errors, rewardSeries: series.length, config: fs.existsSync(configFile) ? readJson(configFile) : ctx.config, splits: splitCounts(sets.items), base: runBaseOrigin(ctx.dir) });
   writeSummary(ctx, dir, summary, report);
   logSummaries(ctx, summaries, columns);
   ctx.log(`eval: ${generated} completions generated, ${reused} reused, ${errors} failed; ${seconds.toFixed(1)} s; report ${path.join(dir, 'report.md')}`);

@@ -79,7 +79,9 @@ function hfConfigs(d: ExportData, out: string): CardConfig[] {
     { name: 'rl', description: "RL prompts in verl's columns (data_source, prompt, ability, reward_model.ground_truth, extra_info): stage1 = Easy + Moderate train items, stage2 = the items RLVR stage 2 mined (repeated failures, Difficult first), test = the held-out split.", fields: RL_FIELDS, splits: rlParts(d).map(([part, rows]) => split(`rl/${part}`, RL_FIELDS, rows)) },
   ];
   if (d.traces) configs.push({ name: 'sft', description: "the cold start's verified CoT traces of train items, as TRL conversational prompt/completion and messages.", fields: SFT_FIELDS, splits: [split('sft/train', SFT_FIELDS, d.traces.map(sftRow))] });
-  configs.push({ name: 'items', description: 'every RODS item (question, lettered options, answer, type, difficulty, split, hops) and its prompt text.', fields: ITEM_FIELDS, splits: (['train', 'test'] as const).map((s) => split(`items/${s}`, ITEM_FIELDS, d.items.filter((it) => it.split === s).map(itemRow))) });
+  // validation when the run has one (settings are chosen on it; runs made before it existed have none)
+  const itemSplits = (['train', 'validation', 'test'] as const).filter((s) => s !== 'validation' || d.items.some((it) => it.split === s));
+  configs.push({ name: 'items', description: 'every RODS item (question, lettered options, answer, type, difficulty, split, hops) and its prompt text.', fields: ITEM_FIELDS, splits: itemSplits.map((s) => split(`items/${s}`, ITEM_FIELDS, d.items.filter((it) => it.split === s).map(itemRow))) });
   return configs;
 }
 

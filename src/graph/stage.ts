@@ -2,9 +2,11 @@
  * Stage 1 of RODS: the knowledge graph.   Command: `fleming graph [--kg seed|open] [--sources DIR]`
  * Settings: src/graph/config.ts (config `graph`), one commented default per field.
  *
- * Builds the graph (the hand-written seed in data/seed, or the open-source build), then writes
- * graph/nodes.jsonl, edges.jsonl, stats.json, skipped.json, report.md and plots/. With the open
- * sources at hand it also measures how far the seed agrees with them (agreement.json/.md).
+ * Builds the graph (the hand-written seed in data/seed, or the open-source build), focuses it when
+ * the run's world needs it (src/graph/world.ts: the released Base's world, a from-scratch focus, or
+ * the whole open graph), then writes graph/nodes.jsonl, edges.jsonl, world.json, stats.json,
+ * skipped.json, report.md and plots/ (focus.json for a focus). With the open sources at hand it
+ * also measures how far the seed agrees with them (agreement.json/.md).
  * A finished stage is not rebuilt unless its inputs changed or --force is given.
  */
 import * as fs from 'node:fs';
@@ -20,6 +22,7 @@ import { graphStats, GraphStats } from './stats';
 import { seedAgreement, AgreementReport, RelationAgreement, NodeLinkage } from './agreement';
 import { resolveSourcesDir } from './sources';
 import { focusGraph, FocusReport } from './focus';
+import { runWorld, type RunWorld } from './world';
 
 export interface GraphStageResult {
   graph: KnowledgeGraph;
@@ -78,23 +81,23 @@ async function buildOpen(ctx: RunContext, dir: string, sourcesDir: string): Prom
   return { graph: open.graph, skipsJson: open.skips.toJSON(), skippedCount: open.skips.total(), extra: { perSource: open.perSource, nonCommercial: open.nonCommercial } };
 }
 
-/** A focused world: N anchor diseases and their neighbourhood; every later stage loads this graph. */
-function applyFocus(ctx: RunContext, dir: string, graph: KnowledgeGraph, n: number): { graph: KnowledgeGraph; focus: FocusReport } {
-  const f = focusGraph(graph, n, ctx.config.seed);
-  const focus = f.report;
-  writeJson(path.join(dir, 'focus.json'), focus);
-  ctx.log(`graph: focused on ${focus.anchors.length} of ${focus.eligible} eligible diseases: ${focus.nodes.kept} of ${focus.nodes.of} entities, ${focus.edges.kept} of ${focus.edges.of} edges`);
-  return { graph: f.graph, focus };
+/** A focused world: N anchor diseases and their neighbourhood (the shuffle seeded by `seed`); every later stage loads this graph. */
+function applyFocus(ctx: RunContext, dir: string, graph: KnowledgeGraph, focus: { diseases: number; seed: number }): { graph: KnowledgeGraph; focus: FocusReport } {
+  const f = focusGraph(graph, focus.diseases, focus.seed);
+  writeJson(path.join(dir, 'focus.json'), f.report);
+  const r = f.report;
+  ctx.log(`graph: focused on ${r.anchors.length} of ${r.eligible} eligible diseases: ${r.nodes.kept} of ${r.nodes.of} entities, ${r.edges.kept} of ${r.edges.of} edges`);
+  return { graph: f.graph, focus: r };
 }
 
 /** nodes/edges, stats.json, skipped.json, report.md and the plots. */
-async function writeGraph(ctx: RunContext, dir: string, built: Built, focus: FocusReport | undefined, seconds: number) {
+async function writeGraph(ctx: RunContext, dir: string, built: Built, focus: FocusReport | undefined, world: RunWorld, seconds: number) {
   const { graph, skipsJson, extra } = built;
   await graph.save(dir);
   const stats = graphStats(graph);
   writeJson(path.join(dir, 'stats.json'), { ...stats, ...extra, ...(focus ? { focus: { ...focus, anchors: focus.anchors.length } } : {}), buildSeconds: Math.round(seconds * 10) / 10 });
   writeJson(path.join(dir, 'skipped.json'), skipsJson);
-  writeFileAtomic(path.join(dir, 'report.md'), statsMarkdown(stats, ctx.config.graph.kg, skipsJson, focus));
+  writeFileAtomic(path.join(dir, 'report.md'), statsMarkdown(stats, ctx.config.graph.kg, skipsJson, focus, world.why));
   for (const [name, fig] of Object.entries(graphFigures(stats))) {
     const saved = savePlot(fig, path.join(dir, 'plots'), name);
     const why = pngSkipNote(saved);
@@ -103,30 +106,39 @@ async function writeGraph(ctx: RunContext, dir: string, built: Built, focus: Foc
   return stats;
 }
 
-/** The stage (see the file comment): build (seed or open), focus, write. */
+/** world.json: the run's world and why (read by people; later stages decide again with runWorld()). */
+function writeWorld(dir: string, world: RunWorld): void {
+  writeJson(path.join(dir, 'world.json'), { route: world.route, focus: world.focus, release: world.release?.dir ?? null, style: world.style, why: world.why });
+}
+
+/** The stage (see the file comment): the run's world, then build (seed or open), focus, write. */
 export async function run(ctx: RunContext, opts: { force?: boolean } = {}): Promise<GraphStageResult> {
   const cfg = ctx.config.graph;
   const dir = ctx.stageDir('graph');
-  const focusN = cfg.focus?.diseases ?? 0;
+  const world = runWorld(ctx.config);
+  ctx.log(`graph: world: ${world.why}`);
   const fingerprint = {
     kg: cfg.kg,
     includeSider: cfg.includeSider,
     strict: cfg.strict,
     sourcesDir: cfg.kg === 'open' ? resolveSourcesDir(cfg.sourcesDir) : undefined,
-    ...(focusN > 0 ? { focus: focusN, seed: ctx.config.seed } : {}),
+    ...(world.focus ? { focus: world.focus.diseases, seed: world.focus.seed } : {}),
   };
   const doneFile = path.join(dir, 'done.json');
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`graph: reusing ${dir} (already built with these settings; --force rebuilds)`);
+    writeWorld(dir, world);
     const graph = await KnowledgeGraph.load(dir);
     return { graph, stats: graphStats(graph), skipped: 0, reused: true };
   }
   const t0 = Date.now();
   const built = cfg.kg === 'seed' ? buildSeed(ctx) : await buildOpen(ctx, dir, fingerprint.sourcesDir as string);
   let focus: FocusReport | undefined;
-  if (focusN > 0) ({ graph: built.graph, focus } = applyFocus(ctx, dir, built.graph, focusN));
+  fs.rmSync(path.join(dir, 'focus.json'), { force: true });
+  if (world.focus) ({ graph: built.graph, focus } = applyFocus(ctx, dir, built.graph, world.focus));
   const seconds = (Date.now() - t0) / 1000;
-  const stats = await writeGraph(ctx, dir, built, focus, seconds);
+  writeWorld(dir, world);
+  const stats = await writeGraph(ctx, dir, built, focus, world, seconds);
   markStageDone(doneFile, fingerprint);
   ctx.log(`graph: ${stats.nodes} nodes, ${stats.edges} edges (${cfg.kg}) in ${seconds.toFixed(1)} s; ${built.skippedCount} rows skipped (see graph/skipped.json)`);
   return { graph: built.graph, stats, skipped: built.skippedCount, reused: false };
@@ -146,14 +158,16 @@ export function graphFigures(stats: GraphStats): Record<string, Figure> {
   };
 }
 
-export function statsMarkdown(stats: GraphStats, kg: string, skips: unknown, focus?: FocusReport): string {
+/** report.md: the world and why, the focus, sizes, degree, entities per type, edges per relation, skipped rows. */
+export function statsMarkdown(stats: GraphStats, kg: string, skips: unknown, focus?: FocusReport, why?: string): string {
   const sk = skips as { skipped?: { file: string; reason: string; count: number; exampleLines: number[] }[] };
   return [
     `# Knowledge graph (${kg}${focus ? `, focused on ${focus.anchors.length} diseases` : ''})`,
     '',
+    ...(why ? [`**The run's world:** ${why} (graph/world.json).`, ''] : []),
     ...(focus
       ? [
-          `**A focus of the ${kg} graph** (graph.focus.diseases = ${focus.anchors.length}): ${focus.nodes.kept} of its ${focus.nodes.of} entities and ${focus.edges.kept} of its ${focus.edges.of} edges.`,
+          `**A focus of the ${kg} graph** (${focus.anchors.length} anchor diseases): ${focus.nodes.kept} of its ${focus.nodes.of} entities and ${focus.edges.kept} of its ${focus.edges.of} edges.`,
           `Chosen by the rule (seed \`${focus.seed}\`): ${focus.rule}. ${focus.eligible} diseases were eligible; the anchors are listed in graph/focus.json.`,
           '',
         ]

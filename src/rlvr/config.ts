@@ -83,7 +83,7 @@ export const defaults: RlvrConfig = {
   stage2MinFailures: 3, // failures (of n) that make an item "repeatedly failed"
   stage2MaxMined: 64, // mined set cap (Difficult first)
   stage2MinePool: 96, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
-  evalItems: 200, // RODS test items for +CoT / +RL1 / +RL2 (greedy, evalPolicy)
+  evalItems: 200, // RODS validation items for +CoT / +RL1 / +RL2 (greedy, evalPolicy), for choosing settings (0 = all; the eval stage reads test)
   evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
   evalBatchSize: 32, // prompts decoded together
 };

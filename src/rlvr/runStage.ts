@@ -1,7 +1,7 @@
 /**
  * One GRPO stage of `fleming rlvr` (stage 1 or 2): reuse a finished stage whose inputs are
- * unchanged, else run (or resume) the loop, then save the final checkpoint, its plots, the test
- * evaluation, summary.json and done.json. Tensor reads go through runReads, so a stage runs on
+ * unchanged, else run (or resume) the loop, then save the final checkpoint, its plots, the
+ * validation evaluation, summary.json and done.json. Tensor reads go through runReads, so a stage runs on
  * webgpu (asynchronous reads) too.
  */
 import * as fs from 'node:fs';
@@ -58,7 +58,9 @@ export interface StageSetup {
   ctx: RunContext;
   tok: Tokenizer;
   train: Item[];
+  /** The items each stage is evaluated on, and their split (validation; test for a run without one). */
   evalItems: Item[];
+  evalSplit: 'validation' | 'test';
   fingerprint: Record<string, unknown>;
   opts: RlvrRunOptions;
 }
@@ -90,7 +92,7 @@ export function grpoSettings(c: RlvrConfig, maxSteps: number): GrpoSettings {
   };
 }
 
-/** Greedy test accuracy of one policy under the cold start's protocol (evalPolicy), with a progress bar. */
+/** Greedy accuracy (validation items) of one policy under the cold start's protocol (evalPolicy), with a progress bar. */
 export async function evalOne(ctx: RunContext, label: string, model: Llama, tok: Tokenizer, items: readonly Item[]): Promise<PolicyEvalReport> {
   const c = ctx.config.rlvr;
   const bar = ctx.progress(`rlvr: eval ${label}`, items.length);
@@ -138,7 +140,7 @@ async function trainStage<S>(s: StageSetup, spec: StageSpec<S>, dir: string, fin
   }), 'runGrpoLoop');
 }
 
-/** After the loop: final checkpoint and tokenizer, plots, test evaluation, summary.json, done.json. */
+/** After the loop: final checkpoint and tokenizer, plots, validation evaluation, summary.json, done.json. */
 async function finishStage<S>(s: StageSetup, spec: StageSpec<S>, dir: string, fingerprint: Record<string, unknown>, loop: GrpoLoopResult<S>, t0: number): Promise<StageResult> {
   const { ctx, tok } = s;
   const { stage, fromDir } = spec;
@@ -169,7 +171,7 @@ async function finishStage<S>(s: StageSetup, spec: StageSpec<S>, dir: string, fi
   clearCheckpoints(dir);
   ctx.log(
     `rlvr: stage ${stage} → ${label}: ${loop.steps} steps, stopped by ${loop.stop.rule} after step ${loop.stop.step}; reward ${summary.firstReward?.toFixed(3)} → ${summary.lastReward?.toFixed(3)}; ` +
-      `test accuracy ${pct(ev.accuracy)} (well-formed ${pct(ev.wellFormedRate)}) on ${ev.n} items; ${summary.seconds.toFixed(1)} s`,
+      `${s.evalSplit} accuracy ${pct(ev.accuracy)} (well-formed ${pct(ev.wellFormedRate)}) on ${ev.n} items; ${summary.seconds.toFixed(1)} s`,
   );
   return { dir, summary, metrics: loop.metrics, eval: ev, reused: false, resumedFrom: loop.resumedFrom };
 }

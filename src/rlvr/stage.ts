@@ -7,8 +7,9 @@
  * failures (Difficult first), train on them with more rollouts per prompt, re-mine each round.
  * Rewards: answer correctness + format (src/rlvr/rewards.ts), advantage r − group mean (Eq. 2),
  * loss −(1/k) Σ log π(y|x)·A (Eq. 3); the options of config `rlvr` add std scaling, ratio
- * clipping, KL and token-level normalisations. +CoT, +RL1 and +RL2 are evaluated on the test
- * split with the cold start's protocol (evalPolicy).
+ * clipping, KL and token-level normalisations. +CoT, +RL1 and +RL2 are evaluated on the
+ * validation split (settings are chosen there; the final evaluation reads test) with the cold
+ * start's protocol (evalPolicy).
  * Settings: src/rlvr/config.ts. One stage's loop, checkpoint, plots and eval: src/rlvr/runStage.ts.
  * Writes rlvr/stage1/ and rlvr/stage2/: model.safetensors, config.json, tokenizer.json,
  * tokenizer_config.json, trainer_state.json, metrics.jsonl, rollouts.jsonl, summary.json,
@@ -29,6 +30,7 @@ import type { PolicyEvalReport } from '../coldstart/sft/evaluate';
 import { MiningRecord, Stage1State, Stage2State, stage1Plan, stage2Plan } from './plans';
 import { miningFigure, rewardFigure, savePlots, sparsityFigure } from './plots';
 import { itemsFitting } from './rollout';
+import { tuningItems } from '../rods/split';
 import { RlvrRunOptions, StageResult, StageSetup, evalOne, pct, runStage } from './runStage';
 
 export { grpoSettings } from './runStage';
@@ -36,7 +38,8 @@ export type { RlvrRunOptions, StageResult, StageSummary } from './runStage';
 
 /** eval.json of the stage directory rlvr/. */
 export interface RlvrEval {
-  split: 'test';
+  /** The items evaluated: validation (test only for a run without one: src/rods/split.ts tuningItems). */
+  split: 'validation' | 'test';
   cot: PolicyEvalReport;
   rl1: PolicyEvalReport;
   rl2?: PolicyEvalReport;
@@ -65,10 +68,11 @@ async function prepare(ctx: RunContext, opts: RlvrRunOptions): Promise<{ setup: 
   const allTrain = items.filter((it) => it.split === 'train');
   const train = itemsFitting(tok, allTrain, c.maxNewTokens, ctxLen);
   if (train.length < allTrain.length) ctx.log(`rlvr: ${allTrain.length - train.length} of ${allTrain.length} train items leave no room for ${c.maxNewTokens} new tokens in the context (${ctxLen}) and are left out`);
-  const test = items.filter((it) => it.split === 'test');
-  const evalItems = c.evalItems > 0 ? test.slice(0, c.evalItems) : test;
+  const tuning = tuningItems(items);
+  if (tuning.note) ctx.log(`rlvr: ${tuning.note}`);
+  const evalItems = c.evalItems > 0 ? tuning.items.slice(0, c.evalItems) : tuning.items;
   const fingerprint = { rlvr: c, seed: ctx.config.seed, items: fileHash(itemsFile) };
-  return { setup: { ctx, tok, train, evalItems, fingerprint, opts }, sftDir };
+  return { setup: { ctx, tok, train, evalItems, evalSplit: tuning.split, fingerprint, opts }, sftDir };
 }
 
 /** Stage 1: GRPO on the Easy + Moderate train items until sparsity, plateau or the step limit (→ +RL1). */
@@ -163,15 +167,16 @@ export async function run(ctx: RunContext, opts: RlvrRunOptions = {}): Promise<R
   const { setup, sftDir } = await prepare(ctx, opts);
   const s1 = await stage1(setup, sftDir);
   const cot = await cotReport(setup, sftDir, s1.eval);
+  const split = setup.evalSplit;
   if (opts.stage1Only) {
-    ctx.log(`rlvr: test accuracy on ${cot.n} items: +CoT ${pct(cot.accuracy)}, +RL1 ${pct(s1.eval.accuracy)}`);
-    return { stage1: s1, eval: { split: 'test', cot, rl1: s1.eval } };
+    ctx.log(`rlvr: ${split} accuracy on ${cot.n} items: +CoT ${pct(cot.accuracy)}, +RL1 ${pct(s1.eval.accuracy)}`);
+    return { stage1: s1, eval: { split, cot, rl1: s1.eval } };
   }
   const s2 = await stage2(setup, s1.dir);
-  const evaluation: RlvrEval = { split: 'test', cot, rl1: s1.eval, rl2: s2.eval };
+  const evaluation: RlvrEval = { split, cot, rl1: s1.eval, rl2: s2.eval };
   writeJson(path.join(ctx.dir, 'rlvr', 'eval.json'), evaluation);
   combinedPlots(ctx, s1, s2);
   const d = (r: PolicyEvalReport) => (r.byDifficulty.Difficult ? `${pct(r.byDifficulty.Difficult.accuracy)} of ${r.byDifficulty.Difficult.n}` : 'n/a');
-  ctx.log(`rlvr: test accuracy on ${cot.n} items: +CoT ${pct(cot.accuracy)}, +RL1 ${pct(s1.eval.accuracy)}, +RL2 ${pct(s2.eval.accuracy)}; Difficult: +CoT ${d(cot)}, +RL1 ${d(s1.eval)}, +RL2 ${d(s2.eval)}`);
+  ctx.log(`rlvr: ${split} accuracy on ${cot.n} items: +CoT ${pct(cot.accuracy)}, +RL1 ${pct(s1.eval.accuracy)}, +RL2 ${pct(s2.eval.accuracy)}; Difficult: +CoT ${d(cot)}, +RL1 ${d(s1.eval)}, +RL2 ${d(s2.eval)}`);
   return { stage1: s1, stage2: s2, eval: evaluation };
 }

@@ -19,6 +19,7 @@ export interface RodsConfig {
   judge?: EndpointConfig;
   referenceSamples: number;
   testShare: number;
+  validationShare: number;
   nearDupThreshold: number;
 }
 
@@ -34,7 +35,8 @@ export const defaults: RodsConfig = {
   // validator (optional): an LLM validator endpoint; absent = the offline graph solver validates synthetic items
   // judge (optional): an LLM difficulty judge endpoint; absent = graph features and the reference pass rate only
   referenceSamples: 8, // reference-model samples per item (the empirical pass-rate signal)
-  testShare: 0.2, // share of anchor groups held out for the test split
+  testShare: 0.2, // share of the items held out for the test split (whole anchor groups; the final evaluation's split)
+  validationShare: 0.1, // share of the items held out for the validation split (whole anchor groups of the rest: disjoint from train and test; stages choose and report their settings on it); 0 = none
   nearDupThreshold: 0.9, // near-duplicate threshold (Jaccard of word shingles)
 };
 
@@ -51,5 +53,6 @@ export const limits: Limits<RodsConfig> = {
   judge: optional('endpoint'),
   referenceSamples: int(1),
   testShare: num({ gt: 0, lt: 1 }),
+  validationShare: num({ min: 0, lt: 1 }),
   nearDupThreshold: num({ min: 0, max: 1 }),
 };

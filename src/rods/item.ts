@@ -18,7 +18,8 @@ export type ItemType = (typeof ITEM_TYPES)[number];
 export const DIFFICULTIES = ['Easy', 'Moderate', 'Difficult'] as const;
 export type Difficulty = (typeof DIFFICULTIES)[number];
 
-export type Split = 'train' | 'test';
+/** 'validation' and 'test' hold out whole anchor groups (src/rods/split.ts): stages tune on validation, the evaluation reads test. */
+export type Split = 'train' | 'validation' | 'test';
 
 export interface Evidence {
   /** Node ids of the subgraph the item was made from. */

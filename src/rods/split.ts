@@ -1,59 +1,88 @@
 /**
- * Train/test split. Synthetic items are grouped by their anchor entity and whole groups go to one
- * side, so no test question is a rewording of a training one; the test split also keeps a
- * long-tail slice (items whose anchor is a rare entity), flagged meta.longTail.
+ * Train / validation / test split. Synthetic items are grouped by their anchor entity and whole
+ * groups go to one side, so no held-out question is a rewording of a training one. The test split
+ * holds out groups first (with a long-tail slice: items whose anchor is a rare entity, flagged
+ * meta.longTail); the validation split is carved from the groups left for training, the same
+ * way and in the same seeded order, so its anchors are disjoint from both train and test and the
+ * test split does not depend on it. Stages choose and report their settings on validation; the
+ * final evaluation (Table 3, Table 4) reads test.
  */
 import type { KnowledgeGraph } from '../graph/graph';
 import type { Rng } from '../core/rng';
-import type { Item } from './item';
+import type { Item, Split } from './item';
 
 export interface SplitConfig {
-  /** Share of anchor groups held out for test. */
+  /** Share of the items held out for test (whole anchor groups, until reached). */
   testShare: number;
+  /** Share of the items held out for validation (whole anchor groups of the rest, until reached); 0 = none. */
+  validationShare: number;
   /** Entities with degree ≤ this are the long tail. */
   longTailDegree: number;
-  /** Share of the test split that should come from long-tail anchors (when enough exist). */
+  /** Share of each held-out split that should come from long-tail anchors (when enough exist). */
   longTailTestShare: number;
 }
 
 export const splitDefaults: SplitConfig = {
-  testShare: 0.2, // share of anchor groups held out
+  testShare: 0.2, // share of items held out for test
+  validationShare: 0.1, // share of items held out for validation
   longTailDegree: 4, // degree ≤ this: long tail
-  longTailTestShare: 0.3, // target share of long-tail items in test
+  longTailTestShare: 0.3, // target share of long-tail items in test (and in validation)
 };
 
-/** Assigns item.split ('train' | 'test') and meta.longTail; returns the items in input order. */
-export function splitItems(items: Item[], g: KnowledgeGraph | undefined, cfg: SplitConfig, rng: Rng): Item[] {
-  const groupOf = (it: Item) => (it.meta?.anchor as string | undefined) ?? it.id;
-  const groups = new Map<string, Item[]>();
-  for (const it of items) {
-    const k = groupOf(it);
-    const list = groups.get(k);
-    if (list) list.push(it);
-    else groups.set(k, [it]);
+/** The item's anchor group: its anchor entity, or itself (curated items). */
+export const groupOf = (it: Item): string => (it.meta?.anchor as string | undefined) ?? it.id;
+
+/**
+ * Takes whole groups, long-tail ones first (to `tailShare` of `target` items), then the others,
+ * each list in its given order, skipping groups already `taken`, until `target` items are held out.
+ */
+function holdOut(tail: readonly string[], head: readonly string[], size: (k: string) => number, target: number, tailShare: number, taken: Set<string>): Set<string> {
+  const out = new Set<string>();
+  const targetTail = Math.round(tailShare * target);
+  let n = 0;
+  let nTail = 0;
+  for (const k of tail) {
+    if (taken.has(k)) continue;
+    if (nTail >= targetTail) break;
+    out.add(k);
+    nTail += size(k);
+    n += size(k);
   }
+  for (const k of head) {
+    if (taken.has(k)) continue;
+    if (n >= target) break;
+    out.add(k);
+    n += size(k);
+  }
+  return out;
+}
+
+/** Assigns item.split ('train' | 'validation' | 'test') and meta.longTail; returns the items in input order. */
+export function splitItems(items: Item[], g: KnowledgeGraph | undefined, cfg: SplitConfig, rng: Rng): Item[] {
+  if (cfg.testShare + cfg.validationShare >= 1) throw new Error(`rods.testShare (${cfg.testShare}) + rods.validationShare (${cfg.validationShare}) must be < 1: nothing would be left to train on`);
+  const groups = new Map<string, number>();
+  for (const it of items) groups.set(groupOf(it), (groups.get(groupOf(it)) ?? 0) + 1);
+  const size = (k: string) => groups.get(k) as number;
   const isTail = (k: string) => Boolean(g && g.byId.has(k) && g.degree(k) <= cfg.longTailDegree);
   const keys = [...groups.keys()].sort();
   const tail = rng.shuffle(keys.filter(isTail));
   const head = rng.shuffle(keys.filter((k) => !isTail(k)));
-  const targetTest = Math.round(cfg.testShare * items.length);
-  const targetTail = Math.round(cfg.longTailTestShare * targetTest);
-  const test = new Set<string>();
-  let nTest = 0;
-  let nTail = 0;
-  for (const k of tail) {
-    if (nTail >= targetTail) break;
-    test.add(k);
-    nTail += (groups.get(k) as Item[]).length;
-    nTest += (groups.get(k) as Item[]).length;
-  }
-  for (const k of head) {
-    if (nTest >= targetTest) break;
-    test.add(k);
-    nTest += (groups.get(k) as Item[]).length;
-  }
+  const test = holdOut(tail, head, size, Math.round(cfg.testShare * items.length), cfg.longTailTestShare, new Set());
+  const validation = holdOut(tail, head, size, Math.round(cfg.validationShare * items.length), cfg.longTailTestShare, test);
+  const splitOf = (k: string): Split => (test.has(k) ? 'test' : validation.has(k) ? 'validation' : 'train');
   return items.map((it) => {
     const k = groupOf(it);
-    return { ...it, split: test.has(k) ? 'test' : 'train', meta: { ...(it.meta ?? {}), longTail: isTail(k) } };
+    return { ...it, split: splitOf(k), meta: { ...(it.meta ?? {}), longTail: isTail(k) } };
   });
+}
+
+/**
+ * The items a stage evaluates to choose or report its settings: the validation split, or, for a
+ * run whose items have none (made before validation existed, or rods.validationShare = 0), the
+ * test split, with a note saying so.
+ */
+export function tuningItems(items: readonly Item[]): { split: 'validation' | 'test'; items: Item[]; note?: string } {
+  const validation = items.filter((it) => it.split === 'validation');
+  if (validation.length) return { split: 'validation', items: validation };
+  return { split: 'test', items: items.filter((it) => it.split === 'test'), note: 'the RODS items have no validation split (rods.validationShare = 0, or made before it existed): evaluating on the test split' };
 }

@@ -5,9 +5,12 @@
  * graph → synthesis (rare-entity-biased subgraphs, masking, relation-preserving distractors)
  *       → curated public QA (optional, mixed at a ratio) → format filter, near-duplicates,
  *       anonymisation → label verification (graph solver or an LLM, k answers per item)
- *       → difficulty (graph features, reference pass rate, LLM judge) → train/test split.
- * Writes rods/items.jsonl, train.jsonl, test.jsonl, rejected.jsonl, review.jsonl, stats.json,
- * report.md and plots/. A finished stage is reused unless its inputs changed or --force is given.
+ *       → difficulty (graph features, reference pass rate, LLM judge) → train/validation/test split
+ *       (whole anchor groups held out: src/rods/split.ts).
+ * Option texts name entities the way the run's Base does (src/graph/world.ts): as the graph spells
+ * them, or in mention form for a released Base, whose entity tokens are " " + that form.
+ * Writes rods/items.jsonl, train.jsonl, validation.jsonl, test.jsonl, rejected.jsonl, review.jsonl,
+ * stats.json, report.md and plots/. A finished stage is reused unless its inputs changed or --force is given.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,7 +22,7 @@ import { LlmClient } from '../core/llm';
 import type { EndpointConfig } from '../core/endpoint';
 import type { KnowledgeGraph } from '../graph/graph';
 import { loadRunGraph } from '../graph/stage';
-import { DIFFICULTIES, Difficulty, Item } from './item';
+import { DIFFICULTIES, Difficulty, Item, Split } from './item';
 import { synthesize, longTailCoverage } from './synth/index';
 import { solveItem } from './synth/solve';
 import { loadAllBenchmarks } from './curated/index';
@@ -28,7 +31,9 @@ import { formatFilter, nearDuplicates, anonymize } from './filter/index';
 import { verifyLabels, llmValidator, Validator } from './verify';
 import { combineDifficulty, graphDifficulty, passRateDifficulty, pairwiseAgreement, llmDifficultyJudge } from './difficulty';
 import { itemGraphFeatures, referenceAnswer } from './features';
-import { splitItems, splitDefaults } from './split';
+import { groupOf, splitItems, splitDefaults } from './split';
+import { mentionName, type TextStyle } from '../base/sentences';
+import { runWorld } from '../graph/world';
 
 export interface RejectedRow {
   stage: 'synthesis' | 'format' | 'near-duplicate' | 'anonymisation';
@@ -50,8 +55,11 @@ export interface RodsStats {
   curated: number;
   kept: number;
   train: number;
+  validation: number;
   test: number;
   testLongTail: number;
+  /** Per split: anchor groups, and how many of them are diseases. */
+  anchors: Record<Split, { anchors: number; diseases: number }>;
   rejectedByReason: Record<string, number>;
   review: number;
   byType: Record<string, number>;
@@ -74,20 +82,26 @@ function count<T>(xs: readonly T[], key: (x: T) => string): Record<string, numbe
 }
 
 /** Reads the items a previous run of this stage wrote (optionally one split). */
-export async function loadRunItems(runDir: string, split?: 'train' | 'test'): Promise<Item[]> {
+export async function loadRunItems(runDir: string, split?: Split): Promise<Item[]> {
   const file = path.join(runDir, 'rods', split ? `${split}.jsonl` : 'items.jsonl');
   if (!fs.existsSync(file)) throw new Error(`${file}: no items yet; run \`fleming rods --run ${runDir}\` first`);
   return readJsonlAll<Item>(file);
 }
 
-/** Step 1: synthesis from the graph (rejected drafts recorded). */
-function synthesisStep(ctx: RunContext, graph: KnowledgeGraph, rejected: RejectedRow[]) {
+/** An item's option texts in `style`: as synthesized ('sentence'), or each in its mention form ('mention'). */
+export function styleOptions(item: Item, style: TextStyle): Item {
+  if (style === 'sentence') return item;
+  return { ...item, options: Object.fromEntries(Object.entries(item.options).map(([l, x]) => [l, mentionName(x)])) };
+}
+
+/** Step 1: synthesis from the graph (rejected drafts recorded), option texts in the Base's style. */
+function synthesisStep(ctx: RunContext, graph: KnowledgeGraph, rejected: RejectedRow[], style: TextStyle) {
   const cfg = ctx.config.rods;
   const t0 = Date.now();
   const syn = synthesize(graph, { n: cfg.items, options: cfg.options, alpha: cfg.alpha, mix: cfg.mix }, ctx.rng('rods:synthesis'));
   for (const r of syn.rejected) rejected.push({ stage: 'synthesis', reason: r.reason, type: r.type, detail: [r.anchor, r.variant, r.detail].filter(Boolean).join(' ') });
-  ctx.log(`rods: synthesized ${syn.items.length} items from ${cfg.items} requested (${syn.rejected.length} drafts rejected) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return syn;
+  ctx.log(`rods: synthesized ${syn.items.length} items from ${cfg.items} requested (${syn.rejected.length} drafts rejected) in ${((Date.now() - t0) / 1000).toFixed(1)} s${style === 'mention' ? "; options name entities in the released Base's mention form" : ''}`);
+  return { ...syn, items: syn.items.map((it) => styleOptions(it, style)) };
 }
 
 /** Step 2: curated public QA mixed in at a ratio (optional: the mirrored benchmarks are test sets). */
@@ -167,14 +181,20 @@ function rodsStats(ctx: RunContext, graph: KnowledgeGraph, counts: { synthesized
   const cfg = ctx.config.rods;
   const train = final.filter((i) => i.split === 'train');
   const test = final.filter((i) => i.split === 'test');
+  const anchorsOf = (s: Split) => {
+    const keys = new Set(final.filter((i) => i.split === s).map(groupOf));
+    return { anchors: keys.size, diseases: [...keys].filter((k) => graph.byId.has(k) && graph.node(k).type === 'disease').length };
+  };
   return {
     drafted: cfg.items,
     synthesized: counts.synthesized,
     curated: counts.curated,
     kept: final.length,
     train: train.length,
+    validation: final.filter((i) => i.split === 'validation').length,
     test: test.length,
     testLongTail: test.filter((i) => i.meta?.longTail).length,
+    anchors: { train: anchorsOf('train'), validation: anchorsOf('validation'), test: anchorsOf('test') },
     rejectedByReason: count(rejected, (r) => `${r.stage}: ${r.reason}`),
     review: counts.review,
     byType: count(final, (i) => i.type),
@@ -200,13 +220,24 @@ function writeReport(ctx: RunContext, dir: string, stats: RodsStats): void {
   }
 }
 
+/** Step 6: the split (whole anchor groups held out: test, with a long-tail slice, then validation from the rest); items.jsonl and one file per split. */
+async function splitStep(ctx: RunContext, dir: string, graph: KnowledgeGraph, labelled: Item[]): Promise<Item[]> {
+  const cfg = ctx.config.rods;
+  const final = splitItems(labelled, graph, { ...splitDefaults, testShare: cfg.testShare, validationShare: cfg.validationShare }, ctx.rng('rods:split'));
+  await writeJsonl(path.join(dir, 'items.jsonl'), final);
+  for (const s of ['train', 'validation', 'test'] as const) await writeJsonl(path.join(dir, `${s}.jsonl`), final.filter((i) => i.split === s));
+  return final;
+}
+
 /** The stage (see the file comment): synthesis, curation, filters, verification, difficulty, split, report. */
 export async function run(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<RodsResult> {
   const cfg = ctx.config.rods;
   const dir = ctx.stageDir('rods');
   const doneFile = path.join(dir, 'done.json');
   // where the benchmarks live is not what this stage computes (a moved directory does not redo it)
-  const fingerprint = { rods: { ...cfg, benchmarksDir: undefined }, seed: ctx.config.seed, graph: ctx.config.graph.kg };
+  const style = runWorld(ctx.config).style;
+  // the option style only when it is not the default, so a run pretrained from scratch keeps its fingerprint
+  const fingerprint = { rods: { ...cfg, benchmarksDir: undefined }, seed: ctx.config.seed, graph: ctx.config.graph.kg, ...(style === 'mention' ? { style } : {}) };
   if (!opts.force && stageDone(doneFile, fingerprint)) {
     ctx.log(`rods: reusing ${dir} (already built with these settings; --force rebuilds)`);
     return { items: await readJsonlAll<Item>(path.join(dir, 'items.jsonl')), stats: readJson<RodsStats>(path.join(dir, 'stats.json')), reused: true };
@@ -214,25 +245,23 @@ export async function run(ctx: RunContext, opts: { force?: boolean; graph?: Know
   const graph = opts.graph ?? (await loadRunGraph(ctx.dir));
   const rejected: RejectedRow[] = [];
   const llmCache = path.join(ctx.dir, 'cache', 'llm');
-  const syn = synthesisStep(ctx, graph, rejected);
+  const syn = synthesisStep(ctx, graph, rejected, style);
   const mixed = await curationStep(ctx, dir, syn.items);
   const filtered = filterStep(ctx, mixed.items, rejected);
   const verified = await verificationStep(ctx, graph, filtered, llmCache);
   const { labelled, agreement } = await difficultyStep(ctx, graph, verified.kept, verified.verdicts, llmCache);
 
-  // 6. Split: whole anchor groups held out, with a long-tail slice in test.
-  const final = splitItems(labelled, graph, { ...splitDefaults, testShare: cfg.testShare }, ctx.rng('rods:split'));
-  const train = final.filter((i) => i.split === 'train');
-  const test = final.filter((i) => i.split === 'test');
-  await writeJsonl(path.join(dir, 'items.jsonl'), final);
-  await writeJsonl(path.join(dir, 'train.jsonl'), train);
-  await writeJsonl(path.join(dir, 'test.jsonl'), test);
+  const final = await splitStep(ctx, dir, graph, labelled);
   await writeJsonl(path.join(dir, 'rejected.jsonl'), rejected);
   await writeJsonl(path.join(dir, 'review.jsonl'), verified.review.map((r) => ({ reason: r.reason, item: r.item })));
   const stats = rodsStats(ctx, graph, { synthesized: syn.items.length, curated: mixed.curated, review: verified.review.length }, final, rejected, agreement);
   writeReport(ctx, dir, stats);
   markStageDone(doneFile, fingerprint);
-  ctx.log(`rods: ${final.length} items (${train.length} train, ${test.length} test of which ${stats.testLongTail} long-tail); difficulty ${JSON.stringify(stats.byDifficulty)}`);
+  const a = (s: Split) => `${stats.anchors[s].anchors} anchors, ${stats.anchors[s].diseases} of them diseases`;
+  ctx.log(
+    `rods: ${final.length} items: ${stats.train} train (${a('train')}), ${stats.validation} validation (${a('validation')}), ${stats.test} test (${a('test')}; ${stats.testLongTail} items long-tail); ` +
+      `difficulty ${JSON.stringify(stats.byDifficulty)}`,
+  );
   return { items: final, stats, reused: false };
 }
 
@@ -255,8 +284,16 @@ export function rodsMarkdown(s: RodsStats): string {
   return [
     '# RODS items',
     '',
-    `${s.kept} items kept (${s.synthesized} synthesized from ${s.drafted} requested, ${s.curated} curated); ${s.train} train, ${s.test} test (${s.testLongTail} long-tail); ${s.review} sent to review.`,
+    `${s.kept} items kept (${s.synthesized} synthesized from ${s.drafted} requested, ${s.curated} curated); ${s.train} train, ${s.validation ?? 0} validation, ${s.test} test (${s.testLongTail} long-tail); ${s.review} sent to review.`,
     '',
+    ...(s.anchors
+      ? [
+          'Whole anchor groups are held out: validation (settings are chosen on it) and test (the final evaluation) share no anchor with train or with each other.',
+          '',
+          markdownTable(['split', 'items', 'anchors', 'anchor diseases'], (['train', 'validation', 'test'] as const).map((x) => [x, s[x], s.anchors[x].anchors, s.anchors[x].diseases])),
+          '',
+        ]
+      : []),
     `Rare-entity sampling (alpha ${s.longTailCoverage.alpha}) reaches ${(100 * s.longTailCoverage.biased).toFixed(1)}% of long-tail anchors (degree ≤ ${s.longTailCoverage.threshold}) against ${(100 * s.longTailCoverage.uniform).toFixed(1)}% for uniform sampling: ×${s.longTailCoverage.ratio.toFixed(2)}.`,
     '',
     '## Items by type and difficulty',

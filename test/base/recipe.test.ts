@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
-import { readJson } from '../../src/core/io';
+import { readJson, writeJsonlSync } from '../../src/core/io';
 import { Rng } from '../../src/core/rng';
 import { loadCheckpoint } from '../../src/model/checkpoint';
 import { CHAT, loadTokenizer } from '../../src/model/tokenizer';
@@ -12,7 +12,8 @@ import { probeBase } from '../../src/base/probes';
 import { entityTokens, skillAt, skillIndex } from '../../src/base/recipe';
 import { mentionName } from '../../src/base/sentences';
 import { baseWorld, findRelease, runBase } from '../../src/base/release';
-import { run as pretrainStage } from '../../src/base/stage';
+import { baseStyle, run as pretrainStage } from '../../src/base/stage';
+import { distill } from '../../src/coldstart/stage';
 import { readMetrics } from '../../src/train/index';
 import { tinyBaseRun, tinyPretrain } from './tiny';
 import { copyRow, namePools, optionRow, lookupRow, drawableIds } from '../../src/base/skills';
@@ -20,7 +21,7 @@ import { strictAnswer } from '../../src/protocol/index';
 import { useBackend } from '../model/helpers';
 import { tempDir } from '../helpers/tmp';
 
-/** A recipe small enough for seconds of CPU: a 5-disease world, a 1-layer model. */
+/** A recipe small enough for seconds of CPU: a 5-disease world, a 1-layer model, every skill within 24 steps (the default schedule starts with 5,000 copy steps). */
 const TINY = { world: 5, steps: 24, schedule: 'C*4,KCOKOLKO', checkpointEvery: 8, probeEvery: 12, hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, kvHeads: 2, bpeVocab: 600, batchSize: 4, seqLen: 64 };
 
 function tinyConfig(release: string) {
@@ -137,10 +138,23 @@ describe('Base recipe', () => {
     await runBase(tinyConfig(rel), quiet);
     const config = resolveConfig({ preset: 'smoke', overrides: { runDir: 'run', pretrain: tinyPretrain, base: { ...TINY, release: rel } } });
     expect(findRelease(config)?.dir).toBe(rel);
-    const { ctx } = await tinyBaseRun(resolveConfig({ preset: 'smoke', overrides: { runDir: 'run', pretrain: tinyPretrain, base: { ...TINY, release: '' } } }), { prefix: 'base-from-release-', seed: 3 });
+    const { ctx, graph, items } = await tinyBaseRun(resolveConfig({ preset: 'smoke', overrides: { runDir: 'run', pretrain: tinyPretrain, base: { ...TINY, release: '' } } }), { prefix: 'base-from-release-', seed: 3 });
     const ctx2 = { ...ctx, config };
+    expect(baseStyle(ctx.dir)).toBe('sentence'); // pretrained from scratch
     const r = await pretrainStage(ctx2, { force: true });
     expect(r.reused).toBe(false);
+    // the Base's text style, recorded for later stages: the teacher writes its traces in it
+    expect(readJson(path.join(ctx.dir, 'coldstart', 'base', 'base.json'))).toEqual({ from: 'release', release: rel, style: 'mention' });
+    expect(baseStyle(ctx.dir)).toBe('mention');
+    writeJsonlSync(path.join(ctx.dir, 'rods', 'train.jsonl'), items.filter((it) => it.split === 'train'));
+    const d = await distill(ctx2, { graph });
+    const traces = fs.readFileSync(d.cotFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { completion: string; verified: boolean }).filter((t) => t.verified);
+    expect(traces.length).toBeGreaterThan(10);
+    const capitalised = graph.nodes.map((n) => n.name).filter((n) => mentionName(n) !== n);
+    for (const t of traces) {
+      expect(t.completion).toMatch(/^<think> \S/);
+      for (const n of capitalised) expect(t.completion).not.toContain(n);
+    }
     const tok = loadTokenizer(path.join(ctx.dir, 'coldstart', 'base'));
     expect(tok.vocab).toEqual(loadTokenizer(rel).vocab);
     const phases = new Set(readMetrics<{ phase: string }>(path.join(ctx.dir, 'coldstart', 'base', 'metrics.jsonl')).map((m) => m.phase));
@@ -151,5 +165,6 @@ describe('Base recipe', () => {
     expect(() => findRelease(config)).toThrow(/does not match .*manifest\.json.*--set base\.release=/);
     // nothing released yet: null (the stage pretrains its own and says so)
     expect(findRelease(resolveConfig({ overrides: { base: { ...TINY, release: path.join(rel, 'none') } } }))).toBeNull();
+    for (const d of [rel, path.dirname(ctx.dir)]) fs.rmSync(d, { recursive: true, force: true });
   }, 180_000);
 });

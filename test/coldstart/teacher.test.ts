@@ -7,6 +7,10 @@ import { GraphTeacher, LlmTeacher, Trace, checkFormat, checkTrace, claimHolds, h
 import type { Item } from '../../src/rods/item';
 import { SynthQuery, synthesize } from '../../src/rods/synth';
 import { fixtureGraph } from '../rods/synth/fixture';
+import { mentionName } from '../../src/base/sentences';
+import { baseTokenizer } from '../../src/base/recipe';
+import { recipeDefaults } from '../../src/base/config';
+import { upperFirst } from '../../src/rods/synth/surface';
 
 const g = fixtureGraph();
 const items = synthesize(g, { n: 160, mix: { diagnosis: 3, multi_hop: 3, treatment: 1, contraindication: 1, mechanism: 1, test_selection: 1 } }, new Rng(11)).items;
@@ -66,6 +70,29 @@ describe('GraphTeacher.draft', () => {
       for (const c of tr.claims) expect(claimHolds(g, c)).toBe(true);
     }
     expect(passed).toBeGreaterThan(items.length / 2);
+  });
+
+  it("GraphTeacher.draft in a released Base's mention style: the same reasoning, each sentence after a space as the Base's corpus writes it, every name its entity token", async () => {
+    const opts = { style: 'concise' as const, formatSlip: 0 };
+    const sentence = new GraphTeacher(g, opts);
+    const mention = new GraphTeacher(g, { ...opts, textStyle: 'mention' });
+    const tok = baseTokenizer(g, { ...recipeDefaults, bpeVocab: 300 }, items.map((it) => it.question));
+    const capitalised = g.nodes.map((n) => n.name).filter((n) => mentionName(n) !== n);
+    expect(capitalised.length).toBeGreaterThan(20); // the fixture's names are capitalised: the two styles differ
+    let checked = 0;
+    for (const it of items.slice(0, 60)) {
+      const a = await sentence.draft(it, ctx(`m|${it.id}`));
+      const b = await mention.draft(it, ctx(`m|${it.id}`));
+      expect([b.claims, b.answer]).toEqual([a.claims, a.answer]);
+      expect(b.completion).toBe(`<think> ${b.steps!.join(' ')}</think>\n<answer>${b.answer}</answer>`);
+      expect(b.steps!.map(upperFirst)).toEqual(a.steps); // 'sentence' is the same text, capitalised
+      const think = b.completion.slice('<think>'.length, b.completion.indexOf('</think>'));
+      for (const n of capitalised) expect(think).not.toContain(n);
+      const ids = tok.encode(think, { allowSpecial: false });
+      for (const c of b.claims) for (const x of [c.source, c.target]) expect(ids, `${it.id}: ${x}`).toContain(tok.tokenToId(` ${mentionName(g.node(x).name)}`));
+      checked++;
+    }
+    expect(checked).toBe(60);
   });
 
   it('GraphTeacher.unsupported refuses curated items; draft throws for them', async () => {

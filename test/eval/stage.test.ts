@@ -16,6 +16,7 @@ import type { Item } from '../../src/rods/item';
 import { synthesize } from '../../src/rods/synth';
 import { ResultStore, SYNTHETIC, run as evaluate } from '../../src/eval';
 import type { ResultRow } from '../../src/eval/results';
+import { splitNote } from '../../src/eval/report';
 import { parseCli } from '../../src/cli';
 import { useBackend } from '../model/helpers';
 import { fixtureGraph } from '../rods/synth/fixture';
@@ -56,7 +57,7 @@ function medqaLine(q: string, answer: string): string {
 
 beforeAll(async () => {
   await useBackend('wasm');
-  items = synthesize(graph, { n: 24, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 3 === 0 ? 'test' : 'train', meta: { ...it.meta, longTail: i % 2 === 0 } }));
+  items = synthesize(graph, { n: 24, options: 4 }, new Rng(5)).items.map((it, i): Item => ({ ...it, split: i % 3 === 0 ? 'test' : i % 3 === 1 ? 'validation' : 'train', meta: { ...it.meta, longTail: i % 2 === 0 } }));
   const root = tempDir('fleming-eval-tpl-');
   const ctx = context(root);
   await graph.save(path.join(ctx.dir, 'graph'));
@@ -118,6 +119,9 @@ describe('eval run()', () => {
       .map((r) => r.value)
       .filter((r) => r.benchmark === 'rods-test' && !r.tooLong);
     for (const r of synth) for (const x of r.samples) expect(x.anatomy === null, x.completion).toBe(!x.completion.includes('<think>'));
+    // Table 4 reads test; the report says the settings were chosen on validation
+    expect(report).toContain('Held-out synthetic items: the RODS test split (8 items; the first eval.testItems are decoded), read only by this evaluation. Settings were chosen on the validation split (8 items;');
+    expect(splitNote({ validation: 0, test: 5 })).toMatch(/no validation split .*the stages' own evaluations read the test split too/);
     for (const s of ['# Evaluation report', '## Table 3', '## Table 4', 'Not run: +RL1', '## Reasoning verifiability', '## Where the thoughts break', '"preset": "smoke"', 'no rlvr/stage*/metrics.jsonl', 'copy probe (2nd / 1st copy loss)']) expect(report).toContain(s);
     // every checkpoint that ran has its copy probe, in the summaries and on its row of the report
     for (const s of first.summaries) {

@@ -49,12 +49,13 @@ describe('focusGraph (real seed graph)', () => {
     expect(sizes[1]).toBeLessThan(sizes[2]);
   });
 
-  it('returns the whole graph for 0 or N ≥ the eligible diseases; the default preset focuses on 25, the others are off, and the value is validated', () => {
+  it('returns the whole graph for 0 or N ≥ the eligible diseases; the default preset focuses a from-scratch run on 25, the others are off, and the values are validated', () => {
     expect(focusGraph(seed, 0, 1).graph).toBe(seed);
     expect(focusGraph(seed, 10_000, 1).graph).toBe(seed);
-    expect(resolveConfig().graph.focus.diseases).toBe(25); // the default preset's world
-    for (const preset of ['smoke', 'full', 'gpu'] as const) expect(resolveConfig({ preset }).graph.focus.diseases).toBe(0);
+    expect(resolveConfig().graph.focus).toEqual({ diseases: 0, fromScratch: 25 }); // the default preset's from-scratch world (src/graph/world.ts)
+    for (const preset of ['smoke', 'full', 'gpu'] as const) expect(resolveConfig({ preset }).graph.focus).toEqual({ diseases: 0, fromScratch: 0 });
     expect(resolveConfig({ overrides: { graph: { focus: { diseases: 50 } } } }).graph.focus.diseases).toBe(50);
     expect(() => resolveConfig({ overrides: { graph: { focus: { diseases: -1 } } } })).toThrow(/graph.focus.diseases/);
+    expect(() => resolveConfig({ overrides: { graph: { focus: { fromScratch: 1.5 } } } })).toThrow(/graph.focus.fromScratch/);
   });
 });

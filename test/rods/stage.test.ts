@@ -6,10 +6,16 @@ import { openRun } from '../../src/core/run';
 import { readJsonlAll } from '../../src/core/io';
 import { Rng } from '../../src/core/rng';
 import * as rods from '../../src/rods/stage';
-import { splitItems, splitDefaults } from '../../src/rods/split';
+import { splitItems, splitDefaults, tuningItems } from '../../src/rods/split';
+import { loadSeedGraph } from '../../src/graph/seed';
+import { worldRelease } from '../graph/worldRelease';
 import { itemGraphFeatures, referenceAnswer } from '../../src/rods/features';
 import { synthesize } from '../../src/rods/synth';
 import type { Item } from '../../src/rods/item';
+import { mentionName } from '../../src/base/sentences';
+import { baseTokenizer } from '../../src/base/recipe';
+import { recipeDefaults } from '../../src/base/config';
+import { itemPrompt } from '../../src/protocol/index';
 import { fixtureGraph } from './synth/fixture';
 import { tempDir } from '../helpers/tmp';
 
@@ -28,20 +34,26 @@ describe('rods stage', () => {
     const dir = path.join(ctx.dir, 'rods');
     const items = await readJsonlAll<Item>(path.join(dir, 'items.jsonl'));
     const train = await readJsonlAll<Item>(path.join(dir, 'train.jsonl'));
+    const validation = await readJsonlAll<Item>(path.join(dir, 'validation.jsonl'));
     const test = await readJsonlAll<Item>(path.join(dir, 'test.jsonl'));
     expect(items.length).toBe(res.stats.kept);
     expect(items.length).toBeGreaterThan(100);
-    expect(train.length + test.length).toBe(items.length);
+    expect(train.length + validation.length + test.length).toBe(items.length);
+    expect([res.stats.train, res.stats.validation, res.stats.test]).toEqual([train.length, validation.length, test.length]);
     expect(test.length).toBeGreaterThan(0);
+    expect(validation.length).toBeGreaterThan(0);
     // every item is graded and split, and keeps its evidence
     for (const it of items) {
       expect(['Easy', 'Moderate', 'Difficult']).toContain(it.difficulty);
-      expect(['train', 'test']).toContain(it.split);
+      expect(['train', 'validation', 'test']).toContain(it.split);
       expect(it.evidence?.edges.length).toBeGreaterThan(0);
     }
-    // no anchor appears on both sides
-    const trainAnchors = new Set(train.map((i) => i.meta?.anchor));
-    for (const it of test) expect(trainAnchors.has(it.meta?.anchor)).toBe(false);
+    // no anchor appears in two splits
+    const anchors = (xs: Item[]) => new Set(xs.map((i) => i.meta?.anchor));
+    const [trainA, validationA, testA] = [anchors(train), anchors(validation), anchors(test)];
+    for (const a of testA) expect(trainA.has(a) || validationA.has(a)).toBe(false);
+    for (const a of validationA) expect(trainA.has(a)).toBe(false);
+    expect(res.stats.anchors.validation.anchors).toBe(validationA.size);
     // rejected drafts are written with their reasons
     const rejected = await readJsonlAll<{ stage: string; reason: string }>(path.join(dir, 'rejected.jsonl'));
     const total = Object.values(res.stats.rejectedByReason).reduce((a, b) => a + b, 0);
@@ -78,6 +90,65 @@ describe('splitItems', () => {
     expect(nTest).toBeGreaterThanOrEqual(45);
     expect(nTest).toBeLessThanOrEqual(55);
   });
+
+  it('splitItems() carves validation from the training groups: disjoint anchors, about validationShare, the test split as without it', () => {
+    const items: Item[] = Array.from({ length: 400 }, (_, i) => ({ id: `i${i}`, origin: 'synthetic', question: 'q', options: { A: 'a', B: 'b' }, answer: 'A', type: 'diagnosis', meta: { anchor: `a${i % 80}` } }));
+    const out = splitItems(items, undefined, { ...splitDefaults, testShare: 0.2, validationShare: 0.1 }, new Rng(3));
+    const anchorsOf = (s: string) => new Set(out.filter((i) => i.split === s).map((i) => i.meta?.anchor as string));
+    const [train, validation, test] = [anchorsOf('train'), anchorsOf('validation'), anchorsOf('test')];
+    for (const a of validation) expect(train.has(a) || test.has(a)).toBe(false);
+    for (const a of test) expect(train.has(a)).toBe(false);
+    expect(out.filter((i) => i.split === 'validation').length).toBe(40); // 8 groups of 5
+    expect(train.size + validation.size + test.size).toBe(80);
+    const without = splitItems(items, undefined, { ...splitDefaults, testShare: 0.2, validationShare: 0 }, new Rng(3));
+    expect(without.map((i) => i.split === 'test')).toEqual(out.map((i) => i.split === 'test'));
+    expect(without.some((i) => i.split === 'validation')).toBe(false);
+    expect(() => splitItems(items, undefined, { ...splitDefaults, testShare: 0.6, validationShare: 0.4 }, new Rng(3))).toThrow(/rods\.testShare \(0\.6\) \+ rods\.validationShare \(0\.4\) must be < 1/);
+  });
+
+  it('tuningItems() is the validation split; a run without one falls back to test and says so', () => {
+    const it0 = (id: string, split: Item['split']): Item => ({ id, origin: 'synthetic', question: 'q', options: { A: 'a', B: 'b' }, answer: 'A', type: 'diagnosis', split });
+    const items = [it0('a', 'train'), it0('b', 'validation'), it0('c', 'test')];
+    expect(tuningItems(items)).toEqual({ split: 'validation', items: [items[1]] });
+    const old = tuningItems([items[0], items[2]]);
+    expect(old).toMatchObject({ split: 'test', items: [items[2]] });
+    expect(old.note).toMatch(/no validation split/);
+  });
+});
+
+describe('rods stage on the whole seed graph (the world of a released Base)', () => {
+  it('run(): test ≥ 300 items from ≥ 20 anchor diseases, validation from other anchors; options in mention form', async () => {
+    process.env.FLEMING_NO_PNG = '1';
+    const graph = loadSeedGraph(undefined, { strict: true }).graph;
+    const rel = tempDir('fleming-rods-release-');
+    const root = tempDir('fleming-rods-seed-');
+    const ctx = openRun(resolveConfig({ overrides: { runDir: 'run', base: { release: worldRelease(rel, 0) } } }), { root, quiet: true, progressMode: 'silent' });
+    const res = await rods.run(ctx, { graph });
+    const s = res.stats;
+    expect(s.test).toBeGreaterThanOrEqual(300);
+    expect(s.anchors.test.diseases).toBeGreaterThanOrEqual(20);
+    expect(s.validation).toBeGreaterThanOrEqual(300);
+    expect(s.anchors.validation.diseases).toBeGreaterThanOrEqual(10);
+    const groups = (split: string) => new Set(res.items.filter((i) => i.split === split).map((i) => i.meta?.anchor));
+    const [train, validation, test] = [groups('train'), groups('validation'), groups('test')];
+    for (const a of validation) expect(train.has(a) || test.has(a)).toBe(false);
+    for (const a of test) expect(train.has(a)).toBe(false);
+    // the released Base's names: every option is the mention form of its entity's name
+    for (const it of res.items.filter((i) => i.origin === 'synthetic')) {
+      const ids = it.meta?.optionIds as Record<string, string>;
+      for (const [l, x] of Object.entries(it.options)) expect(x).toBe(mentionName(graph.node(ids[l]).name));
+    }
+    expect(res.items.some((it) => Object.values(it.options).includes('down syndrome'))).toBe(true);
+    // under a release tokenizer (entity tokens " name" of the whole seed graph), each `A. name` line names its option with one entity token
+    const synthetic = res.items.filter((i) => i.origin === 'synthetic');
+    const tok = baseTokenizer(graph, { ...recipeDefaults, bpeVocab: 300 }, synthetic.slice(0, 100).map(itemPrompt));
+    for (const it of synthetic) {
+      const ids = tok.encode(itemPrompt(it), { allowSpecial: false });
+      for (const x of Object.values(it.options)) expect(ids, `${it.id}: ${x}`).toContain(tok.tokenToId(` ${x}`));
+    }
+    expect(fs.readFileSync(path.join(ctx.dir, 'rods', 'report.md'), 'utf8')).toMatch(/\| validation \| \d+ \| \d+ \| \d+ \|/);
+    expect(fs.readFileSync(path.join(ctx.dir, 'log.txt'), 'utf8')).toMatch(/rods: \d+ items: \d+ train \(\d+ anchors, \d+ of them diseases\), \d+ validation/);
+  }, 120_000);
 });
 
 describe('features', () => {

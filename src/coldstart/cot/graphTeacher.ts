@@ -22,6 +22,12 @@
  * candidate against all the evidence, 'self-correction' retracts false claims and re-derives the
  * final step (and repairs the format). Each revision adds one short reflective sentence.
  *
+ * Names are written the way the policy's Base learned them (textStyle, the Base's TextStyle of
+ * src/base/sentences.ts): 'sentence' — as the graph spells them, sentences capitalised; 'mention'
+ * (a released Base) — every name in its mention form, every sentence with a leading space and
+ * written as the Base's corpus writes it (" wilson's disease is treated with trientine."), so a
+ * name in a thought is the entity token the Base knows.
+ *
  * The class holds the reasoning over the graph and the phrasing; the first drafts' slips are in
  * slips.ts, the strategies in revisions.ts, the two styles in traceStyles.ts, the Plan in plan.ts.
  */
@@ -31,7 +37,7 @@ import type { Relation } from '../../graph/schema';
 import type { Item } from '../../rods/item';
 import type { SynthQuery } from '../../rods/synth/config';
 import { GraphFacts, factsOf } from '../../rods/synth/facts';
-import { corpusSentence } from '../../base/sentences';
+import { type TextStyle, corpusSentence, mentionName } from '../../base/sentences';
 import { satisfies } from '../../rods/synth/solve';
 import { joinAnd, upperFirst } from '../../rods/synth/surface';
 import { optionLetters, strictAnswer } from '../../protocol/index';
@@ -63,6 +69,8 @@ export interface GraphTeacherOptions {
    * sentence per distractor and a conclusion in varied wording (≈ 100 tokens).
    */
   style: 'concise' | 'clinical';
+  /** How names and sentences are written: the policy's Base's text style (see the module comment). */
+  textStyle: TextStyle;
 }
 
 /** Every option but `style`, whose one default is the stage's `coldstart.style` (src/coldstart/config.ts). */
@@ -74,6 +82,7 @@ export const defaults: Omit<GraphTeacherOptions, 'style'> = {
   hopSlope: 0.4, // missing the linking hop, per unit of hardness
   formatSlip: 0.02, // malformed ending
   labelHardness: { Easy: 0.1, Moderate: 0.45, Difficult: 0.8 },
+  textStyle: 'sentence', // a Base pretrained from scratch; 'mention' for a released Base (the stage reads the run's Base)
 };
 
 /** Structural hardness in [0, 1]: 0.3 per hop beyond the first, 0.12 per clue beyond two, averaged with the label's. */
@@ -186,9 +195,15 @@ export class GraphTeacher implements Teacher, TeacherParts {
     return item.meta?.optionIds as Record<string, string>;
   }
 
-  /** Display name (as the graph writes it; sentences start upper-case). */
+  /** Display name: as the graph writes it ('sentence'), or its mention form ('mention'). */
   nm(id: string): string {
-    return this.f.node(id).name;
+    const name = this.f.node(id).name;
+    return this.options.textStyle === 'mention' ? mentionName(name) : name;
+  }
+
+  /** A step that may start with a name: capitalised ('sentence'), or as written ('mention': names keep their mention form). */
+  cap(text: string): string {
+    return this.options.textStyle === 'mention' ? text : upperFirst(text);
   }
 
   /** The evidence edges past the clues: the chain from the subject to the answer. */
@@ -292,9 +307,9 @@ export class GraphTeacher implements Teacher, TeacherParts {
       const parts: string[] = [];
       if (sx.length) parts.push(`${rng.pick(['presents with', 'causes'])} ${joinAnd(sx.map((c) => this.nm(c.target)))}`);
       if (fx.length) parts.push(`shows ${joinAnd(fx.map((c) => this.nm(c.target)))}`);
-      out.push(upperFirst(`${s} ${parts.join(' and ')}.`));
+      out.push(this.cap(`${s} ${parts.join(' and ')}.`));
     }
-    for (const c of rest) out.push(upperFirst(`${this.sentence(c, rng)}.`));
+    for (const c of rest) out.push(this.cap(`${this.sentence(c, rng)}.`));
     return out;
   }
 
@@ -312,16 +327,18 @@ export class GraphTeacher implements Teacher, TeacherParts {
   corpusSentence(c: Claim, rng: Rng): string {
     if (!c.negated) {
       const known = c.relation === 'has_symptom' || c.relation === 'has_finding' || c.relation === 'contraindicated_in' ? 'target' : 'source';
-      const s = corpusSentence(c.relation, this.nm(c.source), this.nm(c.target), known);
-      if (s) return s;
+      const s = corpusSentence(c.relation, this.nm(c.source), this.nm(c.target), known, this.options.textStyle);
+      if (s) return s.trimStart(); // 'mention': the leading space is the join's (finish())
     }
-    return upperFirst(`${this.sentence(c, rng)}.`);
+    return this.cap(`${this.sentence(c, rng)}.`);
   }
 
   /** The trace of `steps` concluding on `letter`; a plan with a format slip gets one of three malformed endings. */
   private finish(item: Item, p: Plan, steps: string[], claims: Claim[], letter: string, rng: Rng): Trace {
-    const reasoning = steps.join(' ');
-    let completion = formatCompletion(reasoning, letter);
+    // 'mention': every sentence after a space, the first too (" x presents with y. y is seen in z."), as the Base read them
+    const lead = this.options.textStyle === 'mention' ? ' ' : '';
+    const reasoning = lead + steps.join(' ');
+    let completion = formatCompletion(reasoning, letter, lead);
     if (p.formatSlip) {
       const k = rng.int(3);
       completion = k === 0 ? `<think>${reasoning}</think>\nThe answer is ${letter}.` : k === 1 ? `<think>${reasoning}\n<answer>${letter}</answer>` : `<think>${reasoning}</think>\n<answer>${item.options[letter]}</answer>`;

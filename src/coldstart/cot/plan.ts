@@ -52,6 +52,7 @@ export interface TeacherParts {
   query(item: Item): SynthQuery;
   optionIds(item: Item): Record<string, string>;
   nm(id: string): string;
+  cap(text: string): string;
   chain(item: Item): Claim[];
   featureRelation(c: string): Relation;
   link(ask: SynthQuery['ask'], subject: string, x: string, negated?: boolean): Claim;

@@ -104,7 +104,10 @@ export function claimText(graph: KnowledgeGraph, c: Claim): string {
   return `${c.negated ? 'NOT ' : ''}${n(c.source)} ${c.relation} ${n(c.target)}`;
 }
 
-/** The canonical completion: `<think>{reasoning}</think>\n<answer>{letter}</answer>`. */
-export function formatCompletion(reasoning: string, letter: string): string {
-  return `<think>${reasoning.trim()}</think>\n<answer>${letter}</answer>`;
+/**
+ * The canonical completion: `<think>{reasoning}</think>\n<answer>{letter}</answer>`, the reasoning
+ * trimmed; `lead` (a space, for a Base of mention-style text) goes before it.
+ */
+export function formatCompletion(reasoning: string, letter: string, lead = ''): string {
+  return `<think>${lead}${reasoning.trim()}</think>\n<answer>${letter}</answer>`;
 }

@@ -6,7 +6,7 @@
  */
 import type { Rng } from '../../core/rng';
 import type { Item } from '../../rods/item';
-import { joinAnd, upperFirst } from '../../rods/synth/surface';
+import { joinAnd } from '../../rods/synth/surface';
 import { Plan, clonePlan, type TeacherParts } from './plan';
 import type { Claim } from './trace';
 
@@ -68,9 +68,9 @@ function ruleOutOthers(t: TeacherParts, item: Item, p: Plan, subject: string | n
     const x = ids[l];
     if (x === H || noted.has(x)) continue;
     const c = t.refutation(item, p, x, rng, subject);
-    if (c) (steps.push(upperFirst(`${t.sentence(c, rng)}.`)), claims.push(c));
-    else if (consistent.includes(x)) steps.push(upperFirst(`${t.nm(x)} also fits, but ${t.nm(H as string)} is more typical.`));
-    else steps.push(upperFirst(`${t.nm(x)} is less likely.`));
+    if (c) (steps.push(t.cap(`${t.sentence(c, rng)}.`)), claims.push(c));
+    else if (consistent.includes(x)) steps.push(t.cap(`${t.nm(x)} also fits, but ${t.nm(H as string)} is more typical.`));
+    else steps.push(t.cap(`${t.nm(x)} is less likely.`));
   }
 }
 

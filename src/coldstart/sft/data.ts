@@ -37,7 +37,7 @@ export interface SftDataReport {
   /** Distinct train items covered by the used rows. */
   items: number;
   notVerified: number;
-  /** Item is in the test split (never trained on). */
+  /** Item is in a held-out split, validation or test (never trained on; the field keeps its name for data.json readers). */
   testSplit: number;
   /** itemId not among the RODS items. */
   missingItem: number;
