@@ -79,7 +79,7 @@ describe('eval report: the Base', () => {
     const rel = fixtureRelease(path.join(root, 'r3'));
     const run = fixtureRun('report', { release: rel });
     const table = { markdown: '| t |\n|---|\n| 1 |\n', csv: '', rows: [] };
-    const input = { runDir: run, models: [], summaries: [], columns: [], sets: [], note: null, t3: table, t4: table, plots: '', examples: [], decoding: { samples: 1, temperature: 0, maxNewTokens: 8, batchSize: 1, seed: 1 }, seconds: 1, generated: 0, reused: 0, errors: 0, rewardSeries: 0, config: {} };
+    const input = { runDir: run, models: [], summaries: [], columns: [], sets: [], note: null, t3: table, t4: table, plots: '', examples: [], decoding: { samples: 1, temperature: 0, maxNewTokens: 8, batchSize: 1, seed: 1 }, seconds: 1, generated: 0, reused: 0, errors: 0, rewardSeries: 0, splits: null, config: {} };
     const md = renderReport({ ...input, base: runBaseOrigin(run) });
     const at = (s: string) => md.indexOf(s);
     expect(at('# Evaluation report')).toBe(0);
