@@ -63,6 +63,8 @@ Options:
   --strict                      stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   --seed N                      random seed (default 1234)
   --backend NAME                TensorFlow.js backend: tensorflow, webgpu, wasm or cpu (default: best available)
+                                (sampling runs on onnxruntime-node where it is installed: --set inference=tfjs
+                                keeps it on TensorFlow.js; --set inferenceThreads=2 gives it two cores)
   --set key.path=value          override any config field (repeatable), e.g. --set rlvr.lr=1e-4; checked against
                                 the setting's type and limits before anything is written
   --force                       redo stages that already finished in this run directory (needed to change a
@@ -370,6 +372,8 @@ export async function main(argv: string[]): Promise<number> {
   const command = COMMANDS[args.command];
   if (!command) throw new Error(`unknown command "${args.command}" (see fleming help)`);
   for (const note of args.notes) process.stderr.write(`${note}\n`);
+  const { selectInference } = require('./model/ort') as typeof import('./model/ort');
+  selectInference(args.config.inference || undefined, args.config.inferenceThreads);
   const line = await command(args);
   if (line) process.stdout.write(`${line}\n`);
   return 0;

@@ -22,6 +22,8 @@ export interface RunConfig {
   seed: number;
   runDir: string;
   backend: '' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  inference: '' | 'auto' | 'tfjs' | 'onnxruntime';
+  inferenceThreads: number;
   strict: boolean;
   graph: GraphConfig;
   rods: RodsConfig;
@@ -39,6 +41,8 @@ export const defaults: RunConfig = {
   seed: 1234, // seed for every random choice in the run
   runDir: '', // run directory; '' = runs/<timestamp>
   backend: '', // TensorFlow.js backend of the policy; '' = the best available (tensorflow, webgpu, wasm, cpu); $FLEMING_BACKEND or --backend prefers one
+  inference: '', // runtime of sampling (rollouts, mining, eval, serve): '' = $FLEMING_INFERENCE or auto (onnxruntime-node where installed, on the wasm/cpu backends; src/model/ort.ts), tfjs, onnxruntime
+  inferenceThreads: 1, // onnxruntime intra-op threads (cores used for sampling)
   strict: false, // --strict: stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   graph, // src/graph/config.ts
   coldstart, // src/coldstart/config.ts
@@ -55,6 +59,8 @@ export const limits: Limits<RunConfig> = {
   preset: oneOf<Preset>(...PRESETS),
   seed: int(),
   backend: oneOf<RunConfig['backend']>('', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
+  inference: oneOf<RunConfig['inference']>('', 'auto', 'tfjs', 'onnxruntime'),
+  inferenceThreads: int(1),
   graph: graphLimits,
   coldstart: coldstartLimits,
   rods: rodsLimits,
