@@ -17,27 +17,62 @@ import { benchSynthesisDetail } from '../src/rods/synth/bench';
 import { synthesize } from '../src/rods/synth/index';
 import { nearDuplicates } from '../src/rods/filter/index';
 import { Rng } from '../src/core/rng';
+import type { BenchResult, KernelProfile, ModelPreset } from '../src/model/bench';
+import type { GrpoBench } from '../src/rlvr/bench';
+import { findTorch, machineLoad, torchFigure, type TorchJob } from './torch';
 
 interface Row {
   bench: string;
   value: string;
+  /** The same figure for PyTorch (bench/reference.py), measured in the same run, and workbench / PyTorch. */
+  torch?: string;
+  ratio?: string;
   target: string;
   ok: string;
 }
 
 function print(rows: Row[]): void {
-  const cols: (keyof Row)[] = ['bench', 'value', 'target', 'ok'];
-  const header: Row = { bench: 'bench', value: 'value', target: 'target', ok: 'met / note' };
-  const w = cols.map((c) => Math.max(c === 'ok' ? 10 : c.length, ...rows.map((r) => r[c].length)));
-  const line = (r: Record<string, string>) => cols.map((c, i) => (i === 1 ? r[c].padStart(w[i]) : r[c].padEnd(w[i]))).join('  ');
-  process.stdout.write(line({ bench: 'bench', value: 'value', target: 'target', ok: 'met / note' }) + '\n');
-  for (const r of rows) process.stdout.write(line(r as unknown as Record<string, string>) + '\n');
+  const cols: (keyof Row)[] = ['bench', 'value', 'torch', 'ratio', 'target', 'ok'];
+  const header: Record<string, string> = { bench: 'bench', value: 'value', torch: 'PyTorch', ratio: 'ratio', target: 'target', ok: 'met / note' };
+  const cell = (r: Row, c: keyof Row) => r[c] ?? '';
+  const w = cols.map((c) => Math.max(header[c].length, ...rows.map((r) => cell(r, c).length)));
+  const right = new Set<keyof Row>(['value', 'torch', 'ratio']);
+  const line = (r: Row) => cols.map((c, i) => (right.has(c) ? cell(r, c).padStart(w[i]) : cell(r, c).padEnd(w[i]))).join('  ').trimEnd();
+  process.stdout.write(line(header as unknown as Row) + '\n');
+  for (const r of rows) process.stdout.write(line(r) + '\n');
+}
+
+/** Profile lines: the slowest kernels of a profiled call and the host time around them. */
+function profileLines(title: string, wallMs: number, p: KernelProfile, top = 8): string[] {
+  const lines = [`${title}: ${fmt(wallMs, 1)} ms wall, ${fmt(p.kernelMs, 1)} ms in kernels, ${fmt(Math.max(0, wallMs - p.kernelMs), 1)} ms host (JS, autodiff tape, reads)`];
+  for (const k of p.kernels.slice(0, top)) lines.push(`  ${k.name.padEnd(20)} ${fmt(k.ms, 1).padStart(8)} ms  ${fmt((100 * k.ms) / Math.max(wallMs, 1e-9), 0).padStart(3)}%  ${k.calls} calls`);
+  const rest = p.kernels.slice(top);
+  if (rest.length) lines.push(`  ${`${rest.length} other kernels`.padEnd(20)} ${fmt(rest.reduce((a, k) => a + k.ms, 0), 1).padStart(8)} ms`);
+  return lines;
 }
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
+/** PyTorch's figure for `job` and the ratio to the workbench's `ours` (tok/s), or the reason there is none. */
+/** PyTorch's figure beside ours: the two columns, PyTorch's tok/s, and why it failed. */
+type Versus = { torch: string; ratio: string; note?: string; theirs?: number };
+const none: Versus = { torch: '-', ratio: '-' };
+
+function versus(ours: number, job: TorchJob, pick: (f: { tokensPerSec: number; trainTokensPerSec?: number }) => number = (f) => f.tokensPerSec): Versus {
+  if (!findTorch().python) return { torch: '-', ratio: '-' };
+  try {
+    const theirs = pick(torchFigure(job));
+    return { torch: `${fmt(theirs)} tok/s`, ratio: `${fmt(ours / theirs, 2)}×`, theirs };
+  } catch (e) {
+    return { torch: 'failed', ratio: '-', note: (e as Error).message };
+  }
+}
+
 export async function runBench(config: RunConfig, only: string[] = ['graph', 'rods', 'model', 'rlvr', 'serve']): Promise<void> {
   const rows: Row[] = [];
+  const profiles: string[] = [];
+  process.stdout.write(`machine: ${machineLoad()}; other processes share the cores, so compare the ratios (measured in the same run)\n`);
+  if (only.includes('model') || only.includes('rlvr')) process.stdout.write(`PyTorch reference (bench/reference.py): ${findTorch().reason}\n`);
   const t0 = performance.now();
   const { graph: seed } = loadSeedGraph();
   rows.push({ bench: `seed graph compile (${seed.nodes.length} nodes, ${seed.edges.length} edges)`, value: `${fmt(performance.now() - t0)} ms`, target: '-', ok: '' });
@@ -94,11 +129,9 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
         }
         const note = software ? 'software adapter: not GPU speed' : '';
         const r = await benchModel(preset);
-        rows.push({ bench: `${p}: FLOPs/token (train), ${fmt(r.params)} params`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
-        rows.push({ bench: `${p}: training`, value: `${fmt(r.trainTokensPerSec)} tok/s`, target: '-', ok: [`${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, note].filter(Boolean).join('; ') });
-        rows.push({ bench: `${p}: sampling with KV cache`, value: `${fmt(r.sampleTokensPerSecCached)} tok/s`, target: '-', ok: note });
-        rows.push({ bench: `${p}: sampling without cache`, value: `${fmt(r.sampleTokensPerSecUncached)} tok/s`, target: '-', ok: note });
-        rows.push({ bench: `${p}: memory`, value: `${fmt(r.wasmHeapMiB ?? r.peakBytes / 2 ** 20)} MiB`, target: '-', ok: r.wasmHeapMiB !== undefined ? 'wasm heap' : 'peak tensor bytes' });
+        const cpu = backend.name === 'wasm' || backend.name === 'cpu';
+        modelRows(rows, p, r, cpu ? MODEL_PRESETS[preset] : undefined, note);
+        profiles.push(...profileLines(`${p}: one training step`, r.trainProfileMs, r.trainProfile), ...profileLines(`${p}: one decoding step, KV cache, TensorFlow.js (batch 4)`, r.sampleStepMs, r.sampleProfile));
       }
     }
   }
@@ -107,10 +140,9 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
     const { selectBackend } = (require('../src/model/backend') as typeof import('../src/model/backend'));
     const { benchGrpo } = (require('../src/rlvr/bench') as typeof import('../src/rlvr/bench'));
     const backend = await selectBackend();
-    const r = benchGrpo(config.rlvr);
-    const p = `GRPO step, default model (${backend.name}), ${r.completions} completions × ${r.tokens} tokens after ${r.promptTokens}-token prompts`;
-    rows.push({ bench: `${p}: rollouts`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, target: '-', ok: `${fmt(r.sampleSeconds, 1)} s` });
-    rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, target: '-', ok: `${fmt(r.trainSeconds, 1)} s` });
+    const r = await benchGrpo(config.rlvr);
+    const cpu = backend.name === 'wasm' || backend.name === 'cpu';
+    grpoRows(rows, `GRPO step, default model (${backend.name}), ${r.completions} completions × ${r.tokens} tokens after ${r.promptTokens}-token prompts`, r, cpu ? config.rlvr : undefined);
   }
   if (only.includes('serve')) {
     // `fleming serve` in its own process on a random-init default-preset checkpoint; clients here.
@@ -119,4 +151,37 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
     for (const f of serveFigures(r)) rows.push({ bench: f.bench, value: f.value, target: '-', ok: f.note });
   }
   print(rows);
+  if (profiles.length) process.stdout.write(`\nWhere the time goes (kernels on the active backend; host = wall − kernels):\n${profiles.join('\n')}\n`);
+}
+
+/** The model rows of one preset; PyTorch columns when `torchPreset` is given (CPU backends). */
+function modelRows(rows: Row[], p: string, r: BenchResult, torchPreset: ModelPreset | undefined, note: string): void {
+  const { inferenceChoice } = require('../src/model/ort') as typeof import('../src/model/ort');
+  const c = torchPreset?.config;
+  const train = c ? versus(r.trainTokensPerSec, { kind: 'train', config: c, threads: 1, batchSize: torchPreset.batchSize, seqLen: torchPreset.seqLen, steps: 3 }) : none;
+  const threads = r.sampleRuntime === 'onnxruntime' ? inferenceChoice().threads : 1;
+  const sample = c ? versus(r.sampleTokensPerSecCached, { kind: 'sample', config: c, threads, batch: 4, promptLen: 16, newTokens: 24 }) : none;
+  const cores = (n: number) => `PyTorch ${n} thread${n > 1 ? 's' : ''}`;
+  rows.push({ bench: `${p}: FLOPs/token (train), ${fmt(r.params)} params`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
+  rows.push({ bench: `${p}: training`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [`${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, c ? cores(1) : '', note, train.note].filter(Boolean).join('; ') });
+  rows.push({ bench: `${p}: sampling with KV cache (${r.sampleRuntime})`, value: `${fmt(r.sampleTokensPerSecCached)} tok/s`, torch: sample.torch, ratio: sample.ratio, target: '-', ok: [c ? cores(threads) : '', note, sample.note].filter(Boolean).join('; ') });
+  if (r.sampleTokensPerSecTfjs !== undefined) {
+    const ratio = sample.theirs ? `${fmt(r.sampleTokensPerSecTfjs / sample.theirs, 2)}×` : '-';
+    rows.push({ bench: `${p}: sampling with KV cache (tfjs)`, value: `${fmt(r.sampleTokensPerSecTfjs)} tok/s`, torch: sample.torch, ratio, target: '-', ok: 'the same on TensorFlow.js, for comparison' });
+  }
+  rows.push({ bench: `${p}: sampling without cache`, value: `${fmt(r.sampleTokensPerSecUncached)} tok/s`, target: '-', ok: note });
+  rows.push({ bench: `${p}: memory`, value: `${fmt(r.wasmHeapMiB ?? r.peakBytes / 2 ** 20)} MiB`, target: '-', ok: r.wasmHeapMiB !== undefined ? 'wasm heap' : 'peak tensor bytes' });
+}
+
+/** The GRPO rows; PyTorch columns when `rl` is given (CPU backends). */
+function grpoRows(rows: Row[], p: string, r: GrpoBench, rl: RunConfig['rlvr'] | undefined): void {
+  const { MODEL_PRESETS } = require('../src/model/bench') as typeof import('../src/model/bench');
+  const job: TorchJob = { kind: 'grpo', config: { ...MODEL_PRESETS.default.config, vocab_size: 2048 }, threads: r.threads, batch: r.completions, promptLen: r.promptTokens, newTokens: r.tokens, microBatch: rl?.microBatch };
+  let fig: { tokensPerSec: number; trainTokensPerSec?: number } | undefined;
+  const roll = rl ? versus(r.sampleTokensPerSec, job, (f) => ((fig = f), f.tokensPerSec)) : none;
+  const upd: Versus = fig?.trainTokensPerSec ? { torch: `${fmt(fig.trainTokensPerSec)} tok/s`, ratio: `${fmt(r.trainTokensPerSec / fig.trainTokensPerSec, 2)}×` } : none;
+  rows.push({ bench: `${p}: rollouts (${r.runtime})`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, torch: roll.torch, ratio: roll.ratio, target: '-', ok: [`${fmt(r.sampleSeconds, 1)} s`, rl ? `PyTorch ${r.threads} thread${r.threads > 1 ? 's' : ''}` : '', roll.note].filter(Boolean).join('; ') });
+  if (r.sampleTokensPerSecTfjs !== undefined)
+    rows.push({ bench: `${p}: rollouts (tfjs)`, value: `${fmt(r.sampleTokensPerSecTfjs)} tok/s`, torch: roll.torch, ratio: roll.theirs ? `${fmt(r.sampleTokensPerSecTfjs / roll.theirs, 2)}×` : '-', target: '-', ok: 'the same on TensorFlow.js, for comparison' });
+  rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: upd.torch, ratio: upd.ratio, target: '-', ok: `${fmt(r.trainSeconds, 1)} s${rl ? '; PyTorch 1 thread' : ''}` });
 }

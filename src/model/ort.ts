@@ -105,6 +105,17 @@ export function useOrt(): boolean {
   return c.preference === 'onnxruntime' || ['wasm', 'cpu'].includes(tf.getBackend());
 }
 
+/** Runs `f` with another inference runtime selected, then restores the previous choice (benchmarks). */
+export async function withInference<T>(runtime: InferenceName, f: () => Promise<T> | T): Promise<T> {
+  const prev = inferenceChoice();
+  selectInference(runtime, prev.threads);
+  try {
+    return await f();
+  } finally {
+    selectInference(prev.preference, prev.threads);
+  }
+}
+
 const sessions = new Map<string, OrtSession>();
 
 /** One session per model shape and thread count (weights are inputs, so training needs no new one). */

@@ -66,9 +66,11 @@ function logSumExp(v: Float32Array, off: number, n: number): number {
   return mx + Math.log(s);
 }
 
-/** Entropy (nats) of softmax over row `v[off, off+n)`: logsumexp − Σ p·x. */
-export function rowEntropy(v: Float32Array, off: number, n: number): number {
-  const lse = logSumExp(v, off, n);
+/**
+ * Entropy (nats) of softmax over row `v[off, off+n)`: logsumexp − Σ p·x.
+ * @param lse the row's log Σ exp when the caller has it (sampleToken returns it)
+ */
+export function rowEntropy(v: Float32Array, off: number, n: number, lse = logSumExp(v, off, n)): number {
   let s = 0;
   for (let i = 0; i < n; i++) {
     const x = v[off + i];
@@ -77,45 +79,78 @@ export function rowEntropy(v: Float32Array, off: number, n: number): number {
   return lse - s;
 }
 
+/** Per-row weights, reused across calls (sampling allocates nothing per token). */
+let weights = new Float64Array(0);
+
 /**
  * Picks one token from one row of logits.
  * @param logits [rows·vocab] flat, row at `off`
- * @returns the token and its log-probability under the unmodified distribution
+ * @returns the token, its log-probability under the unmodified distribution, the row's log Σ exp,
+ *   and at temperature 1 without a cut the row's entropy (Σ p·x from the same weights)
  */
-export function sampleToken(logits: Float32Array, off: number, vocab: number, rng: Rng, o: SampleOptions): { token: number; logprob: number } {
-  const lse = logSumExp(logits, off, vocab);
-  let token = 0;
+export function sampleToken(logits: Float32Array, off: number, vocab: number, rng: Rng, o: SampleOptions): { token: number; logprob: number; lse: number; entropy?: number } {
   if (o.greedy || o.temperature <= 0) {
+    const lse = logSumExp(logits, off, vocab);
+    let token = 0;
     for (let i = 1; i < vocab; i++) if (logits[off + i] > logits[off + token]) token = i;
-  } else {
-    let cand: number[] = [];
-    for (let i = 0; i < vocab; i++) cand.push(i);
-    const cut = (o.topK > 0 && o.topK < vocab) || o.topP < 1;
-    if (cut) cand.sort((a, b) => logits[off + b] - logits[off + a] || a - b);
-    if (o.topK > 0 && o.topK < vocab) cand = cand.slice(0, o.topK);
-    let mx = -Infinity;
-    for (const i of cand) mx = Math.max(mx, logits[off + i]);
-    const w = cand.map((i) => Math.exp((logits[off + i] - mx) / o.temperature));
-    let total = w.reduce((a, b) => a + b, 0);
-    if (o.topP < 1) {
-      let acc = 0;
-      let keep = 0;
-      while (keep < w.length && acc < o.topP * total) acc += w[keep++];
-      cand = cand.slice(0, Math.max(1, keep));
-      w.length = cand.length;
-      total = w.reduce((a, b) => a + b, 0);
-    }
-    let u = rng.next() * total;
-    token = cand[cand.length - 1];
-    for (let j = 0; j < cand.length; j++) {
-      u -= w[j];
-      if (u < 0) {
-        token = cand[j];
-        break;
-      }
+    return { token, logprob: logits[off + token] - lse, lse };
+  }
+  if ((o.topK > 0 && o.topK < vocab) || o.topP < 1) return sampleCut(logits, off, vocab, rng, o);
+  // Every token a candidate: one pass of exp gives the weights, their total and (at temperature 1,
+  // where (x − max)/1 = x − max exactly) the log Σ exp too, with the same numbers as the cut path.
+  let mx = -Infinity;
+  for (let i = 0; i < vocab; i++) mx = Math.max(mx, logits[off + i]);
+  if (weights.length < vocab) weights = new Float64Array(vocab);
+  let total = 0;
+  let wx = 0;
+  for (let i = 0; i < vocab; i++) {
+    const x = logits[off + i];
+    total += weights[i] = Math.exp((x - mx) / o.temperature);
+    wx += weights[i] * x;
+  }
+  const t1 = o.temperature === 1 && mx > -Infinity;
+  const lse = t1 ? mx + Math.log(total) : logSumExp(logits, off, vocab);
+  let u = rng.next() * total;
+  let token = vocab - 1;
+  for (let j = 0; j < vocab; j++) {
+    u -= weights[j];
+    if (u < 0) {
+      token = j;
+      break;
     }
   }
-  return { token, logprob: logits[off + token] - lse };
+  return { token, logprob: logits[off + token] - lse, lse, entropy: t1 ? lse - wx / total : undefined };
+}
+
+/** sampleToken with a top-k or nucleus cut: candidates sorted by logit, then cut. */
+function sampleCut(logits: Float32Array, off: number, vocab: number, rng: Rng, o: SampleOptions): { token: number; logprob: number; lse: number } {
+  const lse = logSumExp(logits, off, vocab);
+  let cand: number[] = [];
+  for (let i = 0; i < vocab; i++) cand.push(i);
+  cand.sort((a, b) => logits[off + b] - logits[off + a] || a - b);
+  if (o.topK > 0 && o.topK < vocab) cand = cand.slice(0, o.topK);
+  let mx = -Infinity;
+  for (const i of cand) mx = Math.max(mx, logits[off + i]);
+  const w = cand.map((i) => Math.exp((logits[off + i] - mx) / o.temperature));
+  let total = w.reduce((a, b) => a + b, 0);
+  if (o.topP < 1) {
+    let acc = 0;
+    let keep = 0;
+    while (keep < w.length && acc < o.topP * total) acc += w[keep++];
+    cand = cand.slice(0, Math.max(1, keep));
+    w.length = cand.length;
+    total = w.reduce((a, b) => a + b, 0);
+  }
+  let u = rng.next() * total;
+  let token = cand[cand.length - 1];
+  for (let j = 0; j < cand.length; j++) {
+    u -= w[j];
+    if (u < 0) {
+      token = cand[j];
+      break;
+    }
+  }
+  return { token, logprob: logits[off + token] - lse, lse };
 }
 
 /** Left-pads prompts to a rectangle. @returns ids and mask [batch][maxLen] */
@@ -225,10 +260,10 @@ function* decodeLoop(decoder: Decoder, V: number, ids: number[][], mask: number[
         next.push(o.padTokenId);
         continue;
       }
-      const { token, logprob } = sampleToken(logits, b * V, V, rng, o);
+      const { token, logprob, lse, entropy } = sampleToken(logits, b * V, V, rng, o);
       tokens[b].push(token);
       logprobs[b].push(logprob);
-      entropies?.[b].push(rowEntropy(logits, b * V, V));
+      entropies?.[b].push(entropy ?? rowEntropy(logits, b * V, V, lse));
       if (stop.has(token)) {
         done[b] = true;
         finish[b] = 'stop';

@@ -1,12 +1,15 @@
 /**
  * Speed of one GRPO step (for `npm run bench`): sampling promptsPerStep × k completions of a
  * fixed length from the default-preset model (random weights, no stop token), then one update on
- * them with alternating advantages. Figures only; no assertions.
+ * them with alternating advantages. Rollouts run on the selected inference runtime
+ * (src/model/ort.ts); where that is onnxruntime, they are timed on TensorFlow.js too.
+ * Figures only; no assertions.
  */
 import type { RlvrConfig } from './config';
 import { Rng } from '../core/rng';
 import { MODEL_PRESETS } from '../model/bench';
 import { Llama } from '../model/llama';
+import { inferenceChoice, useOrt, withInference } from '../model/ort';
 import { generate } from '../model/sample';
 import { AdamW } from '../model/train';
 import { grpoStep } from './grpo';
@@ -17,18 +20,26 @@ export interface GrpoBench {
   promptTokens: number;
   sampleSeconds: number;
   sampleTokensPerSec: number;
+  /** The runtime of the rollouts, and the cores it used. */
+  runtime: 'tfjs' | 'onnxruntime';
+  threads: number;
+  /** Rollouts on TensorFlow.js, when runtime is onnxruntime. */
+  sampleTokensPerSecTfjs?: number;
   trainSeconds: number;
   trainTokensPerSec: number;
 }
 
-export function benchGrpo(c: RlvrConfig, promptTokens = 100): GrpoBench {
+export async function benchGrpo(c: RlvrConfig, promptTokens = 100): Promise<GrpoBench> {
   const model = new Llama({ ...MODEL_PRESETS.default.config, vocab_size: 2048 }, 1);
   const rng = new Rng(1);
   const n = c.promptsPerStep * c.k;
   const T = c.maxNewTokens;
   const prompts = Array.from({ length: n }, () => Array.from({ length: promptTokens }, () => 10 + rng.int(1000)));
+  const runtime = useOrt() ? 'onnxruntime' : 'tfjs';
+  const rollouts = (r: Rng) => generate(model, prompts, r, { maxNewTokens: T, temperature: c.temperature, entropy: true });
+  generate(model, prompts.slice(0, 2), new Rng(0), { maxNewTokens: 2 }); // warm-up (the runtime's session), as the PyTorch reference does
   const t0 = performance.now();
-  const g = generate(model, prompts, rng, { maxNewTokens: T, temperature: c.temperature, entropy: true });
+  const g = rollouts(rng);
   const t1 = performance.now();
   const opt = new AdamW({ lr: c.lr, warmupSteps: 1 });
   grpoStep(
@@ -39,8 +50,26 @@ export function benchGrpo(c: RlvrConfig, promptTokens = 100): GrpoBench {
   );
   const t2 = performance.now();
   opt.dispose();
+  const tfjsSeconds = runtime === 'onnxruntime' ? await withInference('tfjs', () => seconds(() => rollouts(new Rng(1)))) : undefined;
   model.dispose();
   const s = (t1 - t0) / 1000;
   const u = (t2 - t1) / 1000;
-  return { completions: n, tokens: T, promptTokens, sampleSeconds: s, sampleTokensPerSec: (n * T) / s, trainSeconds: u, trainTokensPerSec: (n * (T + promptTokens)) / u };
+  return {
+    completions: n,
+    tokens: T,
+    promptTokens,
+    sampleSeconds: s,
+    sampleTokensPerSec: (n * T) / s,
+    runtime,
+    threads: runtime === 'onnxruntime' ? inferenceChoice().threads : 1,
+    sampleTokensPerSecTfjs: tfjsSeconds === undefined ? undefined : (n * T) / tfjsSeconds,
+    trainSeconds: u,
+    trainTokensPerSec: (n * (T + promptTokens)) / u,
+  };
+}
+
+function seconds(f: () => unknown): number {
+  const t = performance.now();
+  f();
+  return (performance.now() - t) / 1000;
 }
