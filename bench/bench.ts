@@ -164,6 +164,8 @@ function modelRows(rows: Row[], p: string, r: BenchResult, torchPreset: ModelPre
   const cores = (n: number) => `PyTorch ${n} thread${n > 1 ? 's' : ''}`;
   rows.push({ bench: `${p}: FLOPs/token (train), ${fmt(r.params)} params`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
   rows.push({ bench: `${p}: training`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [`${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, c ? cores(1) : '', note, train.note].filter(Boolean).join('; ') });
+  if (r.trainTokensPerSecOrt !== undefined)
+    rows.push({ bench: `${p}: training (gradients on onnxruntime, opt-in)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: train.torch, ratio: train.theirs ? `${fmt(r.trainTokensPerSecOrt / train.theirs, 2)}×` : '-', target: '-', ok: `trainRuntime onnxruntime; ${fmt((r.trainTokensPerSecOrt * r.flopsPerTokenTrain) / 1e9, 1)} GFLOP/s` });
   rows.push({ bench: `${p}: sampling with KV cache (${r.sampleRuntime})`, value: `${fmt(r.sampleTokensPerSecCached)} tok/s`, torch: sample.torch, ratio: sample.ratio, target: '-', ok: [c ? cores(threads) : '', note, sample.note].filter(Boolean).join('; ') });
   if (r.sampleTokensPerSecTfjs !== undefined) {
     const ratio = sample.theirs ? `${fmt(r.sampleTokensPerSecTfjs / sample.theirs, 2)}×` : '-';
@@ -184,4 +186,6 @@ function grpoRows(rows: Row[], p: string, r: GrpoBench, rl: RunConfig['rlvr'] | 
   if (r.sampleTokensPerSecTfjs !== undefined)
     rows.push({ bench: `${p}: rollouts (tfjs)`, value: `${fmt(r.sampleTokensPerSecTfjs)} tok/s`, torch: roll.torch, ratio: roll.theirs ? `${fmt(r.sampleTokensPerSecTfjs / roll.theirs, 2)}×` : '-', target: '-', ok: 'the same on TensorFlow.js, for comparison' });
   rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: upd.torch, ratio: upd.ratio, target: '-', ok: `${fmt(r.trainSeconds, 1)} s${rl ? '; PyTorch 1 thread' : ''}` });
+  if (r.trainTokensPerSecOrt !== undefined)
+    rows.push({ bench: `${p}: update (gradients on onnxruntime, opt-in)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: upd.torch, ratio: fig?.trainTokensPerSec ? `${fmt(r.trainTokensPerSecOrt / fig.trainTokensPerSec, 2)}×` : '-', target: '-', ok: 'trainRuntime onnxruntime' });
 }

@@ -64,7 +64,8 @@ Options:
   --seed N                      random seed (default 1234)
   --backend NAME                TensorFlow.js backend: tensorflow, webgpu, wasm or cpu (default: best available)
                                 (sampling runs on onnxruntime-node where it is installed: --set inference=tfjs
-                                keeps it on TensorFlow.js; --set inferenceThreads=2 gives it two cores)
+                                keeps it on TensorFlow.js; --set inferenceThreads=2 gives it two cores;
+                                --set trainRuntime=onnxruntime trains natively too: opt-in, float rounding differs)
   --set key.path=value          override any config field (repeatable), e.g. --set rlvr.lr=1e-4; checked against
                                 the setting's type and limits before anything is written
   --force                       redo stages that already finished in this run directory (needed to change a
@@ -374,6 +375,8 @@ export async function main(argv: string[]): Promise<number> {
   for (const note of args.notes) process.stderr.write(`${note}\n`);
   const { selectInference } = require('./model/ort') as typeof import('./model/ort');
   selectInference(args.config.inference || undefined, args.config.inferenceThreads);
+  const { selectTraining } = require('./model/ortTrain') as typeof import('./model/ortTrain');
+  selectTraining(process.env.FLEMING_TRAIN_RUNTIME || args.config.trainRuntime);
   const line = await command(args);
   if (line) process.stdout.write(`${line}\n`);
   return 0;

@@ -10,7 +10,8 @@ import { Rng } from '../core/rng';
 import { Llama, LlamaConfig, defaults as llamaDefaults, positionIds } from './llama';
 import { syncReadsAvailable } from './backend';
 import { linear } from './layers';
-import { useOrt, withInference } from './ort';
+import { loadOrt, useOrt, withInference } from './ort';
+import { withTraining } from './ortTrain';
 import { generate, generateAsync } from './sample';
 import { AdamW, trainStep, trainStepAsync } from './train';
 
@@ -121,6 +122,8 @@ export interface BenchResult {
   trainTokensPerSec: number;
   trainGflops: number;
   msPerStep: number;
+  /** Training with the gradients on onnxruntime (trainRuntime onnxruntime, opt-in), where it loads. */
+  trainTokensPerSecOrt?: number;
   /** Sampling with the KV cache on the selected inference runtime (src/model/ort.ts). */
   sampleTokensPerSecCached: number;
   /** The runtime that figure ran on. */
@@ -159,7 +162,7 @@ function randomBatch(rng: Rng, vocab: number, B: number, T: number): number[][] 
 }
 
 /** Training speed: a warm-up step, `steps` timed ones, then one profiled step (its own wall time). */
-async function timeTraining(model: Llama, p: ModelPreset, rng: Rng, steps: number): Promise<{ ms: number; profile: KernelProfile; profileMs: number }> {
+async function timeTraining(model: Llama, p: ModelPreset, rng: Rng, steps: number, profile = true): Promise<{ ms: number; profile?: KernelProfile; profileMs: number }> {
   const opt = new AdamW({ lr: 1e-3, warmupSteps: 1, totalSteps: 1000 });
   try {
     const batch = () => ({ inputIds: randomBatch(rng, p.config.vocab_size, p.batchSize, p.seqLen) });
@@ -175,9 +178,10 @@ async function timeTraining(model: Llama, p: ModelPreset, rng: Rng, steps: numbe
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) await step();
     const ms = (performance.now() - t0) / steps;
+    if (!profile) return { ms, profileMs: 0 };
     const t1 = performance.now();
-    const profile = await profileKernels(step);
-    return { ms, profile, profileMs: performance.now() - t1 };
+    const kernels = await profileKernels(step);
+    return { ms, profile: kernels, profileMs: performance.now() - t1 };
   } finally {
     opt.dispose();
   }
@@ -231,6 +235,7 @@ export async function benchModel(preset: keyof typeof MODEL_PRESETS | ModelPrese
   try {
     const train = await timeTraining(model, p, rng, o.trainSteps);
     const trainTokensPerSec = (p.batchSize * p.seqLen * 1000) / train.ms;
+    const native = loadOrt() && syncReadsAvailable() ? await withTraining('onnxruntime', () => timeTraining(model, p, rng, o.trainSteps, false)) : undefined;
     const fpt = flopsPerToken(c, p.seqLen);
     const prompts = randomBatch(rng, c.vocab_size, o.sampleBatch, o.promptLen);
     const runtime = useOrt() ? 'onnxruntime' : 'tfjs';
@@ -245,14 +250,15 @@ export async function benchModel(preset: keyof typeof MODEL_PRESETS | ModelPrese
       trainTokensPerSec,
       trainGflops: (trainTokensPerSec * fpt.train) / 1e9,
       msPerStep: train.ms,
+      trainTokensPerSecOrt: native && (p.batchSize * p.seqLen * 1000) / native.ms,
       sampleTokensPerSecCached: cached,
       sampleRuntime: runtime,
       sampleTokensPerSecTfjs: tfjs,
       sampleTokensPerSecUncached: await timeSampling(model, prompts, o.newTokens, false),
-      peakBytes: train.profile.peakBytes,
+      peakBytes: (train.profile as KernelProfile).peakBytes,
       wasmHeapMiB: wasmHeapBytes() / 2 ** 20 || undefined,
       rssMiB: process.memoryUsage().rss / 2 ** 20,
-      trainProfile: train.profile,
+      trainProfile: train.profile as KernelProfile,
       trainProfileMs: train.profileMs,
       sampleProfile: decode.profile,
       sampleStepMs: decode.ms,

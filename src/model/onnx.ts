@@ -9,8 +9,8 @@
 export const ONNX_TYPE = { float: 1, int32: 6, int64: 7 } as const;
 export type OnnxElem = keyof typeof ONNX_TYPE;
 
-/** A node attribute: a number is an int unless listed in `floats` of the node call. */
-export type AttrValue = number | number[] | { f: number };
+/** A node attribute: an int, ints, a float ({f}) or a string ({s}). */
+export type AttrValue = number | number[] | { f: number } | { s: string };
 
 /** Protobuf writer (little-endian, varints as unsigned 64-bit with JS-number precision). */
 class Pb {
@@ -99,6 +99,7 @@ function attribute(name: string, v: AttrValue): Pb {
   const a = new Pb().string(1, name);
   if (typeof v === 'number') return a.int(3, v).int(20, 2); // INT
   if (Array.isArray(v)) return a.packed(8, v).int(20, 7); // INTS
+  if ('s' in v) return a.string(4, v.s).int(20, 3); // STRING
   return a.float(2, v.f).int(20, 1); // FLOAT
 }
 

@@ -44,7 +44,8 @@ export function llamaOnnx(c: LlamaConfig): Uint8Array {
   return g.toModel();
 }
 
-interface Ctx {
+/** What the layers of one graph share. */
+export interface Ctx {
   g: OnnxGraph;
   c: LlamaConfig;
   hd: number;
@@ -57,19 +58,19 @@ interface Ctx {
 }
 
 /** x·Wᵀ for W [out, in] (Gemm with transB). */
-function linear(g: OnnxGraph, x: string, w: string): string {
+export function linear(g: OnnxGraph, x: string, w: string): string {
   return g.node('Gemm', [x, w], { transB: 1 });
 }
 
 /** x · 1/√(mean(x²) + eps) · w. */
-function rmsNorm(g: OnnxGraph, x: string, w: string, eps: number): string {
+export function rmsNorm(g: OnnxGraph, x: string, w: string, eps: number): string {
   const ms = g.node('ReduceMean', [g.node('Mul', [x, x])], { axes: [-1], keepdims: 1 });
   const inv = g.node('Reciprocal', [g.node('Sqrt', [g.node('Add', [ms, g.scalar(eps)])])]);
   return g.node('Mul', [g.node('Mul', [x, inv]), w]);
 }
 
 /** x·cos + rotate_half(x)·sin over the two halves of each head. @param x [B, T, heads, hd] */
-function rope(ctx: Ctx, x: string): string {
+export function rope(ctx: Ctx, x: string): string {
   const { g, hd } = ctx;
   const half = hd / 2;
   const x1 = g.node('Slice', [x, g.ints([0]), g.ints([half]), g.ints([3])]);

@@ -33,7 +33,7 @@ export interface InferenceChoice {
 }
 
 /** The parts of onnxruntime-node used here: its synchronous session binding and its Tensor. */
-interface OrtModule {
+export interface OrtModule {
   Tensor: new (type: string, data: Float32Array | BigInt64Array, dims: readonly number[]) => OrtTensor;
   Session: new () => OrtSession;
   version: string;
@@ -42,7 +42,7 @@ export interface OrtTensor {
   data: Float32Array;
   dims: readonly number[];
 }
-interface OrtSession {
+export interface OrtSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
   run(feeds: Record<string, OrtTensor>, fetches: Record<string, null>, options: object): Record<string, OrtTensor>;
   dispose(): void;
@@ -118,18 +118,40 @@ export async function withInference<T>(runtime: InferenceName, f: () => Promise<
 
 const sessions = new Map<string, OrtSession>();
 
-/** One session per model shape and thread count (weights are inputs, so training needs no new one). */
-function session(ort: OrtModule, c: LlamaConfig, threads: number): OrtSession {
-  const key = JSON.stringify([c, threads]);
+/**
+ * One session per graph, model shape and thread count (weights are inputs, so training needs no
+ * new one). @param build the serialized graph ('infer': onnxLlama.ts; others name their builder)
+ */
+export function ortSession(ort: OrtModule, kind: string, c: LlamaConfig, threads: number, build: (c: LlamaConfig) => Uint8Array = llamaOnnx): OrtSession {
+  const key = JSON.stringify([kind, c, threads]);
   let s = sessions.get(key);
   if (!s) {
-    const bytes = llamaOnnx(c);
+    const bytes = build(c);
     s = new ort.Session();
     const spin = threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {};
     s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', ...spin });
     sessions.set(key, s);
   }
   return s;
+}
+
+/** The rotary tables gathered at `positions`, flat [B·T·hd] each, and the ids as int64; checks ids and positions. */
+export function tokenFeeds(c: LlamaConfig, rope: { cos: Float32Array; sin: Float32Array }, ids: number[][], positions: number[][]): { ids: BigInt64Array; cos: Float32Array; sin: Float32Array } {
+  const B = ids.length;
+  const T = ids[0].length;
+  const hd = headDim(c);
+  const out = { ids: new BigInt64Array(B * T), cos: new Float32Array(B * T * hd), sin: new Float32Array(B * T * hd) };
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++) {
+      const id = ids[b][t];
+      const p = positions[b][t];
+      if (!Number.isInteger(id) || id < 0 || id >= c.vocab_size) throw new Error(`Llama: token id ${id} at [${b}][${t}] is outside [0, ${c.vocab_size})`);
+      if (p >= c.max_position_embeddings) throw new Error(`Llama: position ${p} at [${b}][${t}] exceeds max_position_embeddings ${c.max_position_embeddings}`);
+      out.ids[b * T + t] = BigInt(id);
+      out.cos.set(rope.cos.subarray(p * hd, (p + 1) * hd), (b * T + t) * hd);
+      out.sin.set(rope.sin.subarray(p * hd, (p + 1) * hd), (b * T + t) * hd);
+    }
+  return out;
 }
 
 /** Frees every cached session (tests; a process otherwise keeps them). */
@@ -154,7 +176,7 @@ export class OrtDecoder {
     private readonly weights: Record<string, OrtTensor>,
     threads: number,
   ) {
-    this.s = session(ort, c, threads);
+    this.s = ortSession(ort, 'infer', c, threads);
     this.rope = ropeTableValues(c);
   }
 
@@ -196,24 +218,12 @@ export class OrtDecoder {
     const Hkv = c.num_key_value_heads;
     const rep = c.num_attention_heads / Hkv;
     const pastT = this.past.length ? this.past[0].dims[2] : 0;
-    const idArr = new BigInt64Array(B * T);
-    const cos = new Float32Array(B * T * hd);
-    const sin = new Float32Array(B * T * hd);
-    for (let b = 0; b < B; b++)
-      for (let t = 0; t < T; t++) {
-        const id = ids[b][t];
-        const p = positions[b][t];
-        if (!Number.isInteger(id) || id < 0 || id >= c.vocab_size) throw new Error(`Llama: token id ${id} at [${b}][${t}] is outside [0, ${c.vocab_size})`);
-        if (p >= c.max_position_embeddings) throw new Error(`Llama: position ${p} at [${b}][${t}] exceeds max_position_embeddings ${c.max_position_embeddings}`);
-        idArr[b * T + t] = BigInt(id);
-        cos.set(this.rope.cos.subarray(p * hd, (p + 1) * hd), (b * T + t) * hd);
-        sin.set(this.rope.sin.subarray(p * hd, (p + 1) * hd), (b * T + t) * hd);
-      }
+    const f = tokenFeeds(c, this.rope, ids, positions);
     const feeds: Record<string, OrtTensor> = {
       ...this.weights,
-      input_ids: new ort.Tensor('int64', idArr, [B, T]),
-      cos: new ort.Tensor('float32', cos, [B, T, 1, hd]),
-      sin: new ort.Tensor('float32', sin, [B, T, 1, hd]),
+      input_ids: new ort.Tensor('int64', f.ids, [B, T]),
+      cos: new ort.Tensor('float32', f.cos, [B, T, 1, hd]),
+      sin: new ort.Tensor('float32', f.sin, [B, T, 1, hd]),
       bias: new ort.Tensor('float32', attentionBias(mask, rep, T, pastT), [B, 1, rep * T, pastT + T]),
     };
     const fetches: Record<string, null> = { logits: null };

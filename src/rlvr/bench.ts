@@ -9,7 +9,9 @@ import type { RlvrConfig } from './config';
 import { Rng } from '../core/rng';
 import { MODEL_PRESETS } from '../model/bench';
 import { Llama } from '../model/llama';
-import { inferenceChoice, useOrt, withInference } from '../model/ort';
+import * as tf from '@tensorflow/tfjs-core';
+import { inferenceChoice, loadOrt, useOrt, withInference } from '../model/ort';
+import { withTraining } from '../model/ortTrain';
 import { generate } from '../model/sample';
 import { AdamW } from '../model/train';
 import { grpoStep } from './grpo';
@@ -27,6 +29,8 @@ export interface GrpoBench {
   sampleTokensPerSecTfjs?: number;
   trainSeconds: number;
   trainTokensPerSec: number;
+  /** The update with the gradients on onnxruntime (trainRuntime onnxruntime, opt-in), where it loads. */
+  trainTokensPerSecOrt?: number;
 }
 
 export async function benchGrpo(c: RlvrConfig, promptTokens = 100): Promise<GrpoBench> {
@@ -38,19 +42,20 @@ export async function benchGrpo(c: RlvrConfig, promptTokens = 100): Promise<Grpo
   const runtime = useOrt() ? 'onnxruntime' : 'tfjs';
   const rollouts = (r: Rng) => generate(model, prompts, r, { maxNewTokens: T, temperature: c.temperature, entropy: true });
   generate(model, prompts.slice(0, 2), new Rng(0), { maxNewTokens: 2 }); // warm-up (the runtime's session), as the PyTorch reference does
+  const snapshot = new Map([...model.params].map(([n, v]) => [n, tf.clone(v)]));
   const t0 = performance.now();
   const g = rollouts(rng);
   const t1 = performance.now();
-  const opt = new AdamW({ lr: c.lr, warmupSteps: 1 });
-  grpoStep(
-    model,
-    opt,
-    prompts.map((p, i) => ({ prompt: p, completion: g.tokens[i], adv: i % 2 ? 0.5 : -0.5 })),
-    { norm: c.lossNorm, maxNewTokens: T, clip: { low: c.clipLow, high: c.clipHigh }, klCoef: 0, updatesPerBatch: 1, microBatch: c.microBatch, pad: 0 },
-  );
+  update(model, prompts, g.tokens, c);
   const t2 = performance.now();
-  opt.dispose();
+  // The same update with the gradients on onnxruntime (trainRuntime onnxruntime, opt-in), from the same weights.
+  const native = () => {
+    update(model, prompts.slice(0, 2), g.tokens.slice(0, 2), c, snapshot); // warm-up (the session)
+    return seconds(() => update(model, prompts, g.tokens, c, snapshot));
+  };
+  const nativeSeconds = loadOrt() ? await withTraining('onnxruntime', native) : undefined;
   const tfjsSeconds = runtime === 'onnxruntime' ? await withInference('tfjs', () => seconds(() => rollouts(new Rng(1)))) : undefined;
+  tf.dispose([...snapshot.values()]);
   model.dispose();
   const s = (t1 - t0) / 1000;
   const u = (t2 - t1) / 1000;
@@ -65,7 +70,21 @@ export async function benchGrpo(c: RlvrConfig, promptTokens = 100): Promise<Grpo
     sampleTokensPerSecTfjs: tfjsSeconds === undefined ? undefined : (n * T) / tfjsSeconds,
     trainSeconds: u,
     trainTokensPerSec: (n * (T + promptTokens)) / u,
+    trainTokensPerSecOrt: nativeSeconds === undefined ? undefined : (n * (T + promptTokens)) / nativeSeconds,
   };
+}
+
+/** One GRPO update on the completions with alternating advantages (from `from`'s weights when given). */
+function update(model: Llama, prompts: number[][], completions: number[][], c: RlvrConfig, from?: Map<string, tf.Tensor>): void {
+  if (from) for (const [n, v] of model.params) v.assign(from.get(n) as tf.Tensor);
+  const opt = new AdamW({ lr: c.lr, warmupSteps: 1 });
+  grpoStep(
+    model,
+    opt,
+    prompts.map((p, i) => ({ prompt: p, completion: completions[i], adv: i % 2 ? 0.5 : -0.5 })),
+    { norm: c.lossNorm, maxNewTokens: c.maxNewTokens, clip: { low: c.clipLow, high: c.clipHigh }, klCoef: 0, updatesPerBatch: 1, microBatch: c.microBatch, pad: 0 },
+  );
+  opt.dispose();
 }
 
 function seconds(f: () => unknown): number {
