@@ -145,8 +145,10 @@ function lossHead(g: OnnxGraph, c: LlamaConfig, h: string, grads: Map<string, st
   const picked = g.node('GatherElements', [lsm, g.node('Unsqueeze', [targets, g.ints([1])])], { axis: 1 }); // [N, 1]
   const w2 = g.node('Unsqueeze', [weights, g.ints([1])]);
   const loss = g.node('Neg', [g.node('ReduceSum', [g.node('Mul', [picked, w2])], { keepdims: 0 })]);
-  const onehot = g.node('OneHot', [targets, g.ints([c.vocab_size], []), g.node('Cast', [g.ints([0, 1]) as string], { to: 1 })], { axis: -1 });
-  const dlogits = g.node('Mul', [g.node('Sub', [g.node('Exp', [lsm]), onehot]), w2]);
+  // softmax − onehot: −1 added at each row's target (a scatter, not an [N, V] one-hot).
+  const minusOne = g.node('Expand', [g.scalar(-1), g.node('Shape', [picked])]);
+  const shifted = g.node('ScatterElements', [g.node('Exp', [lsm]), g.node('Unsqueeze', [targets, g.ints([1])]), minusOne], { axis: 1, reduction: { s: 'add' } });
+  const dlogits = g.node('Mul', [shifted, w2]);
   const dHead = weightGrad(g, dlogits, h);
   if (!c.tie_word_embeddings) grads.set('lm_head.weight', dHead);
   return { loss, dh: g.node('MatMul', [dlogits, head]), dHead };

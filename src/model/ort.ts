@@ -45,6 +45,8 @@ export interface OrtTensor {
 export interface OrtSession {
   loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
   run(feeds: Record<string, OrtTensor>, fetches: Record<string, null>, options: object): Record<string, OrtTensor>;
+  /** With enableProfiling: writes the trace and returns its path. */
+  endProfiling(): string | void;
   dispose(): void;
 }
 
@@ -126,12 +128,17 @@ export function ortSession(ort: OrtModule, kind: string, c: LlamaConfig, threads
   const key = JSON.stringify([kind, c, threads]);
   let s = sessions.get(key);
   if (!s) {
-    const bytes = build(c);
-    s = new ort.Session();
-    const spin = threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {};
-    s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', ...spin });
+    s = newSession(ort, build(c), threads);
     sessions.set(key, s);
   }
+  return s;
+}
+
+/** A fresh (uncached) session; `extra` adds options, e.g. enableProfiling. */
+export function newSession(ort: OrtModule, bytes: Uint8Array, threads: number, extra: object = {}): OrtSession {
+  const s = new ort.Session();
+  const spin = threads > 1 ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {};
+  s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all', ...spin, ...extra });
   return s;
 }
 
@@ -174,19 +181,22 @@ export class OrtDecoder {
     private readonly ort: OrtModule,
     private readonly c: LlamaConfig,
     private readonly weights: Record<string, OrtTensor>,
-    threads: number,
+    session: OrtSession,
   ) {
-    this.s = ortSession(ort, 'infer', c, threads);
+    this.s = session;
     this.rope = ropeTableValues(c);
   }
 
-  /** Reads the policy's current weights (a Reads computation: webgpu reads asynchronously). */
-  static *create(model: Llama, threads = inferenceChoice().threads): Reads<OrtDecoder> {
+  /**
+   * Reads the policy's current weights (a Reads computation: webgpu reads asynchronously).
+   * @param session another session of the same graph (a profiling one); default the cached one
+   */
+  static *create(model: Llama, threads = inferenceChoice().threads, session?: OrtSession): Reads<OrtDecoder> {
     const ort = loadOrt();
     if (!ort) throw new Error(`OrtDecoder: ${ortLoadError()}`);
     const weights: Record<string, OrtTensor> = {};
     for (const [name, shape] of parameterShapes(model.config)) weights[name] = new ort.Tensor('float32', (yield* peek(model.param(name))) as Float32Array, shape);
-    return new OrtDecoder(ort, model.config, weights, threads);
+    return new OrtDecoder(ort, model.config, weights, session ?? ortSession(ort, 'infer', model.config, threads));
   }
 
   /**

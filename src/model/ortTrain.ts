@@ -12,7 +12,7 @@ import { syncReadsAvailable } from './backend';
 import { Batch, Llama, lossWeights, positionIds } from './llama';
 import { attentionBias, ropeTableValues } from './layers';
 import { llamaTrainOnnx } from './onnxTrain';
-import { OrtTensor, inferenceChoice, loadOrt, ortLoadError, ortSession, tokenFeeds } from './ort';
+import { OrtSession, OrtTensor, inferenceChoice, loadOrt, ortLoadError, ortSession, tokenFeeds } from './ort';
 import { headDim, parameterShapes } from './params';
 
 export const TRAIN_RUNTIMES = ['tfjs', 'onnxruntime'] as const;
@@ -96,7 +96,7 @@ function feeds(model: Llama, m: WeightedTargets, rope: { cos: Float32Array; sin:
  * Σ weight·nll over all micro-batches and its gradient, computed on onnxruntime and summed
  * micro-batch by micro-batch (as accumulateLossGradients does); the caller disposes them.
  */
-export function ortGradients(model: Llama, micro: readonly WeightedTargets[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
+export function ortGradients(model: Llama, micro: readonly WeightedTargets[], session?: OrtSession): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const ort = loadOrt();
   if (!ort) throw new Error(`trainRuntime onnxruntime: ${ortLoadError()}`);
   if (!syncReadsAvailable()) throw new Error(`trainRuntime onnxruntime reads the weights synchronously; the ${tf.getBackend()} backend cannot (use trainRuntime tfjs there)`);
@@ -104,14 +104,14 @@ export function ortGradients(model: Llama, micro: readonly WeightedTargets[]): {
   const shapes = parameterShapes(c);
   const weights: Record<string, OrtTensor> = {};
   for (const [name, shape] of shapes) weights[name] = new ort.Tensor('float32', model.param(name).dataSync() as Float32Array, shape);
-  const session = ortSession(ort, 'train', c, inferenceChoice().threads, llamaTrainOnnx);
+  const run = session ?? ortSession(ort, 'train', c, inferenceChoice().threads, llamaTrainOnnx);
   const rope = ropeTableValues(c);
   const fetches: Record<string, null> = { loss: null };
   for (const [name] of shapes) fetches[`grad.${name}`] = null;
   const sums = new Map<string, Float32Array>();
   let loss = 0;
   for (const mb of micro) {
-    const out = session.run({ ...weights, ...feeds(model, mb, rope) }, fetches, {});
+    const out = run.run({ ...weights, ...feeds(model, mb, rope) }, fetches, {});
     loss = Math.fround(loss + out.loss.data[0]);
     for (const [name] of shapes) {
       const g = out[`grad.${name}`].data;
