@@ -43,8 +43,9 @@ function print(rows: Row[]): void {
 }
 
 /** Profile lines: the slowest kernels of a profiled call and the host time around them. */
-function profileLines(title: string, wallMs: number, p: KernelProfile, top = 8): string[] {
-  const lines = [`${title}: ${fmt(wallMs, 1)} ms wall, ${fmt(p.kernelMs, 1)} ms in kernels, ${fmt(Math.max(0, wallMs - p.kernelMs), 1)} ms host (JS, autodiff tape, reads)`];
+function profileLines(title: string, wallMs: number, p: KernelProfile, top = 8, runtime: 'tfjs' | 'onnxruntime' = 'tfjs'): string[] {
+  const host = runtime === 'tfjs' ? 'host (JS, autodiff tape, reads)' : 'between operators (the run, as onnxruntime traced it)';
+  const lines = [`${title}: ${fmt(wallMs, 1)} ms wall, ${fmt(p.kernelMs, 1)} ms in kernels, ${fmt(Math.max(0, wallMs - p.kernelMs), 1)} ms ${host}`];
   for (const k of p.kernels.slice(0, top)) lines.push(`  ${k.name.padEnd(20)} ${fmt(k.ms, 1).padStart(8)} ms  ${fmt((100 * k.ms) / Math.max(wallMs, 1e-9), 0).padStart(3)}%  ${k.calls} calls`);
   const rest = p.kernels.slice(top);
   if (rest.length) lines.push(`  ${`${rest.length} other kernels`.padEnd(20)} ${fmt(rest.reduce((a, k) => a + k.ms, 0), 1).padStart(8)} ms`);
@@ -132,6 +133,8 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
         const cpu = backend.name === 'wasm' || backend.name === 'cpu';
         modelRows(rows, p, r, cpu ? MODEL_PRESETS[preset] : undefined, note);
         profiles.push(...profileLines(`${p}: one training step`, r.trainProfileMs, r.trainProfile), ...profileLines(`${p}: one decoding step, KV cache, TensorFlow.js (batch 4)`, r.sampleStepMs, r.sampleProfile));
+        if (r.ortTrainProfile) profiles.push(...profileLines(`${p}: one training step's gradients on onnxruntime (operators)`, r.ortTrainProfile.ms, r.ortTrainProfile.profile, 8, 'onnxruntime'));
+        if (r.ortSampleProfile) profiles.push(...profileLines(`${p}: one decoding step on onnxruntime (batch 4, operators)`, r.ortSampleProfile.ms, r.ortSampleProfile.profile, 8, 'onnxruntime'));
       }
     }
   }

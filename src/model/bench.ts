@@ -12,6 +12,7 @@ import { syncReadsAvailable } from './backend';
 import { linear } from './layers';
 import { loadOrt, useOrt, withInference } from './ort';
 import { withTraining } from './ortTrain';
+import { profileOrtDecodeStep, profileOrtGradients } from './ortProfile';
 import { generate, generateAsync } from './sample';
 import { AdamW, trainStep, trainStepAsync } from './train';
 
@@ -142,6 +143,9 @@ export interface BenchResult {
   /** Kernels of one cached decoding step on TensorFlow.js (sampleBatch rows after the prompt), and its wall time. */
   sampleProfile: KernelProfile;
   sampleStepMs: number;
+  /** Where onnxruntime loads: one training step's gradients and one decoding step there, by operator, with their run times. */
+  ortTrainProfile?: { profile: KernelProfile; ms: number };
+  ortSampleProfile?: { profile: KernelProfile; ms: number };
 }
 
 export const defaults = {
@@ -242,6 +246,7 @@ export async function benchModel(preset: keyof typeof MODEL_PRESETS | ModelPrese
     const cached = await timeSampling(model, prompts, o.newTokens, true);
     const tfjs = runtime === 'onnxruntime' ? await withInference('tfjs', () => timeSampling(model, prompts, o.newTokens, true)) : undefined;
     const decode = await profileDecodeStep(model, prompts);
+    const ort = loadOrt() && syncReadsAvailable();
     return {
       preset: typeof preset === 'string' ? preset : 'custom',
       backend: tf.getBackend(),
@@ -262,6 +267,8 @@ export async function benchModel(preset: keyof typeof MODEL_PRESETS | ModelPrese
       trainProfileMs: train.profileMs,
       sampleProfile: decode.profile,
       sampleStepMs: decode.ms,
+      ortTrainProfile: ort ? profileOrtGradients(model, { inputIds: randomBatch(rng, c.vocab_size, p.batchSize, p.seqLen) }) : undefined,
+      ortSampleProfile: ort ? profileOrtDecodeStep(model, prompts) : undefined,
     };
   } finally {
     model.dispose();
