@@ -377,6 +377,8 @@ export async function main(argv: string[]): Promise<number> {
   selectInference(args.config.inference || undefined, args.config.inferenceThreads);
   const { selectTraining } = require('./model/ortTrain') as typeof import('./model/ortTrain');
   selectTraining(process.env.FLEMING_TRAIN_RUNTIME || args.config.trainRuntime);
+  const { selectWorkers } = require('./model/workers') as typeof import('./model/workers');
+  selectWorkers(Number(process.env.FLEMING_TRAIN_WORKERS || args.config.trainWorkers));
   const line = await command(args);
   if (line) process.stdout.write(`${line}\n`);
   return 0;

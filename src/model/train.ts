@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Batch, Llama, lossWeights } from './llama';
 import { batchTargets, ortGradients, trainingRuntime } from './ortTrain';
 import { Reads, Values, runAsync, runSync, take } from './reads';
+import { parallelGradients, trainWorkers } from './workers';
 
 /** AdamW and schedule settings. */
 export interface AdamWConfig {
@@ -114,6 +115,7 @@ export interface StepResult {
 export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor>; tokens: number } {
   const tokens = micro.reduce((n, b) => n + lossWeights(b).count, 0);
   const normalizer = Math.max(1, micro.reduce((n, b) => n + lossWeights(b).total, 0));
+  if (trainWorkers() > 1) return { ...parallelGradients(model, micro, normalizer), tokens }; // opt-in (src/model/workers.ts)
   if (trainingRuntime() === 'onnxruntime') return { ...ortGradients(model, micro.map((b) => batchTargets(b, normalizer))), tokens }; // opt-in (src/model/ortTrain.ts)
   return { ...accumulateLossGradients(model, micro.map((mb) => () => model.loss(mb, { normalizer }))), tokens };
 }
