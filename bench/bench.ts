@@ -7,6 +7,9 @@
  *   FLEMING_BENCH_ONLY=model FLEMING_BENCH_BACKENDS=wasm,webgpu npm run bench    backends side by side
  *   FLEMING_BACKEND=webgpu FLEMING_BENCH_PRESETS=smoke,gpu npm run bench          one backend, some presets
  *   FLEMING_BENCH_ONLY=serve npm run bench      fleming serve under 1, 8 and 32 concurrent clients (src/serve/bench.ts)
+ *   FLEMING_BENCH_ONLY=cores FLEMING_BENCH_CORES=1,2 npm run bench   the default model on 1 and 2 cores (workers, onnxruntime threads)
+ * Beside each CPU figure: PyTorch's (bench/reference.py, $FLEMING_TORCH_PYTHON or python3 with torch and
+ * transformers) measured in the same run, and the ratio; after the table, where the time goes (kernel profiles).
  */
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -69,7 +72,7 @@ function versus(ours: number, job: TorchJob, pick: (f: { tokensPerSec: number; t
   }
 }
 
-export async function runBench(config: RunConfig, only: string[] = ['graph', 'rods', 'model', 'rlvr', 'serve']): Promise<void> {
+export async function runBench(config: RunConfig, only: string[] = ['graph', 'rods', 'model', 'rlvr', 'cores', 'serve']): Promise<void> {
   const rows: Row[] = [];
   const profiles: string[] = [];
   process.stdout.write(`machine: ${machineLoad()}; other processes share the cores, so compare the ratios (measured in the same run)\n`);
@@ -147,6 +150,13 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
     const cpu = backend.name === 'wasm' || backend.name === 'cpu';
     grpoRows(rows, `GRPO step, default model (${backend.name}), ${r.completions} completions × ${r.tokens} tokens after ${r.promptTokens}-token prompts`, r, cpu ? config.rlvr : undefined);
   }
+  if (only.includes('cores')) {
+    // Both cores (FLEMING_BENCH_CORES=1,2 adds one core for comparison): default preset, CPU backends.
+    const { selectBackend } = require('../src/model/backend') as typeof import('../src/model/backend');
+    const backend = await selectBackend();
+    const list = (process.env.FLEMING_BENCH_CORES ?? '2').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 1);
+    if (backend.name === 'wasm' || backend.name === 'cpu') for (const n of list) await coresRows(rows, n, config.rlvr);
+  }
   if (only.includes('serve')) {
     // `fleming serve` in its own process on a random-init default-preset checkpoint; clients here.
     const { benchServe, serveFigures } = require('../src/serve/bench') as typeof import('../src/serve/bench');
@@ -191,4 +201,24 @@ function grpoRows(rows: Row[], p: string, r: GrpoBench, rl: RunConfig['rlvr'] | 
   rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: upd.torch, ratio: upd.ratio, target: '-', ok: `${fmt(r.trainSeconds, 1)} s${rl ? '; PyTorch 1 thread' : ''}` });
   if (r.trainTokensPerSecOrt !== undefined)
     rows.push({ bench: `${p}: update (gradients on onnxruntime, opt-in)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: upd.torch, ratio: fig?.trainTokensPerSec ? `${fmt(r.trainTokensPerSecOrt / fig.trainTokensPerSec, 2)}×` : '-', target: '-', ok: 'trainRuntime onnxruntime' });
+}
+
+/** Training and rollouts of the default preset on `n` cores beside PyTorch on n threads. */
+async function coresRows(rows: Row[], n: number, rl: RunConfig['rlvr']): Promise<void> {
+  const { MODEL_PRESETS, benchTrainingCores } = require('../src/model/bench') as typeof import('../src/model/bench');
+  const { benchRolloutsThreads } = require('../src/rlvr/bench') as typeof import('../src/rlvr/bench');
+  const { loadOrt } = require('../src/model/ort') as typeof import('../src/model/ort');
+  const p = MODEL_PRESETS.default;
+  const label = `default model on ${n} core${n > 1 ? 's' : ''}`;
+  const vs = (ours: number, f: Versus) => (f.theirs ? `${fmt(ours / f.theirs, 2)}×` : '-');
+  const tfjs = await benchTrainingCores('default', { cores: n, runtime: 'tfjs' });
+  const train = versus(tfjs, { kind: 'train', config: p.config, threads: n, batchSize: p.batchSize, seqLen: p.seqLen, steps: 3 });
+  rows.push({ bench: `${label}: training (tfjs, trainWorkers ${n})`, value: `${fmt(tfjs)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [`PyTorch ${n} thread${n > 1 ? 's' : ''}`, n > 1 ? 'opt-in' : '', train.note].filter(Boolean).join('; ') });
+  if (!loadOrt()) return;
+  const native = await benchTrainingCores('default', { cores: n, runtime: 'onnxruntime' });
+  rows.push({ bench: `${label}: training (gradients on onnxruntime, ${n} thread${n > 1 ? 's' : ''})`, value: `${fmt(native)} tok/s`, torch: train.torch, ratio: vs(native, train), target: '-', ok: 'trainRuntime onnxruntime (opt-in)' });
+  const roll = benchRolloutsThreads(rl, n);
+  const job: TorchJob = { kind: 'grpo', config: { ...p.config, vocab_size: 2048 }, threads: n, batch: rl.promptsPerStep * rl.k, promptLen: 100, newTokens: rl.maxNewTokens, microBatch: rl.microBatch };
+  const rt = versus(roll, job);
+  rows.push({ bench: `${label}: GRPO rollouts (onnxruntime, ${n} thread${n > 1 ? 's' : ''}), ${job.batch} × ${job.newTokens} after 100`, value: `${fmt(roll)} tok/s`, torch: rt.torch, ratio: rt.ratio, target: '-', ok: [`inferenceThreads ${n}`, rt.note].filter(Boolean).join('; ') });
 }

@@ -10,7 +10,8 @@ import { Rng } from '../core/rng';
 import { Llama, LlamaConfig, defaults as llamaDefaults, positionIds } from './llama';
 import { syncReadsAvailable } from './backend';
 import { linear } from './layers';
-import { loadOrt, useOrt, withInference } from './ort';
+import { inferenceChoice, loadOrt, selectInference, useOrt, withInference } from './ort';
+import { withWorkers } from './workers';
 import { withTraining } from './ortTrain';
 import { profileOrtDecodeStep, profileOrtGradients } from './ortProfile';
 import { generate, generateAsync } from './sample';
@@ -271,6 +272,31 @@ export async function benchModel(preset: keyof typeof MODEL_PRESETS | ModelPrese
       ortSampleProfile: ort ? profileOrtDecodeStep(model, prompts) : undefined,
     };
   } finally {
+    model.dispose();
+  }
+}
+
+/** How benchCores runs the work: TensorFlow.js with data-parallel workers, or onnxruntime with intra-op threads. */
+export interface CoresSetting {
+  cores: number;
+  runtime: 'tfjs' | 'onnxruntime';
+}
+
+/**
+ * Training tokens/s of a preset on `cores` cores (for the bench's "use both cores" rows):
+ * trainWorkers = cores on TensorFlow.js, or trainRuntime onnxruntime with that many threads.
+ */
+export async function benchTrainingCores(preset: keyof typeof MODEL_PRESETS, s: CoresSetting, steps = defaults.trainSteps): Promise<number> {
+  const p = MODEL_PRESETS[preset];
+  const model = new Llama(p.config, 1);
+  const prevInference = inferenceChoice();
+  try {
+    if (s.runtime === 'onnxruntime') selectInference(prevInference.preference, s.cores); // onnxruntime's threads
+    const run = () => timeTraining(model, p, new Rng('bench'), steps, false);
+    const r = s.runtime === 'onnxruntime' ? await withTraining('onnxruntime', run) : await withWorkers(s.cores, run);
+    return (p.batchSize * p.seqLen * 1000) / r.ms;
+  } finally {
+    selectInference(prevInference.preference, prevInference.threads);
     model.dispose();
   }
 }

@@ -24,6 +24,17 @@ export function selectWorkers(n: number = Number(process.env.FLEMING_TRAIN_WORKE
   return n;
 }
 
+/** Runs `f` with `n` gradient workers, then restores the previous count (benchmarks). */
+export async function withWorkers<T>(n: number, f: () => Promise<T> | T): Promise<T> {
+  const prev = workers;
+  selectWorkers(n);
+  try {
+    return await f();
+  } finally {
+    selectWorkers(prev);
+  }
+}
+
 /** The current worker count. */
 export function trainWorkers(): number {
   return workers;

@@ -10,7 +10,7 @@ import { Rng } from '../core/rng';
 import { MODEL_PRESETS } from '../model/bench';
 import { Llama } from '../model/llama';
 import * as tf from '@tensorflow/tfjs-core';
-import { inferenceChoice, loadOrt, useOrt, withInference } from '../model/ort';
+import { inferenceChoice, loadOrt, selectInference, useOrt, withInference } from '../model/ort';
 import { withTraining } from '../model/ortTrain';
 import { generate } from '../model/sample';
 import { AdamW } from '../model/train';
@@ -31,6 +31,23 @@ export interface GrpoBench {
   trainTokensPerSec: number;
   /** The update with the gradients on onnxruntime (trainRuntime onnxruntime, opt-in), where it loads. */
   trainTokensPerSecOrt?: number;
+}
+
+/** Rollouts tokens/s of the GRPO bench's shape on onnxruntime with `threads` threads (the bench's "use both cores" rows). */
+export function benchRolloutsThreads(c: RlvrConfig, threads: number, promptTokens = 100): number {
+  const model = new Llama({ ...MODEL_PRESETS.default.config, vocab_size: 2048 }, 1);
+  const prev = inferenceChoice();
+  try {
+    selectInference('onnxruntime', threads);
+    const rng = new Rng(1);
+    const n = c.promptsPerStep * c.k;
+    const prompts = Array.from({ length: n }, () => Array.from({ length: promptTokens }, () => 10 + rng.int(1000)));
+    generate(model, prompts.slice(0, 2), new Rng(0), { maxNewTokens: 2 }); // warm-up
+    return (n * c.maxNewTokens) / seconds(() => generate(model, prompts, rng, { maxNewTokens: c.maxNewTokens, temperature: c.temperature, entropy: true }));
+  } finally {
+    selectInference(prev.preference, prev.threads);
+    model.dispose();
+  }
 }
 
 export async function benchGrpo(c: RlvrConfig, promptTokens = 100): Promise<GrpoBench> {
