@@ -119,7 +119,12 @@ export class OnnxGraph {
     return name;
   }
 
-  /** Declares `value` (a node output) as the graph output `name` through an Identity node. */
+  /** Declares the node output `name` (named so when the node was added) a graph output, without a copy. */
+  declareOutput(name: string, elem: OnnxElem, dims: (number | string)[]): void {
+    this.outputs.push({ name, elem, dims });
+  }
+
+  /** Declares `value` (a node output) as the graph output `name` through an Identity node (a copy). */
   output(value: string, name: string, elem: OnnxElem, dims: (number | string)[]): void {
     this.node('Identity', [value], {}, name);
     this.outputs.push({ name, elem, dims });

@@ -40,7 +40,8 @@ export function llamaOnnx(c: LlamaConfig): Uint8Array {
   const last = g.node('Slice', [g.node('Reshape', [x, g.node('Concat', [bt, g.ints([c.hidden_size])], { axis: 0 })]), g.ints([-1]), g.ints([2 ** 31 - 1]), g.ints([1])]);
   const h = rmsNorm(g, g.node('Reshape', [last, g.ints([-1, c.hidden_size])]), 'model.norm.weight', c.rms_norm_eps);
   const head = c.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-  g.output(linear(g, h, head), 'logits', 'float', ['B', c.vocab_size]);
+  g.node('Gemm', [h, head], { transB: 1 }, 'logits');
+  g.declareOutput('logits', 'float', ['B', c.vocab_size]);
   return g.toModel();
 }
 
@@ -89,10 +90,10 @@ function layer(ctx: Ctx, x: string, l: number, pastK: string, pastV: string): st
   const q = rope(ctx, g.node('Reshape', [linear(g, hn, w('self_attn.q_proj.weight')), ctx.shapeBTHhd]));
   const k = g.node('Transpose', [rope(ctx, g.node('Reshape', [linear(g, hn, w('self_attn.k_proj.weight')), ctx.shapeBTKhd]))], { perm: [0, 2, 1, 3] });
   const v = g.node('Transpose', [g.node('Reshape', [linear(g, hn, w('self_attn.v_proj.weight')), ctx.shapeBTKhd])], { perm: [0, 2, 1, 3] });
-  const kAll = g.node('Concat', [pastK, k], { axis: 2 });
-  const vAll = g.node('Concat', [pastV, v], { axis: 2 });
-  g.output(kAll, `present_key.${l}`, 'float', ['B', Hkv, 'Tk', hd]);
-  g.output(vAll, `present_value.${l}`, 'float', ['B', Hkv, 'Tk', hd]);
+  const kAll = g.node('Concat', [pastK, k], { axis: 2 }, `present_key.${l}`);
+  const vAll = g.node('Concat', [pastV, v], { axis: 2 }, `present_value.${l}`);
+  g.declareOutput(kAll, 'float', ['B', Hkv, 'Tk', hd]);
+  g.declareOutput(vAll, 'float', ['B', Hkv, 'Tk', hd]);
   // Query heads sharing a kv head stacked along time: [B, Hkv, rep·T, hd].
   const qh = g.node('Mul', [g.node('Reshape', [g.node('Transpose', [q], { perm: [0, 2, 1, 3] }), g.ints([0, Hkv, -1, hd])]), g.scalar(1 / Math.sqrt(hd))]);
   const scores = g.node('Add', [g.node('MatMul', [qh, g.node('Transpose', [kAll], { perm: [0, 1, 3, 2] })]), ctx.bias]);
