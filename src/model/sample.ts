@@ -99,7 +99,7 @@ export function sampleToken(logits: Float32Array, off: number, vocab: number, rn
   // Every token a candidate: one pass of exp gives the weights, their total and (at temperature 1,
   // where (x − max)/1 = x − max exactly) the log Σ exp too, with the same numbers as the cut path.
   let mx = -Infinity;
-  for (let i = 0; i < vocab; i++) mx = Math.max(mx, logits[off + i]);
+  for (let i = 0; i < vocab; i++) if (logits[off + i] > mx) mx = logits[off + i]; // as logSumExp finds it (Math.max differs only on NaN)
   if (weights.length < vocab) weights = new Float64Array(vocab);
   let total = 0;
   let wx = 0;
