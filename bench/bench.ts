@@ -76,7 +76,10 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
   const rows: Row[] = [];
   const profiles: string[] = [];
   process.stdout.write(`machine: ${machineLoad()}; other processes share the cores, so compare the ratios (measured in the same run)\n`);
-  if (only.includes('model') || only.includes('rlvr')) process.stdout.write(`PyTorch reference (bench/reference.py): ${findTorch().reason}\n`);
+  if (['model', 'rlvr', 'cores'].some((s) => only.includes(s))) {
+    const { inferenceChoice } = require('../src/model/ort') as typeof import('../src/model/ort');
+    process.stdout.write(`PyTorch reference (bench/reference.py): ${findTorch().reason}\nsampling runtime: ${inferenceChoice().reason}\n`);
+  }
   const t0 = performance.now();
   const { graph: seed } = loadSeedGraph();
   rows.push({ bench: `seed graph compile (${seed.nodes.length} nodes, ${seed.edges.length} edges)`, value: `${fmt(performance.now() - t0)} ms`, target: '-', ok: '' });
@@ -106,41 +109,7 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
     rows.push({ bench: `near-duplicate filter (${fmt(items.length)} items, ${nd.rejected.length} dropped)`, value: `${fmt(performance.now() - t1)} ms`, target: '-', ok: '' });
   }
 
-  if (only.includes('model')) {
-    const { selectBackend } = require('../src/model/backend') as typeof import('../src/model/backend');
-    const { webgpuAdapter } = require('../src/model/dawn') as typeof import('../src/model/dawn');
-    const { benchModel, MODEL_PRESETS } = require('../src/model/bench') as typeof import('../src/model/bench');
-    // FLEMING_BENCH_BACKENDS=wasm,webgpu compares backends; default: the one selectBackend() picks.
-    const wanted = (process.env.FLEMING_BENCH_BACKENDS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
-    const presetsWanted = (process.env.FLEMING_BENCH_PRESETS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
-    for (const want of wanted.length ? wanted : [undefined]) {
-      const backend = await selectBackend(want);
-      if (want && backend.name !== want) {
-        rows.push({ bench: `model on ${want}`, value: 'not run', target: '-', ok: backend.attempts.find((a) => a.name === want)?.reason ?? 'unavailable' });
-        continue;
-      }
-      const software = backend.name === 'webgpu' && Boolean(webgpuAdapter()?.software);
-      const gpu = backend.name === 'tensorflow' || (backend.name === 'webgpu' && !software);
-      rows.push({ bench: `backend ${backend.name}`, value: '-', target: '-', ok: backend.reason });
-      for (const preset of Object.keys(MODEL_PRESETS) as (keyof typeof MODEL_PRESETS)[]) {
-        if (presetsWanted.length && !presetsWanted.includes(preset)) continue;
-        const p = `model ${preset} (${backend.name})`;
-        // Sizes a backend cannot finish in reasonable time are listed, not run.
-        const skip = preset === 'gpu' && !gpu ? 'not run: sized for a GPU' : software && preset !== 'smoke' ? 'not run: software adapter (llvmpipe), smoke only' : '';
-        if (skip) {
-          rows.push({ bench: `${p}: training`, value: 'not run', target: '-', ok: skip });
-          continue;
-        }
-        const note = software ? 'software adapter: not GPU speed' : '';
-        const r = await benchModel(preset);
-        const cpu = backend.name === 'wasm' || backend.name === 'cpu';
-        modelRows(rows, p, r, cpu ? MODEL_PRESETS[preset] : undefined, note);
-        profiles.push(...profileLines(`${p}: one training step`, r.trainProfileMs, r.trainProfile), ...profileLines(`${p}: one decoding step, KV cache, TensorFlow.js (batch 4)`, r.sampleStepMs, r.sampleProfile));
-        if (r.ortTrainProfile) profiles.push(...profileLines(`${p}: one training step's gradients on onnxruntime (operators)`, r.ortTrainProfile.ms, r.ortTrainProfile.profile, 8, 'onnxruntime'));
-        if (r.ortSampleProfile) profiles.push(...profileLines(`${p}: one decoding step on onnxruntime (batch 4, operators)`, r.ortSampleProfile.ms, r.ortSampleProfile.profile, 8, 'onnxruntime'));
-      }
-    }
-  }
+  if (only.includes('model')) await modelSection(rows, profiles);
   if (only.includes('rlvr')) {
     // One GRPO step of the default preset's shape on the default model (random weights, fixed lengths).
     const { selectBackend } = (require('../src/model/backend') as typeof import('../src/model/backend'));
@@ -174,7 +143,7 @@ function modelRows(rows: Row[], p: string, r: BenchResult, torchPreset: ModelPre
   const train = c ? versus(r.trainTokensPerSec, { kind: 'train', config: c, threads: 1, batchSize: torchPreset.batchSize, seqLen: torchPreset.seqLen, steps: 3 }) : none;
   const threads = r.sampleRuntime === 'onnxruntime' ? inferenceChoice().threads : 1;
   const sample = c ? versus(r.sampleTokensPerSecCached, { kind: 'sample', config: c, threads, batch: 4, promptLen: 16, newTokens: 24 }) : none;
-  const cores = (n: number) => `PyTorch ${n} thread${n > 1 ? 's' : ''}`;
+  const cores = (n: number) => (findTorch().python ? `PyTorch ${n} thread${n > 1 ? 's' : ''}` : '');
   rows.push({ bench: `${p}: FLOPs/token (train), ${fmt(r.params)} params`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
   rows.push({ bench: `${p}: training`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [`${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, c ? cores(1) : '', note, train.note].filter(Boolean).join('; ') });
   if (r.trainTokensPerSecOrt !== undefined)
@@ -195,10 +164,10 @@ function grpoRows(rows: Row[], p: string, r: GrpoBench, rl: RunConfig['rlvr'] | 
   let fig: { tokensPerSec: number; trainTokensPerSec?: number } | undefined;
   const roll = rl ? versus(r.sampleTokensPerSec, job, (f) => ((fig = f), f.tokensPerSec)) : none;
   const upd: Versus = fig?.trainTokensPerSec ? { torch: `${fmt(fig.trainTokensPerSec)} tok/s`, ratio: `${fmt(r.trainTokensPerSec / fig.trainTokensPerSec, 2)}×` } : none;
-  rows.push({ bench: `${p}: rollouts (${r.runtime})`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, torch: roll.torch, ratio: roll.ratio, target: '-', ok: [`${fmt(r.sampleSeconds, 1)} s`, rl ? `PyTorch ${r.threads} thread${r.threads > 1 ? 's' : ''}` : '', roll.note].filter(Boolean).join('; ') });
+  rows.push({ bench: `${p}: rollouts (${r.runtime})`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, torch: roll.torch, ratio: roll.ratio, target: '-', ok: [`${fmt(r.sampleSeconds, 1)} s`, rl && findTorch().python ? `PyTorch ${r.threads} thread${r.threads > 1 ? 's' : ''}` : '', roll.note].filter(Boolean).join('; ') });
   if (r.sampleTokensPerSecTfjs !== undefined)
     rows.push({ bench: `${p}: rollouts (tfjs)`, value: `${fmt(r.sampleTokensPerSecTfjs)} tok/s`, torch: roll.torch, ratio: roll.theirs ? `${fmt(r.sampleTokensPerSecTfjs / roll.theirs, 2)}×` : '-', target: '-', ok: 'the same on TensorFlow.js, for comparison' });
-  rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: upd.torch, ratio: upd.ratio, target: '-', ok: `${fmt(r.trainSeconds, 1)} s${rl ? '; PyTorch 1 thread' : ''}` });
+  rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: upd.torch, ratio: upd.ratio, target: '-', ok: `${fmt(r.trainSeconds, 1)} s${rl && findTorch().python ? '; PyTorch 1 thread' : ''}` });
   if (r.trainTokensPerSecOrt !== undefined)
     rows.push({ bench: `${p}: update (gradients on onnxruntime, opt-in)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: upd.torch, ratio: fig?.trainTokensPerSec ? `${fmt(r.trainTokensPerSecOrt / fig.trainTokensPerSec, 2)}×` : '-', target: '-', ok: 'trainRuntime onnxruntime' });
 }
@@ -213,7 +182,7 @@ async function coresRows(rows: Row[], n: number, rl: RunConfig['rlvr']): Promise
   const vs = (ours: number, f: Versus) => (f.theirs ? `${fmt(ours / f.theirs, 2)}×` : '-');
   const tfjs = await benchTrainingCores('default', { cores: n, runtime: 'tfjs' });
   const train = versus(tfjs, { kind: 'train', config: p.config, threads: n, batchSize: p.batchSize, seqLen: p.seqLen, steps: 3 });
-  rows.push({ bench: `${label}: training (tfjs, trainWorkers ${n})`, value: `${fmt(tfjs)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [`PyTorch ${n} thread${n > 1 ? 's' : ''}`, n > 1 ? 'opt-in' : '', train.note].filter(Boolean).join('; ') });
+  rows.push({ bench: `${label}: training (tfjs, trainWorkers ${n})`, value: `${fmt(tfjs)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [findTorch().python ? `PyTorch ${n} thread${n > 1 ? 's' : ''}` : '', n > 1 ? 'opt-in' : '', train.note].filter(Boolean).join('; ') });
   if (!loadOrt()) return;
   const native = await benchTrainingCores('default', { cores: n, runtime: 'onnxruntime' });
   rows.push({ bench: `${label}: training (gradients on onnxruntime, ${n} thread${n > 1 ? 's' : ''})`, value: `${fmt(native)} tok/s`, torch: train.torch, ratio: vs(native, train), target: '-', ok: 'trainRuntime onnxruntime (opt-in)' });
@@ -221,4 +190,41 @@ async function coresRows(rows: Row[], n: number, rl: RunConfig['rlvr']): Promise
   const job: TorchJob = { kind: 'grpo', config: { ...p.config, vocab_size: 2048 }, threads: n, batch: rl.promptsPerStep * rl.k, promptLen: 100, newTokens: rl.maxNewTokens, microBatch: rl.microBatch };
   const rt = versus(roll, job);
   rows.push({ bench: `${label}: GRPO rollouts (onnxruntime, ${n} thread${n > 1 ? 's' : ''}), ${job.batch} × ${job.newTokens} after 100`, value: `${fmt(roll)} tok/s`, torch: rt.torch, ratio: rt.ratio, target: '-', ok: [`inferenceThreads ${n}`, rt.note].filter(Boolean).join('; ') });
+}
+
+/** The model presets on each backend wanted (FLEMING_BENCH_BACKENDS, FLEMING_BENCH_PRESETS), and their profiles. */
+async function modelSection(rows: Row[], profiles: string[]): Promise<void> {
+  const { selectBackend } = require('../src/model/backend') as typeof import('../src/model/backend');
+  const { webgpuAdapter } = require('../src/model/dawn') as typeof import('../src/model/dawn');
+  const { benchModel, MODEL_PRESETS } = require('../src/model/bench') as typeof import('../src/model/bench');
+  // FLEMING_BENCH_BACKENDS=wasm,webgpu compares backends; default: the one selectBackend() picks.
+  const wanted = (process.env.FLEMING_BENCH_BACKENDS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  const presetsWanted = (process.env.FLEMING_BENCH_PRESETS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
+  for (const want of wanted.length ? wanted : [undefined]) {
+    const backend = await selectBackend(want);
+    if (want && backend.name !== want) {
+      rows.push({ bench: `model on ${want}`, value: 'not run', target: '-', ok: backend.attempts.find((a) => a.name === want)?.reason ?? 'unavailable' });
+      continue;
+    }
+    const software = backend.name === 'webgpu' && Boolean(webgpuAdapter()?.software);
+    const gpu = backend.name === 'tensorflow' || (backend.name === 'webgpu' && !software);
+    rows.push({ bench: `backend ${backend.name}`, value: '-', target: '-', ok: backend.reason });
+    for (const preset of Object.keys(MODEL_PRESETS) as (keyof typeof MODEL_PRESETS)[]) {
+      if (presetsWanted.length && !presetsWanted.includes(preset)) continue;
+      const p = `model ${preset} (${backend.name})`;
+      // Sizes a backend cannot finish in reasonable time are listed, not run.
+      const skip = preset === 'gpu' && !gpu ? 'not run: sized for a GPU' : software && preset !== 'smoke' ? 'not run: software adapter (llvmpipe), smoke only' : '';
+      if (skip) {
+        rows.push({ bench: `${p}: training`, value: 'not run', target: '-', ok: skip });
+        continue;
+      }
+      const note = software ? 'software adapter: not GPU speed' : '';
+      const r = await benchModel(preset);
+      const cpu = backend.name === 'wasm' || backend.name === 'cpu';
+      modelRows(rows, p, r, cpu ? MODEL_PRESETS[preset] : undefined, note);
+      profiles.push(...profileLines(`${p}: one training step`, r.trainProfileMs, r.trainProfile), ...profileLines(`${p}: one decoding step, KV cache, TensorFlow.js (batch 4)`, r.sampleStepMs, r.sampleProfile));
+      if (r.ortTrainProfile) profiles.push(...profileLines(`${p}: one training step's gradients on onnxruntime (operators)`, r.ortTrainProfile.ms, r.ortTrainProfile.profile, 8, 'onnxruntime'));
+      if (r.ortSampleProfile) profiles.push(...profileLines(`${p}: one decoding step on onnxruntime (batch 4, operators)`, r.ortSampleProfile.ms, r.ortSampleProfile.profile, 8, 'onnxruntime'));
+    }
+  }
 }
