@@ -142,6 +142,16 @@ export function newSession(ort: OrtModule, bytes: Uint8Array, threads: number, e
   return s;
 }
 
+const ropes = new Map<string, { cos: Float32Array; sin: Float32Array }>();
+
+/** The rotary tables of a model shape (ropeTableValues), computed once per shape. */
+export function ropeFor(c: LlamaConfig): { cos: Float32Array; sin: Float32Array } {
+  const key = JSON.stringify([c.max_position_embeddings, headDim(c), c.rope_theta]);
+  let r = ropes.get(key);
+  if (!r) ropes.set(key, (r = ropeTableValues(c)));
+  return r;
+}
+
 /** The rotary tables gathered at `positions`, flat [B·T·hd] each, and the ids as int64; checks ids and positions. */
 export function tokenFeeds(c: LlamaConfig, rope: { cos: Float32Array; sin: Float32Array }, ids: number[][], positions: number[][]): { ids: BigInt64Array; cos: Float32Array; sin: Float32Array } {
   const B = ids.length;
@@ -184,7 +194,7 @@ export class OrtDecoder {
     session: OrtSession,
   ) {
     this.s = session;
-    this.rope = ropeTableValues(c);
+    this.rope = ropeFor(c);
   }
 
   /**

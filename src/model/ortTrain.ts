@@ -10,9 +10,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { syncReadsAvailable } from './backend';
 import { Batch, Llama, lossWeights, positionIds } from './llama';
-import { attentionBias, ropeTableValues } from './layers';
+import { attentionBias } from './layers';
 import { llamaTrainOnnx } from './onnxTrain';
-import { OrtSession, OrtTensor, inferenceChoice, loadOrt, ortLoadError, ortSession, tokenFeeds } from './ort';
+import { OrtSession, OrtTensor, inferenceChoice, loadOrt, ortLoadError, ortSession, ropeFor, tokenFeeds } from './ort';
 import { headDim, parameterShapes } from './params';
 
 export const TRAIN_RUNTIMES = ['tfjs', 'onnxruntime'] as const;
@@ -105,7 +105,7 @@ export function ortGradients(model: Llama, micro: readonly WeightedTargets[], se
   const weights: Record<string, OrtTensor> = {};
   for (const [name, shape] of shapes) weights[name] = new ort.Tensor('float32', model.param(name).dataSync() as Float32Array, shape);
   const run = session ?? ortSession(ort, 'train', c, inferenceChoice().threads, llamaTrainOnnx);
-  const rope = ropeTableValues(c);
+  const rope = ropeFor(c);
   const fetches: Record<string, null> = { loss: null };
   for (const [name] of shapes) fetches[`grad.${name}`] = null;
   const sums = new Map<string, Float32Array>();
