@@ -46,7 +46,7 @@ export const defaults: RunConfig = {
   inference: '', // runtime of sampling (rollouts, mining, eval, serve): '' = $FLEMING_INFERENCE or auto (onnxruntime-node where installed, on the wasm/cpu backends; src/model/ort.ts), tfjs, onnxruntime
   inferenceThreads: 1, // onnxruntime intra-op threads (cores used for sampling, and for training on onnxruntime)
   trainRuntime: 'tfjs', // gradients of token losses and on-policy GRPO: tfjs, or onnxruntime (opt-in: native, ≈ 4× faster on CPU, float rounding differs ≈ 1e-6; src/model/ortTrain.ts)
-  trainWorkers: 1, // > 1: token-loss gradients data-parallel on that many threads (opt-in: float rounding differs; src/model/workers.ts)
+  trainWorkers: 1, // > 1: TensorFlow.js token-loss gradients data-parallel on that many threads (opt-in: float rounding differs; src/model/workers.ts); trainRuntime onnxruntime takes precedence
   strict: false, // --strict: stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   graph, // src/graph/config.ts
   coldstart, // src/coldstart/config.ts

@@ -115,8 +115,10 @@ export interface StepResult {
 export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor>; tokens: number } {
   const tokens = micro.reduce((n, b) => n + lossWeights(b).count, 0);
   const normalizer = Math.max(1, micro.reduce((n, b) => n + lossWeights(b).total, 0));
-  if (trainWorkers() > 1) return { ...parallelGradients(model, micro, normalizer), tokens }; // opt-in (src/model/workers.ts)
-  if (trainingRuntime() === 'onnxruntime') return { ...ortGradients(model, micro.map((b) => batchTargets(b, normalizer))), tokens }; // opt-in (src/model/ortTrain.ts)
+  // Opt-in, off by default: native gradients (src/model/ortTrain.ts; its threads are inferenceThreads), else
+  // TensorFlow.js gradients data-parallel on worker threads (src/model/workers.ts).
+  if (trainingRuntime() === 'onnxruntime') return { ...ortGradients(model, micro.map((b) => batchTargets(b, normalizer))), tokens };
+  if (trainWorkers() > 1) return { ...parallelGradients(model, micro, normalizer), tokens };
   return { ...accumulateLossGradients(model, micro.map((mb) => () => model.loss(mb, { normalizer }))), tokens };
 }
 
