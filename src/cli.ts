@@ -374,7 +374,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) throw new Error(`unknown command "${args.command}" (see fleming help)`);
   for (const note of args.notes) process.stderr.write(`${note}\n`);
   const { selectInference } = require('./model/ort') as typeof import('./model/ort');
-  selectInference(args.config.inference || undefined, args.config.inferenceThreads);
+  selectInference(args.config.inference || undefined, Number(process.env.FLEMING_INFERENCE_THREADS || args.config.inferenceThreads));
   const { selectTraining } = require('./model/ortTrain') as typeof import('./model/ortTrain');
   selectTraining(process.env.FLEMING_TRAIN_RUNTIME || args.config.trainRuntime);
   const { selectWorkers } = require('./model/workers') as typeof import('./model/workers');
