@@ -70,6 +70,9 @@ Options:
   --strict                      stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   --seed N                      random seed (default 1234)
   --backend NAME                TensorFlow.js backend: tensorflow, webgpu, wasm or cpu (default: best available)
+                                (sampling runs on onnxruntime-node where it is installed: --set inference=tfjs
+                                keeps it on TensorFlow.js; --set inferenceThreads=2 gives it two cores;
+                                --set trainRuntime=onnxruntime trains natively too: opt-in, float rounding differs)
   --set key.path=value          override any config field (repeatable), e.g. --set rlvr.lr=1e-4; checked against
                                 the setting's type and limits before anything is written
   --force                       redo stages that already finished in this run directory (needed to change a
@@ -430,6 +433,12 @@ export async function main(argv: string[]): Promise<number> {
   const command = COMMANDS[args.command];
   if (!command) throw new Error(`unknown command "${args.command}" (see fleming help)`);
   for (const note of args.notes) process.stderr.write(`${note}\n`);
+  const { selectInference } = require('./model/ort') as typeof import('./model/ort');
+  selectInference(args.config.inference || undefined, Number(process.env.FLEMING_INFERENCE_THREADS || args.config.inferenceThreads));
+  const { selectTraining } = require('./model/ortTrain') as typeof import('./model/ortTrain');
+  selectTraining(process.env.FLEMING_TRAIN_RUNTIME || args.config.trainRuntime);
+  const { selectWorkers } = require('./model/workers') as typeof import('./model/workers');
+  selectWorkers(Number(process.env.FLEMING_TRAIN_WORKERS || args.config.trainWorkers));
   const lock = lockOf(args, argv);
   if (lock?.note) process.stderr.write(`${lock.note}\n`);
   try {

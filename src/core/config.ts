@@ -22,6 +22,10 @@ export interface RunConfig {
   seed: number;
   runDir: string;
   backend: '' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+  inference: '' | 'auto' | 'tfjs' | 'onnxruntime';
+  inferenceThreads: number;
+  trainRuntime: 'tfjs' | 'onnxruntime';
+  trainWorkers: number;
   strict: boolean;
   graph: GraphConfig;
   rods: RodsConfig;
@@ -39,6 +43,10 @@ export const defaults: RunConfig = {
   seed: 1234, // seed for every random choice in the run
   runDir: '', // run directory; '' = runs/<timestamp>
   backend: '', // TensorFlow.js backend of the policy; '' = the best available (tensorflow, webgpu, wasm, cpu); $FLEMING_BACKEND or --backend prefers one
+  inference: '', // runtime of sampling (rollouts, mining, eval, serve): '' = $FLEMING_INFERENCE or auto (onnxruntime-node where installed, on the wasm/cpu backends; src/model/ort.ts), tfjs, onnxruntime
+  inferenceThreads: 1, // onnxruntime intra-op threads (cores used for sampling, and for training on onnxruntime)
+  trainRuntime: 'tfjs', // gradients of token losses and on-policy GRPO: tfjs, or onnxruntime (opt-in: native, ≈ 4× faster on CPU, float rounding differs ≈ 1e-6; src/model/ortTrain.ts)
+  trainWorkers: 1, // > 1: TensorFlow.js token-loss gradients data-parallel on that many threads (opt-in: float rounding differs; src/model/workers.ts); trainRuntime onnxruntime takes precedence
   strict: false, // --strict: stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   graph, // src/graph/config.ts
   coldstart, // src/coldstart/config.ts
@@ -55,6 +63,10 @@ export const limits: Limits<RunConfig> = {
   preset: oneOf<Preset>(...PRESETS),
   seed: int(),
   backend: oneOf<RunConfig['backend']>('', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
+  inference: oneOf<RunConfig['inference']>('', 'auto', 'tfjs', 'onnxruntime'),
+  inferenceThreads: int(1),
+  trainRuntime: oneOf<RunConfig['trainRuntime']>('tfjs', 'onnxruntime'),
+  trainWorkers: int(1),
   graph: graphLimits,
   coldstart: coldstartLimits,
   rods: rodsLimits,

@@ -35,8 +35,8 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor2D {
   return tf.tidy(() => tf.mul<tf.Tensor2D>(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), tf.scalar(eps)))), w as tf.Tensor));
 }
 
-/** Rotary cos/sin tables [maxPos, headDim], HF layout (emb = cat(freqs, freqs)). */
-export function ropeTables(c: LlamaConfig): [tf.Tensor2D, tf.Tensor2D] {
+/** Rotary cos/sin tables [maxPos, headDim] as flat arrays, HF layout (emb = cat(freqs, freqs)). */
+export function ropeTableValues(c: LlamaConfig): { cos: Float32Array; sin: Float32Array } {
   const hd = headDim(c);
   const half = hd / 2;
   const P = c.max_position_embeddings;
@@ -49,7 +49,14 @@ export function ropeTables(c: LlamaConfig): [tf.Tensor2D, tf.Tensor2D] {
       cos[p * hd + i] = cos[p * hd + half + i] = Math.cos(a);
       sin[p * hd + i] = sin[p * hd + half + i] = Math.sin(a);
     }
-  return [tf.tensor2d(cos, [P, hd]), tf.tensor2d(sin, [P, hd])];
+  return { cos, sin };
+}
+
+/** Rotary cos/sin tables [maxPos, headDim] as tensors (ropeTableValues). */
+export function ropeTables(c: LlamaConfig): [tf.Tensor2D, tf.Tensor2D] {
+  const { cos, sin } = ropeTableValues(c);
+  const shape: [number, number] = [c.max_position_embeddings, headDim(c)];
+  return [tf.tensor2d(cos, shape), tf.tensor2d(sin, shape)];
 }
 
 /**

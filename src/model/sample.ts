@@ -4,12 +4,14 @@
  * per step, in row order), so a seed reproduces a rollout. Logits are read back once per step,
  * for the last position only ([batch, vocab]): synchronously in `generate`, with `await data()`
  * in `generateAsync` (webgpu, where synchronous reads are unavailable); one decoding loop serves
- * both, so they give the same tokens.
+ * both, so they give the same tokens. Where onnxruntime-node is installed and selected
+ * (src/model/ort.ts), the cached forward passes run on it, natively, with the same tokens.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng';
 import { linear } from './layers';
 import { KVCache, Llama, positionIds } from './llama';
+import { OrtDecoder, useOrt } from './ort';
 import { Reads, runAsync, runSync, take } from './reads';
 
 export interface SampleOptions {
@@ -64,9 +66,11 @@ function logSumExp(v: Float32Array, off: number, n: number): number {
   return mx + Math.log(s);
 }
 
-/** Entropy (nats) of softmax over row `v[off, off+n)`: logsumexp − Σ p·x. */
-export function rowEntropy(v: Float32Array, off: number, n: number): number {
-  const lse = logSumExp(v, off, n);
+/**
+ * Entropy (nats) of softmax over row `v[off, off+n)`: logsumexp − Σ p·x.
+ * @param lse the row's log Σ exp when the caller has it (sampleToken returns it)
+ */
+export function rowEntropy(v: Float32Array, off: number, n: number, lse = logSumExp(v, off, n)): number {
   let s = 0;
   for (let i = 0; i < n; i++) {
     const x = v[off + i];
@@ -75,45 +79,78 @@ export function rowEntropy(v: Float32Array, off: number, n: number): number {
   return lse - s;
 }
 
+/** Per-row weights, reused across calls (sampling allocates nothing per token). */
+let weights = new Float64Array(0);
+
 /**
  * Picks one token from one row of logits.
  * @param logits [rows·vocab] flat, row at `off`
- * @returns the token and its log-probability under the unmodified distribution
+ * @returns the token, its log-probability under the unmodified distribution, the row's log Σ exp,
+ *   and at temperature 1 without a cut the row's entropy (Σ p·x from the same weights)
  */
-export function sampleToken(logits: Float32Array, off: number, vocab: number, rng: Rng, o: SampleOptions): { token: number; logprob: number } {
-  const lse = logSumExp(logits, off, vocab);
-  let token = 0;
+export function sampleToken(logits: Float32Array, off: number, vocab: number, rng: Rng, o: SampleOptions): { token: number; logprob: number; lse: number; entropy?: number } {
   if (o.greedy || o.temperature <= 0) {
+    const lse = logSumExp(logits, off, vocab);
+    let token = 0;
     for (let i = 1; i < vocab; i++) if (logits[off + i] > logits[off + token]) token = i;
-  } else {
-    let cand: number[] = [];
-    for (let i = 0; i < vocab; i++) cand.push(i);
-    const cut = (o.topK > 0 && o.topK < vocab) || o.topP < 1;
-    if (cut) cand.sort((a, b) => logits[off + b] - logits[off + a] || a - b);
-    if (o.topK > 0 && o.topK < vocab) cand = cand.slice(0, o.topK);
-    let mx = -Infinity;
-    for (const i of cand) mx = Math.max(mx, logits[off + i]);
-    const w = cand.map((i) => Math.exp((logits[off + i] - mx) / o.temperature));
-    let total = w.reduce((a, b) => a + b, 0);
-    if (o.topP < 1) {
-      let acc = 0;
-      let keep = 0;
-      while (keep < w.length && acc < o.topP * total) acc += w[keep++];
-      cand = cand.slice(0, Math.max(1, keep));
-      w.length = cand.length;
-      total = w.reduce((a, b) => a + b, 0);
-    }
-    let u = rng.next() * total;
-    token = cand[cand.length - 1];
-    for (let j = 0; j < cand.length; j++) {
-      u -= w[j];
-      if (u < 0) {
-        token = cand[j];
-        break;
-      }
+    return { token, logprob: logits[off + token] - lse, lse };
+  }
+  if ((o.topK > 0 && o.topK < vocab) || o.topP < 1) return sampleCut(logits, off, vocab, rng, o);
+  // Every token a candidate: one pass of exp gives the weights, their total and (at temperature 1,
+  // where (x − max)/1 = x − max exactly) the log Σ exp too, with the same numbers as the cut path.
+  let mx = -Infinity;
+  for (let i = 0; i < vocab; i++) if (logits[off + i] > mx) mx = logits[off + i]; // as logSumExp finds it (Math.max differs only on NaN)
+  if (weights.length < vocab) weights = new Float64Array(vocab);
+  let total = 0;
+  let wx = 0;
+  for (let i = 0; i < vocab; i++) {
+    const x = logits[off + i];
+    total += weights[i] = Math.exp((x - mx) / o.temperature);
+    wx += weights[i] * x;
+  }
+  const t1 = o.temperature === 1 && mx > -Infinity;
+  const lse = t1 ? mx + Math.log(total) : logSumExp(logits, off, vocab);
+  let u = rng.next() * total;
+  let token = vocab - 1;
+  for (let j = 0; j < vocab; j++) {
+    u -= weights[j];
+    if (u < 0) {
+      token = j;
+      break;
     }
   }
-  return { token, logprob: logits[off + token] - lse };
+  return { token, logprob: logits[off + token] - lse, lse, entropy: t1 ? lse - wx / total : undefined };
+}
+
+/** sampleToken with a top-k or nucleus cut: candidates sorted by logit, then cut. */
+function sampleCut(logits: Float32Array, off: number, vocab: number, rng: Rng, o: SampleOptions): { token: number; logprob: number; lse: number } {
+  const lse = logSumExp(logits, off, vocab);
+  let cand: number[] = [];
+  for (let i = 0; i < vocab; i++) cand.push(i);
+  cand.sort((a, b) => logits[off + b] - logits[off + a] || a - b);
+  if (o.topK > 0 && o.topK < vocab) cand = cand.slice(0, o.topK);
+  let mx = -Infinity;
+  for (const i of cand) mx = Math.max(mx, logits[off + i]);
+  const w = cand.map((i) => Math.exp((logits[off + i] - mx) / o.temperature));
+  let total = w.reduce((a, b) => a + b, 0);
+  if (o.topP < 1) {
+    let acc = 0;
+    let keep = 0;
+    while (keep < w.length && acc < o.topP * total) acc += w[keep++];
+    cand = cand.slice(0, Math.max(1, keep));
+    w.length = cand.length;
+    total = w.reduce((a, b) => a + b, 0);
+  }
+  let u = rng.next() * total;
+  let token = cand[cand.length - 1];
+  for (let j = 0; j < cand.length; j++) {
+    u -= w[j];
+    if (u < 0) {
+      token = cand[j];
+      break;
+    }
+  }
+  return { token, logprob: logits[off + token] - lse, lse };
 }
 
 /** Left-pads prompts to a rectangle. @returns ids and mask [batch][maxLen] */
@@ -132,72 +169,113 @@ function lastLogits(model: Llama, h: tf.Tensor2D): tf.Tensor2D {
   return logits;
 }
 
+/** Where a decoding loop gets each step's logits [batch·vocab], last position only. */
+interface Decoder {
+  /** After the left-padded prompts. */
+  start(ids: number[][], mask: number[][]): Reads<Float32Array>;
+  /** After one more token per row; `ids` and `mask` already hold it. */
+  next(tokens: number[], ids: number[][], mask: number[][]): Reads<Float32Array>;
+  dispose(): void;
+}
+
+/** The policy on TensorFlow.js: with a KV cache, or recomputing the whole prefix each step. */
+function tfjsDecoder(model: Llama, useCache: boolean): Decoder {
+  let cache: KVCache | undefined;
+  return {
+    *start(ids, mask) {
+      const first = model.hidden(ids, mask, positionIds(mask), { lastOnly: true, wantCache: useCache });
+      if (useCache) cache = { k: first.k, v: first.v, mask: mask.map((r) => r.slice()), nextPos: positionIds(mask).map((r) => r[r.length - 1] + 1) };
+      return (yield* take(lastLogits(model, first.h))) as Float32Array;
+    },
+    *next(tokens, ids, mask) {
+      if (!cache) return (yield* take(lastLogits(model, model.hidden(ids, mask, positionIds(mask), { lastOnly: true }).h))) as Float32Array;
+      const past: KVCache = cache;
+      const r = model.hidden(
+        tokens.map((t) => [t]),
+        mask,
+        past.nextPos.map((p) => [p]),
+        { past, lastOnly: true, wantCache: true },
+      );
+      tf.dispose([...past.k, ...past.v]);
+      cache = { k: r.k, v: r.v, mask: mask.map((row) => row.slice()), nextPos: past.nextPos.map((p) => p + 1) };
+      return (yield* take(lastLogits(model, r.h))) as Float32Array;
+    },
+    dispose() {
+      if (cache) tf.dispose([...cache.k, ...cache.v]);
+      cache = undefined;
+    },
+  };
+}
+
+/** The policy on onnxruntime (src/model/ort.ts), fed its current weights. */
+function* ortDecoder(model: Llama): Reads<Decoder> {
+  const d = yield* OrtDecoder.create(model);
+  return {
+    *start(ids, mask) {
+      return d.start(ids, mask, positionIds(mask));
+    },
+    *next(tokens, _ids, mask) {
+      return d.next(tokens, mask);
+    },
+    dispose: () => d.dispose(),
+  };
+}
+
 /**
  * The decoding loop as a Reads computation (src/model/reads.ts): it yields each step's logits
  * [batch, vocab] and is resumed with their values, read synchronously (generate) or
- * asynchronously (generateAsync); compose it with `yield*`.
+ * asynchronously (generateAsync); compose it with `yield*`. With the KV cache on and onnxruntime
+ * selected (src/model/ort.ts), the forward passes run there instead of on the backend.
  */
 export function* generateReads(model: Llama, prompts: number[][], rng: Rng, options: Partial<SampleOptions> = {}): Reads<Generation> {
   const o: SampleOptions = { ...defaults, ...options };
   if (prompts.length === 0) return o.entropy ? { tokens: [], logprobs: [], finishReasons: [], entropies: [] } : { tokens: [], logprobs: [], finishReasons: [] };
   if (prompts.some((p) => p.length === 0)) throw new Error('generate: every prompt needs at least one token');
-  const V = model.config.vocab_size;
-  const B = prompts.length;
   const { ids, mask } = leftPad(prompts, o.padTokenId);
   const need = ids[0].length + o.maxNewTokens;
   if (need > model.config.max_position_embeddings)
     throw new Error(`generate: prompt (${ids[0].length}) + maxNewTokens (${o.maxNewTokens}) exceeds max_position_embeddings ${model.config.max_position_embeddings}`);
-  const stop = new Set(o.stopTokenIds);
-  const tokens: number[][] = prompts.map(() => []);
-  const logprobs: number[][] = prompts.map(() => []);
-  const finish: ('stop' | 'length')[] = prompts.map(() => 'length');
-  const entropies: number[][] | undefined = o.entropy ? prompts.map(() => []) : undefined;
-  const done = prompts.map(() => false);
-
-  let cache: KVCache | undefined;
-  const first = model.hidden(ids, mask, positionIds(mask), { lastOnly: true, wantCache: o.useCache });
-  if (o.useCache) cache = { k: first.k, v: first.v, mask: mask.map((r) => r.slice()), nextPos: positionIds(mask).map((r) => r[r.length - 1] + 1) };
+  const decoder = o.useCache && useOrt() ? yield* ortDecoder(model) : tfjsDecoder(model, o.useCache);
   try {
-    let logits = (yield* take(lastLogits(model, first.h))) as Float32Array;
-    for (let step = 0; step < o.maxNewTokens; step++) {
-      const next: number[] = [];
-      for (let b = 0; b < B; b++) {
-        if (done[b]) {
-          next.push(o.padTokenId);
-          continue;
-        }
-        const { token, logprob } = sampleToken(logits, b * V, V, rng, o);
-        tokens[b].push(token);
-        logprobs[b].push(logprob);
-        entropies?.[b].push(rowEntropy(logits, b * V, V));
-        if (stop.has(token)) {
-          done[b] = true;
-          finish[b] = 'stop';
-        }
-        next.push(token);
-      }
-      if (done.every(Boolean) || step === o.maxNewTokens - 1) break;
-      for (let b = 0; b < B; b++) {
-        ids[b].push(next[b]);
-        mask[b].push(1);
-      }
-      if (cache) {
-        const pos = cache.nextPos.map((p) => [p]);
-        const r = model.hidden(
-          next.map((t) => [t]),
-          mask,
-          pos,
-          { past: cache, lastOnly: true, wantCache: true },
-        );
-        tf.dispose([...cache.k, ...cache.v]);
-        cache = { k: r.k, v: r.v, mask: mask.map((row) => row.slice()), nextPos: cache.nextPos.map((p) => p + 1) };
-        logits = (yield* take(lastLogits(model, r.h))) as Float32Array;
-      } else {
-        logits = (yield* take(lastLogits(model, model.hidden(ids, mask, positionIds(mask), { lastOnly: true }).h))) as Float32Array;
-      }
-    }
+    return yield* decodeLoop(decoder, model.config.vocab_size, ids, mask, rng, o);
   } finally {
-    if (cache) tf.dispose([...cache.k, ...cache.v]);
+    decoder.dispose();
+  }
+}
+
+/** Samples token by token from the decoder's logits until every row stopped or maxNewTokens. */
+function* decodeLoop(decoder: Decoder, V: number, ids: number[][], mask: number[][], rng: Rng, o: SampleOptions): Reads<Generation> {
+  const B = ids.length;
+  const stop = new Set(o.stopTokenIds);
+  const tokens: number[][] = ids.map(() => []);
+  const logprobs: number[][] = ids.map(() => []);
+  const finish: ('stop' | 'length')[] = ids.map(() => 'length');
+  const entropies: number[][] | undefined = o.entropy ? ids.map(() => []) : undefined;
+  const done = ids.map(() => false);
+  let logits = yield* decoder.start(ids, mask);
+  for (let step = 0; step < o.maxNewTokens; step++) {
+    const next: number[] = [];
+    for (let b = 0; b < B; b++) {
+      if (done[b]) {
+        next.push(o.padTokenId);
+        continue;
+      }
+      const { token, logprob, lse, entropy } = sampleToken(logits, b * V, V, rng, o);
+      tokens[b].push(token);
+      logprobs[b].push(logprob);
+      entropies?.[b].push(entropy ?? rowEntropy(logits, b * V, V, lse));
+      if (stop.has(token)) {
+        done[b] = true;
+        finish[b] = 'stop';
+      }
+      next.push(token);
+    }
+    if (done.every(Boolean) || step === o.maxNewTokens - 1) break;
+    for (let b = 0; b < B; b++) {
+      ids[b].push(next[b]);
+      mask[b].push(1);
+    }
+    logits = yield* decoder.next(next, ids, mask);
   }
   return entropies ? { tokens, logprobs, finishReasons: finish, entropies } : { tokens, logprobs, finishReasons: finish };
 }

@@ -10,7 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Batch, Llama, lossWeights } from './llama';
+import { batchTargets, ortGradients, trainingRuntime } from './ortTrain';
 import { Reads, Values, runAsync, runSync, take } from './reads';
+import { parallelGradients, trainWorkers } from './workers';
 
 /** AdamW and schedule settings. */
 export interface AdamWConfig {
@@ -113,6 +115,10 @@ export interface StepResult {
 export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor>; tokens: number } {
   const tokens = micro.reduce((n, b) => n + lossWeights(b).count, 0);
   const normalizer = Math.max(1, micro.reduce((n, b) => n + lossWeights(b).total, 0));
+  // Opt-in, off by default: native gradients (src/model/ortTrain.ts; its threads are inferenceThreads), else
+  // TensorFlow.js gradients data-parallel on worker threads (src/model/workers.ts).
+  if (trainingRuntime() === 'onnxruntime') return { ...ortGradients(model, micro.map((b) => batchTargets(b, normalizer))), tokens };
+  if (trainWorkers() > 1) return { ...parallelGradients(model, micro, normalizer), tokens };
   return { ...accumulateLossGradients(model, micro.map((mb) => () => model.loss(mb, { normalizer }))), tokens };
 }
 
@@ -239,6 +245,16 @@ function* finishReads(model: Llama, opt: AdamW, pending: PendingStep): Reads<Ste
 /** trainStep as a Reads computation (compose with `yield*`; drive with runSync/runAsync). */
 export function* trainStepReads(model: Llama, opt: AdamW, batch: Batch | Batch[]): Reads<StepResult> {
   return yield* finishReads(model, opt, beginStep(model, opt, batch));
+}
+
+/**
+ * An optimiser step (clipping, AdamW, the non-finite check, as trainStep) on a loss and gradients
+ * computed elsewhere, e.g. natively (src/model/ortTrain.ts); `compute` returns tensors it hands over.
+ */
+export function* gradientStepReads(model: Llama, opt: AdamW, compute: () => { loss: tf.Scalar; grads: Map<string, tf.Tensor> }, tokens = 0): Reads<StepResult> {
+  opt.init(model);
+  const { loss, grads } = compute();
+  return yield* finishReads(model, opt, pendingFrom(loss, grads, tokens));
 }
 
 /** lossStep as a Reads computation. */

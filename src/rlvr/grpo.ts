@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropy, linear } from '../model/layers';
 import { Llama, positionIds } from '../model/llama';
 import { Reads, runSync, take } from '../model/reads';
-import { AdamW, StepResult, learningRate, lossStepReads } from '../model/train';
+import { WeightedTargets, ortGradients, trainingRuntime } from '../model/ortTrain';
+import { AdamW, StepResult, gradientStepReads, learningRate, lossStepReads } from '../model/train';
 import { LossOptions, tokenWeights } from './advantage';
 
 /** One completion to train on. */
@@ -138,6 +139,24 @@ export function grpoLoss(model: Llama, samples: readonly GrpoSample[], weights: 
   });
 }
 
+/**
+ * The on-policy GRPO loss without KL, −Σ_{j,t} w_j·A_j·log π(y_jt), as weighted targets for the
+ * native gradient graph: Σ (w_j·A_j)·nll at the positions that predict completion tokens.
+ */
+export function grpoTargets(samples: readonly GrpoSample[], weights: readonly number[], pad: number): WeightedTargets {
+  const layout = completionLayout(samples, pad);
+  const T = layout.ids[0].length;
+  const targets = new Int32Array(samples.length * T);
+  const w = new Float32Array(samples.length * T);
+  samples.forEach((s, j) => {
+    for (let t = 0; t < s.completion.length; t++) {
+      targets[j * T + layout.P - 1 + t] = s.completion[t];
+      w[j * T + layout.P - 1 + t] = weights[j] * s.adv;
+    }
+  });
+  return { ids: layout.ids, mask: layout.mask, targets, weights: w };
+}
+
 /** Settings of one GRPO step. */
 export interface GrpoStepOptions extends LossOptions {
   /** Optimiser updates on the same rollouts (μ); > 1 uses the clipped ratio against the sampler's logprobs. */
@@ -181,13 +200,18 @@ export function* grpoStepReads(model: Llama, opt: AdamW, samples: readonly GrpoS
   for (let i = 0; i < used.length; i += mb) chunks.push(used.slice(i, i + mb));
   let first: StepResult | undefined;
   let last: StepResult | undefined;
+  // On-policy without a KL term the loss is a weighted token NLL, which the native gradient graph
+  // computes where trainRuntime is onnxruntime (opt-in, src/model/ortTrain.ts).
+  const native = trainingRuntime() === 'onnxruntime' && o.updatesPerBatch === 1 && o.klCoef === 0;
   for (let u = 0; u < o.updatesPerBatch; u++) {
-    last = yield* lossStepReads(
-      model,
-      opt,
-      chunks.map((c) => () => grpoLoss(model, c.map((x) => x.s), c.map((x) => x.w), o, o.pad)),
-      tokens,
-    );
+    last = native
+      ? yield* gradientStepReads(model, opt, () => ortGradients(model, chunks.map((c) => grpoTargets(c.map((x) => x.s), c.map((x) => x.w), o.pad))), tokens)
+      : yield* lossStepReads(
+          model,
+          opt,
+          chunks.map((c) => () => grpoLoss(model, c.map((x) => x.s), c.map((x) => x.w), o, o.pad)),
+          tokens,
+        );
     first ??= last;
   }
   const f = first as StepResult;

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MODEL_PRESETS, benchModel, flopsPerToken } from '../../src/model/bench';
+import * as tf from '@tensorflow/tfjs-core';
+import { MODEL_PRESETS, benchModel, flopsPerToken, profileKernels } from '../../src/model/bench';
 import { Llama } from '../../src/model/llama';
 import { useBackend } from './helpers';
 
@@ -39,5 +40,20 @@ describe('bench', () => {
     expect(r.sampleTokensPerSecUncached).toBeGreaterThan(0);
     expect(r.peakBytes).toBeGreaterThan(0);
     expect(r.wasmHeapMiB).toBeGreaterThan(0);
+    // Where the time goes: the products dominate; every kernel is counted once (no scopes).
+    const names = r.trainProfile.kernels.map((k) => k.name);
+    expect(names).toContain('BatchMatMul');
+    expect(names).not.toContain('unnamed scope');
+    expect(r.trainProfile.kernelMs).toBeCloseTo(r.trainProfile.kernels.reduce((a, k) => a + k.ms, 0), 6);
+    expect(r.sampleProfile.kernels.map((k) => k.name)).toContain('BatchMatMul');
+    expect(r.sampleStepMs).toBeGreaterThan(0);
+  });
+
+  it('profileKernels(f) counts each kernel call of f by name', async () => {
+    const a = tf.ones([8, 8]);
+    const p = await profileKernels(() => tf.dispose([tf.matMul(a, a), tf.matMul(a, a, false, true), tf.add(a, a)]));
+    expect(p.kernels.find((k) => k.name === 'BatchMatMul')?.calls).toBe(2);
+    expect(p.kernels.find((k) => k.name === 'Add')?.calls).toBe(1);
+    a.dispose();
   });
 });

@@ -39,6 +39,34 @@ describe('generate', () => {
     }
   });
 
+  it('sampleToken(no cut) picks the tokens and log-probabilities of the plain sampler bit for bit, one exp pass per row', () => {
+    // The sampler as it was written first: log Σ exp, then candidate weights, then the walk.
+    const plain = (v: Float32Array, off: number, n: number, rng: Rng, temperature: number) => {
+      let mx = -Infinity;
+      for (let i = 0; i < n; i++) if (v[off + i] > mx) mx = v[off + i];
+      let s = 0;
+      for (let i = 0; i < n; i++) s += Math.exp(v[off + i] - mx);
+      const lse = mx + Math.log(s);
+      const cand = Array.from({ length: n }, (_, i) => i);
+      const w = cand.map((i) => Math.exp((v[off + i] - mx) / temperature));
+      let u = rng.next() * w.reduce((a, b) => a + b, 0);
+      let token = n - 1;
+      for (let j = 0; j < n; j++) if ((u -= w[j]) < 0) { token = j; break; }
+      return { token, logprob: v[off + token] - lse };
+    };
+    const data = new Rng('logits');
+    const V = 300;
+    const logits = Float32Array.from({ length: 8 * V }, () => data.normal() * 3);
+    for (const temperature of [1, 0.7, 1.3]) {
+      const [r1, r2] = [new Rng(`t${temperature}`), new Rng(`t${temperature}`)];
+      for (let k = 0; k < 200; k++) {
+        const off = (k % 8) * V;
+        const fast = sampleToken(logits, off, V, r1, { ...defaults, temperature });
+        expect({ token: fast.token, logprob: fast.logprob }).toEqual(plain(logits, off, V, r2, temperature));
+      }
+    }
+  });
+
   it('sampleToken frequencies follow softmax(logits / temperature)', () => {
     const logits = Float32Array.from([0, Math.log(3)]); // p = 1/4, 3/4
     const rng = new Rng('freq');
