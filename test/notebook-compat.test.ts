@@ -29,4 +29,43 @@ describe('notebook compatibility', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('src/ has no cycle of value imports (tslab\'s loader overflows its stack on one: backend → ort → reads → backend did)', () => {
+    const root = path.resolve(__dirname, '..', 'src');
+    const resolve = (from: string, spec: string): string | null => {
+      const base = path.resolve(path.dirname(from), spec);
+      for (const f of [`${base}.ts`, path.join(base, 'index.ts')]) if (fs.existsSync(f)) return f;
+      return null;
+    };
+    const edges = new Map<string, string[]>();
+    for (const f of sources(root)) {
+      const text = fs.readFileSync(f, 'utf8');
+      const deps: string[] = [];
+      // top-level `import … from` / `export … from` that bring values (not `import type`, not braces of types only)
+      for (const m of text.matchAll(/^(import|export)\s+(type\s+)?([^;]*?)\s+from\s+'(\.{1,2}\/[^']+)';/gms)) {
+        if (m[2]) continue;
+        const names = /\{([^}]*)\}/.exec(m[3]);
+        const onlyTypes = names && !/^\s*\*/.test(m[3]) && m[3].trim().startsWith('{') && names[1].split(',').map((x) => x.trim()).filter(Boolean).every((x) => x.startsWith('type '));
+        if (onlyTypes) continue;
+        const target = resolve(f, m[4]);
+        if (target) deps.push(target);
+      }
+      edges.set(f, deps);
+    }
+    const cycles: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const stack: string[] = [];
+    const visit = (f: string): void => {
+      state.set(f, 'open');
+      stack.push(f);
+      for (const d of edges.get(f) ?? []) {
+        if (state.get(d) === 'open') cycles.push([...stack.slice(stack.indexOf(d)), d].map((x) => path.relative(root, x)).join(' → '));
+        else if (!state.has(d)) visit(d);
+      }
+      stack.pop();
+      state.set(f, 'done');
+    };
+    for (const f of edges.keys()) if (!state.has(f)) visit(f);
+    expect(cycles).toEqual([]);
+  });
 });

@@ -9,7 +9,7 @@ import { MessagePort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from './backend';
 import { Batch, Llama, LlamaConfig } from './llama';
-import { accumulateLossGradients } from './train';
+import { accumulateLossGradients } from './gradients';
 
 /** What the main thread sends: the step's weights (parameterShapes order) and this worker's micro-batches. */
 export interface GradRequest {

@@ -13,6 +13,9 @@ import { Batch, Llama, lossWeights } from './llama';
 import { batchTargets, ortGradients, trainingRuntime } from './ortTrain';
 import { Reads, Values, runAsync, runSync, take } from './reads';
 import { parallelGradients, trainWorkers } from './workers';
+import { accumulateLossGradients } from './gradients';
+
+export { accumulateLossGradients };
 
 /** AdamW and schedule settings. */
 export interface AdamWConfig {
@@ -120,35 +123,6 @@ export function accumulateGradients(model: Llama, micro: Batch[]): { loss: tf.Sc
   if (trainingRuntime() === 'onnxruntime') return { ...ortGradients(model, micro.map((b) => batchTargets(b, normalizer))), tokens };
   if (trainWorkers() > 1) return { ...parallelGradients(model, micro, normalizer), tokens };
   return { ...accumulateLossGradients(model, micro.map((mb) => () => model.loss(mb, { normalizer }))), tokens };
-}
-
-/**
- * Gradients of Σ_i losses[i]() (each a scalar function of the model's variables, e.g. one
- * micro-batch of a loss already normalised to the whole batch), summed into one map keyed by HF
- * name. Caller disposes the loss and the grads.
- */
-export function accumulateLossGradients(model: Llama, losses: readonly (() => tf.Scalar)[]): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
-  const names = [...model.params.keys()];
-  const vars = names.map((n) => model.param(n));
-  const grads = new Map<string, tf.Tensor>();
-  let loss: tf.Scalar = tf.scalar(0);
-  for (const f of losses) {
-    const r = tf.variableGrads(f, vars);
-    const l = tf.add(loss, r.value) as tf.Scalar;
-    loss.dispose();
-    r.value.dispose();
-    loss = l;
-    names.forEach((n, i) => {
-      const g = r.grads[vars[i].name];
-      const prev = grads.get(n);
-      if (prev) {
-        grads.set(n, tf.add(prev, g));
-        prev.dispose();
-        g.dispose();
-      } else grads.set(n, g);
-    });
-  }
-  return { loss, grads };
 }
 
 /** √(Σ‖g‖²) over all gradients. @returns scalar tensor */

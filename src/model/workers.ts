@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { syncReadsAvailable } from './backend';
 import type { GradReply, GradRequest } from './gradWorker';
 import { Batch, Llama, LlamaConfig } from './llama';
-import { accumulateLossGradients } from './train';
+import { accumulateLossGradients } from './gradients';
 
 let workers = 1;
 
