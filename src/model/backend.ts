@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernels } from './kernels';
 import { describeAdapter, registerWebGPU } from './dawn';
+import { inferenceChoice, useOrt } from './ort';
 
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
@@ -132,17 +133,9 @@ export async function selectBackend(prefer?: BackendName | string): Promise<Back
 export async function ensureBackend(prefer: string, log: (message: string) => void): Promise<void> {
   if (tf.engine().backendName && !(prefer && tf.getBackend() !== prefer)) return;
   const b = await selectBackend(prefer || undefined);
-  // required here, not imported: ./ort reads through ./reads, which imports this module (tslab's require cannot follow the cycle)
-  const { inferenceChoice, useOrt } = require('./ort') as typeof import('./ort');
   const inf = inferenceChoice();
   const sampling = useOrt() ? inf.reason : inf.runtime === 'onnxruntime' ? `TensorFlow.js (${b.name}: a GPU backend keeps sampling)` : inf.reason;
   log(`backend ${b.name} (${b.reason}); sampling on ${sampling}`);
 }
 
-/**
- * Whether the active backend can read tensors synchronously (dataSync/arraySync). Not on webgpu
- * in Node: there, use the async forms (trainStepAsync, generateAsync, …).
- */
-export function syncReadsAvailable(): boolean {
-  return tf.getBackend() !== 'webgpu';
-}
+export { syncReadsAvailable } from './reads';

@@ -6,7 +6,14 @@
  * that calls a training step that reads its loss stays one function.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { syncReadsAvailable } from './backend';
+
+/**
+ * Whether the active backend can read tensors synchronously (dataSync/arraySync). Not on webgpu
+ * in Node: there, use the async forms (trainStepAsync, generateAsync, …).
+ */
+export function syncReadsAvailable(): boolean {
+  return tf.getBackend() !== 'webgpu';
+}
 
 export type Values = Float32Array | Int32Array | Uint8Array;
 /** A computation that reads tensors back on its way to a T. */
