@@ -45,7 +45,8 @@ export interface PretrainResult {
   dir: string;
   /** Fact recall on the held-out phrasing family, and on training family 0 (seen text) for comparison. */
   recall: { heldOut: RecallReport; seen: RecallReport; copy?: CopyProbe };
-  eval: DirectAnswerReport;
+  /** The Base's direct-answer evaluation and the split it read (validation, or test when the run has none). */
+  eval: DirectAnswerReport & { split: string };
   /** Whether a finished stage was reused. */
   reused: boolean;
   /** Global step training resumed from (null: fresh or reused). */
@@ -203,8 +204,8 @@ async function probeStep(ctx: RunContext, dir: string, model: Llama, tok: Tokeni
   const recall = { heldOut: await probe('heldOut'), seen: await probe(0), copy };
   writeJson(path.join(dir, 'recall.json'), recall);
   const evalItems = cfg.evalItems > 0 ? tuning.items.slice(0, cfg.evalItems) : tuning.items;
-  const evaluation = await runReads(evalDirectAnswerReads(model, tok, evalItems), 'evalDirectAnswer');
-  writeJson(path.join(dir, 'eval.json'), { split: tuning.split, ...evaluation });
+  const evaluation = { split: tuning.split, ...(await runReads(evalDirectAnswerReads(model, tok, evalItems), 'evalDirectAnswer')) };
+  writeJson(path.join(dir, 'eval.json'), evaluation);
   return { recall, copy, evaluation };
 }
 
