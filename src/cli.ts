@@ -368,8 +368,16 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<string>> = {
   },
   base: async (a) => {
     const { runBase } = require('./base/release') as typeof import('./base/release');
-    const r = await runBase(a.config, { command: `fleming ${process.argv.slice(2).join(' ')}`, hours: a.hours, fresh: a.force, log: (m) => process.stderr.write(`${m}\n`), progress: (l, n) => progress(l, n) });
-    return r.finished ? `Base released to ${r.dir}` : `Base training paused at step ${r.step}; rerun the same command to resume`;
+    const log = (m: string) => process.stderr.write(`${m}\n`);
+    const r = await runBase(a.config, { command: `fleming ${process.argv.slice(2).join(' ')}`, hours: a.hours, fresh: a.force, log, progress: (l, n) => progress(l, n) });
+    if (!r.finished) return `Base training paused at step ${r.step}; rerun the same command to resume`;
+    if (!(r.probes as { ceiling?: unknown } | undefined)?.ceiling) {
+      // the knowledge ceiling needs the default world's test items, which follow the release: measured once it exists
+      const { releaseCeiling } = require('./base/ceiling') as typeof import('./base/ceiling');
+      const { addToReleaseProbes } = require('./base/release') as typeof import('./base/release');
+      addToReleaseProbes(r.dir, { ceiling: await releaseCeiling(a.config, r.dir, log) });
+    }
+    return `Base released to ${r.dir}`;
   },
   pretrain: async (a) => `Base model written to ${(await pretrainStage.run(open(a), { force: a.force })).dir}`,
   coldstart: async (a) => `+CoT model written to ${(await coldstartStage.run(open(a), { force: a.force })).sft.dir}`,

@@ -91,14 +91,14 @@ export const recipeDefaults: BaseRecipeConfig = {
   release: 'data/base', // the released Base (the recipe writes it; runs will start from it)
   world: 0, // anchor diseases of the Base's world (0 = the whole seed graph: 297 diseases, 5,494 edges)
   hiddenSize: 128, // model width
-  layers: 2, // decoder layers (2 is the least that composes a previous-token and an induction head)
+  layers: 3, // decoder layers: 2 form the copy circuit but not the option lookup (22% at chance after 3,000 mix steps), 3 learn it in ≈ 1,500 (docs/findings.md)
   heads: 8, // attention heads (8 × 16 dims formed the copy circuit by step 2,000 in the curriculum experiments)
   kvHeads: 8, // key/value heads (full multi-head attention)
   intermediateSize: 352, // SwiGLU width
   context: 512, // max_position_embeddings (prompts + a whole thought at evaluation)
   bpeVocab: 2048, // byte-level BPE part of the vocabulary (specials + 256 bytes + merges)
   entityTokens: true, // one added token per entity name (" name", mention form)
-  steps: 17000, // optimiser steps over the whole schedule
+  steps: 16000, // optimiser steps over the whole schedule
   batchSize: 16, // rows per step
   seqLen: 128, // tokens per knowledge row (packed sentences); skill rows are shorter
   lr: 3e-3, // peak learning rate (warm-up + cosine)
@@ -106,7 +106,7 @@ export const recipeDefaults: BaseRecipeConfig = {
   warmupSteps: 200, // linear warm-up steps
   weightDecay: 0.1, // AdamW decoupled decay
   clipNorm: 1.0, // global gradient-norm clipping
-  schedule: 'C*5000,KCOKOLKO', // segments PATTERN*STEPS, the last to the end; step s of a segment trains pattern[s mod length]: K knowledge, C copy, L lookup, O option. Copy alone first: over the whole vocabulary the induction head forms only after ≈ 3,600 copy steps (PyTorch, same model; docs/findings.md), and a 1-in-4 share never got there in 9,500 steps; then the mix 3 : 1 : 1 : 3
+  schedule: 'C*2000,KCKRKCKOKCKL*11500,KCKCKCKR', // segments PATTERN*STEPS, the last to the end; step s of a segment trains pattern[s mod length]: K knowledge, C copy, L lookup, O option, R reverse option lookup. Copy alone first (the induction head forms by ≈ 2,000 steps); then knowledge 1/2, copy 1/4, option, reverse and lookup 1/12 each; the last segment drops option and lookup for more copy at the low end of the learning rate
   phrasingsPerEdge: 2, // training phrasings per edge per pass over the graph
   synonymRate: 0.25, // mentions that use a synonym
   copyMin: 4, // shortest copied span
@@ -160,7 +160,7 @@ export const recipeLimits: Limits<BaseRecipeConfig> = {
   warmupSteps: int(0),
   weightDecay: num({ min: 0 }),
   clipNorm: num({ min: 0 }),
-  schedule: pattern(/^[KCLO]+(\*\d+)?(,[KCLO]+(\*\d+)?)*$/, 'PATTERN or PATTERN*STEPS segments, comma-separated, of the letters K, C, L and O (e.g. C*4000,KCOKCLKO)'),
+  schedule: pattern(/^[KCLOR]+(\*\d+)?(,[KCLOR]+(\*\d+)?)*$/, 'PATTERN or PATTERN*STEPS segments, comma-separated, of the letters K, C, L, O and R (e.g. C*4000,KCOKCLKO)'),
   phrasingsPerEdge: int(1),
   synonymRate: num({ min: 0, max: 1 }),
   copyMin: int(1),

@@ -8,7 +8,8 @@
  *               copying a name or looking up its option letter is a one-token operation
  *   corpus      steps cycle through `schedule`: K = knowledge (graph sentences in 4 training
  *               phrasing families, 'mention' style, one article per entity; the 5th family is
- *               held out for probing), C = copy, L = key → value lookup, O = option lookup
+ *               held out for probing), C = copy, L = key → value lookup, O = option lookup,
+ *               R = reverse option lookup (dense)
  *               (src/base/skills.ts). No RODS item and no question about a graph fact.
  *   probes      copy (second-copy loss), option lookup (held-out drills), fact recall; every
  *               `probeEvery` steps into probes.jsonl, and at the end (src/base/probes.ts)
@@ -25,9 +26,9 @@ import type { Phase } from '../train/index';
 import { LmBatches, padBatch } from './data';
 import type { BaseRecipeConfig } from './config';
 import { mentionName } from './sentences';
-import { NamePools, Skill, copyRow, drawableIds, lookupRow, namePools, optionRow } from './skills';
+import { NamePools, Skill, copyRow, drawableIds, lookupRow, namePools, optionRow, reverseRow } from './skills';
 
-const SKILL_OF: Record<string, Skill | 'knowledge'> = { K: 'knowledge', C: 'copy', L: 'lookup', O: 'option' };
+const SKILL_OF: Record<string, Skill | 'knowledge'> = { K: 'knowledge', C: 'copy', L: 'lookup', O: 'option', R: 'reverse' };
 
 /** One segment of a schedule: `pattern` repeated for `steps` steps (the last segment: to the end). */
 interface Segment {
@@ -43,8 +44,8 @@ export function scheduleSegments(schedule: string): Segment[] {
   const parts = schedule.split(',');
   return parts.map((part, i) => {
     const m = /^([A-Z]+)(?:\*(\d+))?$/.exec(part);
-    if (!m) throw new Error(`base.schedule: "${part}" is not PATTERN or PATTERN*STEPS (letters K, C, L, O)`);
-    for (const c of m[1]) if (!SKILL_OF[c]) throw new Error(`base.schedule: "${c}" is not one of K, C, L, O`);
+    if (!m) throw new Error(`base.schedule: "${part}" is not PATTERN or PATTERN*STEPS (letters K, C, L, O, R)`);
+    for (const c of m[1]) if (!SKILL_OF[c]) throw new Error(`base.schedule: "${c}" is not one of K, C, L, O, R`);
     const last = i === parts.length - 1;
     if (!last && m[2] === undefined) throw new Error(`base.schedule: segment "${part}" needs *STEPS (only the last runs to the end)`);
     return { pattern: m[1], steps: m[2] === undefined ? Infinity : Number(m[2]) };
@@ -132,6 +133,7 @@ export class RecipeBatches {
     const rows = Array.from({ length: c.batchSize }, () => {
       if (skill === 'copy') return copyRow(this.tok, this.ids, rng, c.copyMin, Math.min(c.copyMax, Math.floor((c.seqLen - 1) / 2)));
       if (skill === 'lookup') return lookupRow(this.tok, this.pools, rng, 2 + rng.int(Math.max(1, c.lookupPairsMax - 1)));
+      if (skill === 'reverse') return reverseRow(this.tok, this.pools, rng, c.optionsMin, c.optionsMax, c.seqLen);
       return optionRow(this.tok, this.pools, rng, c.optionsMin, c.optionsMax).row;
     });
     return padBatch(rows, this.tok.specialId(CHAT.pad));

@@ -6,7 +6,7 @@
  *   log.jsonl        loss per step with the step's skill (no times: a rerun gives the same bytes)
  *   probes.jsonl     the probes every base.probeEvery steps
  *   probes.json      the final probes (copy, option lookup on 1,000 drills, fact recall)
- *   recipe.json      the exact command, seed, settings, backend and wall time
+ *   recipe.json      the exact command, seed, settings, backend, training runtime and wall time
  *   manifest.json    sha256 of every file above and of the seed-graph files it was trained on
  *
  * Training checkpoints to `<release>/train/last/` (committed between sessions while a run is
@@ -26,6 +26,7 @@ import { loadSeedGraph, seedDir } from '../graph/seed';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureBackend } from '../model/backend';
 import { saveCheckpoint } from '../model/checkpoint';
+import { trainingRuntime } from '../model/ortTrain';
 import { Llama, type LlamaConfig, defaults as llamaDefaults } from '../model/llama';
 import { CHAT, Tokenizer, loadTokenizer, saveTokenizer } from '../model/tokenizer';
 import { StepRecord, clearCheckpoints, lastCheckpointDir, readMetrics, trainPhases } from '../train/index';
@@ -67,6 +68,8 @@ export interface BaseRunResult {
   finished: boolean;
   step: number;
   probes?: BaseProbes;
+  /** true when the release was already there with these settings (nothing trained). */
+  reused?: boolean;
 }
 
 /** The Base's world: the seed graph, or a focus of `world` anchor diseases. */
@@ -128,14 +131,14 @@ function workTokenizer(work: string, graph: KnowledgeGraph, cfg: BaseRecipeConfi
 }
 
 /** The release: model, tokenizer, log, probes, recipe and manifest (see the file comment). */
-function writeRelease(dir: string, work: string, model: Llama, tok: Tokenizer, cfg: BaseRecipeConfig, run: { command: string; seed: number; backend: string; seconds: number; probes: BaseProbes }): void {
+function writeRelease(dir: string, work: string, model: Llama, tok: Tokenizer, cfg: BaseRecipeConfig, run: { command: string; seed: number; backend: string; trainRuntime: string; seconds: number; probes: BaseProbes }): void {
   saveCheckpoint(dir, model);
   saveTokenizer(tok, dir, { modelMaxLength: cfg.context });
   const metrics = readMetrics<StepRecord>(path.join(work, 'metrics.jsonl'));
   writeJsonlSync(path.join(dir, 'log.jsonl'), metrics.map((m) => ({ step: m.step, skill: skillAt(cfg.schedule, m.step - 1), loss: m.loss, gradNorm: m.gradNorm, lr: m.lr, tokens: m.tokens })));
   writeJsonlSync(path.join(dir, 'probes.jsonl'), readMetrics(path.join(work, 'probes.jsonl')));
   writeJson(path.join(dir, 'probes.json'), run.probes);
-  writeJson(path.join(dir, 'recipe.json'), { command: run.command, seed: run.seed, backend: run.backend, wallSeconds: Math.round(run.seconds), steps: cfg.steps, settings: cfg });
+  writeJson(path.join(dir, 'recipe.json'), { command: run.command, seed: run.seed, backend: run.backend, trainRuntime: run.trainRuntime, wallSeconds: Math.round(run.seconds), steps: cfg.steps, settings: cfg });
   const files = ['model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'log.jsonl', 'probes.jsonl', 'probes.json', 'recipe.json'];
   const seed = seedDir();
   const graphFiles = fs.readdirSync(seed).filter((f) => f.endsWith('.jsonl')).sort();
@@ -143,6 +146,15 @@ function writeRelease(dir: string, work: string, model: Llama, tok: Tokenizer, c
     files: Object.fromEntries(files.map((f) => [f, sha256(path.join(dir, f))])),
     seedGraph: Object.fromEntries(graphFiles.map((f) => [`data/seed/${f}`, sha256(path.join(seed, f))])),
   });
+}
+
+/** Adds `extra` to the release's probes.json (e.g. the knowledge ceiling, measured once the release exists) and updates its sha256 in the manifest. */
+export function addToReleaseProbes(dir: string, extra: Record<string, unknown>): void {
+  const file = path.join(dir, 'probes.json');
+  writeJson(file, { ...readJson<Record<string, unknown>>(file), ...extra });
+  const manifestFile = path.join(dir, 'manifest.json');
+  const manifest = readJson<Release['manifest']>(manifestFile);
+  writeJson(manifestFile, { ...manifest, files: { ...manifest.files, 'probes.json': sha256(file) } });
 }
 
 /** `<work>/last/` when the training loop will resume from it (written with the same fingerprint), else undefined. */
@@ -161,7 +173,17 @@ export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<
   const seed = `${config.seed}:base`;
   const log = opts.log;
   await ensureBackend(config.backend, (m) => log(`base: ${m}`));
+  // where the gradients run is part of the bytes: a checkpoint resumes only on the runtime that wrote it
+  const runtime = trainingRuntime();
   const backend = tf.getBackend();
+  const recipeFile = path.join(dir, 'recipe.json');
+  if (!opts.fresh && fs.existsSync(path.join(dir, 'manifest.json')) && fs.existsSync(recipeFile)) {
+    const r = readJson<{ seed: number; settings: BaseRecipeConfig; trainRuntime?: string }>(recipeFile);
+    if (r.seed === config.seed && (r.trainRuntime ?? 'tfjs') === runtime && JSON.stringify({ ...r.settings, release: undefined }) === JSON.stringify({ ...cfg, release: undefined })) {
+      log(`base: ${dir} already holds the Base of these settings (--force retrains it)`);
+      return { dir, finished: true, step: cfg.steps, probes: readJson<BaseProbes>(path.join(dir, 'probes.json')), reused: true };
+    }
+  }
   fs.mkdirSync(work, { recursive: true });
   if (opts.fresh) for (const f of ['tokenizer.json', 'tokenizer_config.json', 'metrics.jsonl', 'probes.jsonl']) fs.rmSync(path.join(work, f), { force: true });
   const graph = baseWorld(cfg, config.seed);
@@ -169,7 +191,7 @@ export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<
   const mc = baseModelConfig(cfg, tok);
   const batches = new RecipeBatches(graph, tok, cfg, seed);
   log(`base: world ${graph.nodes.length} entities, ${graph.edges.length} edges (${batches.passTokens()} tokens per knowledge pass); model ${cfg.layers}×${cfg.hiddenSize}, ${cfg.heads} heads, vocab ${mc.vocab_size}; ${cfg.steps} steps, schedule ${cfg.schedule}`);
-  const fingerprint = { base: { ...cfg, release: undefined }, seed: config.seed, tokenizer: sha256(path.join(work, 'tokenizer.json')) };
+  const fingerprint = { base: { ...cfg, release: undefined }, seed: config.seed, tokenizer: sha256(path.join(work, 'tokenizer.json')), ...(runtime === 'tfjs' ? {} : { trainRuntime: runtime }) };
   const probesFile = path.join(work, 'probes.jsonl');
   const sessions = path.join(work, 'sessions.jsonl');
   const ck = opts.fresh ? undefined : resumable(work, fingerprint);
@@ -177,7 +199,7 @@ export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<
   if (!ck) for (const f of [probesFile, sessions]) fs.rmSync(f, { force: true });
   else writeJsonlSync(probesFile, readMetrics<{ step: number }>(probesFile).filter((r) => r.step <= fromStep));
   const t0 = Date.now();
-  const session = (toStep: number) => appendJsonl(sessions, { fromStep, toStep, seconds: Math.round((Date.now() - t0) / 1000), backend });
+  const session = (toStep: number) => appendJsonl(sessions, { fromStep, toStep, seconds: Math.round((Date.now() - t0) / 1000), backend, trainRuntime: runtime });
   const deadline = opts.hours !== undefined ? t0 + opts.hours * 3600_000 : Infinity;
   let loop;
   try {
@@ -212,7 +234,7 @@ export async function runBase(config: RunConfig, opts: BaseRunOptions): Promise<
     const probes = probeBase(model, tok, graph, { drills: 1000, recallEdges: 40, style: 'mention', seed: `${seed}:final` });
     session(loop.steps);
     const seconds = readMetrics<{ seconds: number }>(sessions).reduce((a, r) => a + r.seconds, 0);
-    writeRelease(dir, work, model, tok, cfg, { command: opts.command, seed: config.seed, backend, seconds, probes });
+    writeRelease(dir, work, model, tok, cfg, { command: opts.command, seed: config.seed, backend, trainRuntime: runtime, seconds, probes });
     clearCheckpoints(work);
     fs.rmSync(path.join(dir, 'trainer_state.json'), { force: true });
     log(`base: released to ${dir}: copy ${probes.copy.secondCopyNll.toFixed(2)} nats (target ≤ 0.5), option lookup ${(100 * probes.option.accuracy).toFixed(1)}% (target ≥ 95%), recall held-out ${(100 * (probes.recall?.heldOut.accuracy ?? 0)).toFixed(1)}%`);

@@ -8,9 +8,14 @@
  *   lookup   key → value pairs, then a key → its value: `k₁: v₁\n … kₙ: vₙ\nkᵢ:` → ` vᵢ`.
  *   option   multiple-choice option lookup in the items' own format: the user turn lists
  *            options `A. x\nB. y\n…` (same-type graph names, or random strings) after a noise
- *            stem, and the completion names one option in a thought, then gives its letter:
- *            `<think>… y.</think>\n<answer>B</answer>`. The letter is the option named, never a
- *            fact: what SFT and RL need is that the letter follows the thought.
+ *            stem, and the completion names one option in a thought the way the cold-start
+ *            teacher concludes (CONCLUSIONS: `So the answer is y (B).`), then gives its letter:
+ *            `<think>So the answer is y (B).</think>\n<answer>B</answer>`. The letter is the
+ *            option named, never a fact: what SFT and RL need is that the letter follows the
+ *            name. The lookup is the letter after `y (`; the answer's letter copies it.
+ *   reverse  the same lookup, many times per row: the options, then `- y (B)` lines naming them
+ *            in random order; loss on the letters only. A denser signal for the same circuit
+ *            (a head that finds the name's earlier occurrence and reads the letter before it).
  *
  * Every row is a pure function of its Rng, so a batch is a pure function of the step.
  */
@@ -21,7 +26,7 @@ import { CHAT, Tokenizer, renderChat } from '../model/tokenizer';
 import { mentionName } from './sentences';
 
 /** The skills a Base is trained and probed on. */
-export const SKILLS = ['copy', 'lookup', 'option'] as const;
+export const SKILLS = ['copy', 'lookup', 'option', 'reverse'] as const;
 export type Skill = (typeof SKILLS)[number];
 
 /** Graph names by node type (mention form), for option and lookup rows; types with too few names are left out. */
@@ -92,8 +97,15 @@ export function lookupRow(tok: Tokenizer, pools: NamePools, rng: Rng, pairs: num
   return { ids, completionMask: ids.map((_, i) => (i < head.length ? 0 : 1)), promptLength: head.length };
 }
 
-/** Thought templates of option rows: each names the option last, as a CoT thought names its answer. */
-const THOUGHTS = ['{x}.', 'It is {x}.', 'The answer is {x}.', 'This points to {x}.'];
+/**
+ * How a thought concludes: the option's name, then its letter in brackets. The graph teacher's
+ * traces end this way (src/coldstart/cot/traceStyles.ts), and so do the Base's option drills.
+ */
+export const CONCLUSIONS: readonly ((name: string, letter: string) => string)[] = [
+  (x, l) => `So the answer is ${x} (${l}).`,
+  (x, l) => `Therefore ${x} (${l}).`,
+  (x, l) => `Best answer: ${x} (${l}).`,
+];
 const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 /** An option row and what it asks: the options, the one named, its letter. */
@@ -102,7 +114,7 @@ export interface OptionDrill {
   letter: string;
   /** Number of options (letters A… in order). */
   options: number;
-  /** Prompt + completion up to `<answer>`: the letter is the next token. */
+  /** Prompt + completion up to the `(` after the option's name in the thought: the letter is the next token. */
   prefix: number[];
 }
 
@@ -113,7 +125,7 @@ export function optionText(pools: NamePools, rng: Rng, minOptions: number, maxOp
   const k = rng.int(n);
   const stem = Array.from({ length: rng.int(13) }, () => randomWord(rng)).join(' ');
   const prompt = [...(stem ? [`${stem}?`] : []), ...names.map((x, i) => `${LETTERS[i]}. ${x}`)].join('\n');
-  const thought = rng.pick(THOUGHTS).replace('{x}', names[k]);
+  const thought = rng.pick(CONCLUSIONS)(names[k], LETTERS[k]);
   const completion = `${CHAT.thinkOpen}${thought}${CHAT.thinkClose}\n${CHAT.answerOpen}${LETTERS[k]}${CHAT.answerClose}${CHAT.eos}`;
   return { prompt, completion, letter: LETTERS[k], options: n };
 }
@@ -126,6 +138,37 @@ export function optionText(pools: NamePools, rng: Rng, minOptions: number, maxOp
 export function optionRow(tok: Tokenizer, pools: NamePools, rng: Rng, minOptions: number, maxOptions: number): OptionDrill {
   const t = optionText(pools, rng, minOptions, maxOptions);
   const row = renderChat(tok, { prompt: t.prompt, completion: t.completion });
-  const at = row.ids.lastIndexOf(tok.specialId(CHAT.answerOpen));
+  // the thought's letter: the last "(" before </think> (names hold no "(": mention forms, random words)
+  const close = row.ids.lastIndexOf(tok.specialId(CHAT.thinkClose));
+  const letterId = tok.encode(t.letter, { allowSpecial: false });
+  let at = close - 1;
+  while (at > 0 && !(row.ids[at + 1] === letterId[0] && tok.decode([row.ids[at]]).endsWith('('))) at--;
+  if (at <= 0) throw new Error(`option drill: no "(${t.letter})" in the thought of ${JSON.stringify(t.completion)}`);
   return { row, letter: t.letter, options: t.options, prefix: row.ids.slice(0, at + 1) };
+}
+
+/**
+ * Reverse lookup, dense: `<|bos|>A. x\nB. y\n…` (minOptions..maxOptions options), then one
+ * `- name (L)` line per option in random order; loss on each letter only. Several such blocks
+ * are packed while they fit in `maxLen` tokens.
+ */
+export function reverseRow(tok: Tokenizer, pools: NamePools, rng: Rng, minOptions: number, maxOptions: number, maxLen: number): RenderedChat {
+  const ids: number[] = [];
+  const mask: number[] = [];
+  const push = (text: string, loss: boolean) => {
+    for (const id of tok.encode(text, { allowSpecial: false })) (ids.push(id), mask.push(loss ? 1 : 0));
+  };
+  for (;;) {
+    const n = minOptions + rng.int(maxOptions - minOptions + 1);
+    const names = distinctNames(pools, rng, n, 0.75);
+    const start = ids.length;
+    ids.push(tok.specialId(CHAT.bos));
+    mask.push(0);
+    push(names.map((x, i) => `${LETTERS[i]}. ${x}`).join('\n') + '\n', false);
+    for (const k of rng.shuffle([...names.keys()])) (push(`- ${names[k]} (`, false), push(LETTERS[k], true), push(')\n', false));
+    if (ids.length > maxLen) {
+      if (start === 0) return { ids: ids.slice(0, maxLen), completionMask: mask.slice(0, maxLen), promptLength: 1 };
+      return { ids: ids.slice(0, start), completionMask: mask.slice(0, start), promptLength: 1 };
+    }
+  }
 }

@@ -16,13 +16,13 @@ import { baseStyle, run as pretrainStage } from '../../src/base/stage';
 import { distill } from '../../src/coldstart/stage';
 import { readMetrics } from '../../src/train/index';
 import { tinyBaseRun, tinyPretrain } from './tiny';
-import { copyRow, namePools, optionRow, lookupRow, drawableIds } from '../../src/base/skills';
+import { copyRow, namePools, optionRow, lookupRow, drawableIds, reverseRow } from '../../src/base/skills';
 import { strictAnswer } from '../../src/protocol/index';
 import { useBackend } from '../model/helpers';
 import { tempDir } from '../helpers/tmp';
 
 /** A recipe small enough for seconds of CPU: a 5-disease world, a 1-layer model, every skill within 24 steps (the default schedule starts with 5,000 copy steps). */
-const TINY = { world: 5, steps: 24, schedule: 'C*4,KCOKOLKO', checkpointEvery: 8, probeEvery: 12, hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, kvHeads: 2, bpeVocab: 600, batchSize: 4, seqLen: 64 };
+const TINY = { world: 5, steps: 24, schedule: 'C*4,KCOKOLKR', checkpointEvery: 8, probeEvery: 12, hiddenSize: 32, intermediateSize: 64, layers: 1, heads: 2, kvHeads: 2, bpeVocab: 600, batchSize: 4, seqLen: 64 };
 
 function tinyConfig(release: string) {
   return resolveConfig({ overrides: { base: { ...TINY, release } } });
@@ -43,7 +43,7 @@ describe('Base recipe', () => {
     expect(skillIndex(s, 9, 'copy')).toBe(2);
     expect(skillIndex(s, 13, 'lookup')).toBe(1);
     expect(skillIndex(s, 14, 'lookup')).toBe(2);
-    expect(() => skillAt('KX', 1)).toThrow(/not one of K, C, L, O/);
+    expect(() => skillAt('KX', 1)).toThrow(/not one of K, C, L, O, R/);
   });
 
   it('segmented schedules: PATTERN*STEPS segments in order, the last to the end; skillIndex counts across segments', () => {
@@ -86,7 +86,7 @@ describe('Base recipe', () => {
     expect(Object.keys(manifest.seedGraph)).toContain('data/seed/diseases.jsonl');
     const log = fs.readFileSync(path.join(a, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(log.length).toBe(TINY.steps);
-    expect(new Set(log.map((r) => r.skill))).toEqual(new Set(['knowledge', 'copy', 'option', 'lookup']));
+    expect(new Set(log.map((r) => r.skill))).toEqual(new Set(['knowledge', 'copy', 'option', 'lookup', 'reverse']));
     expect(readJson<{ command: string; seed: number }>(path.join(a, 'recipe.json'))).toMatchObject({ command: 'fleming base (test)', seed: 1234 });
     expect(fs.existsSync(path.join(a, 'train', 'last'))).toBe(false);
     // it loads as a Llama checkpoint with its entity tokenizer
@@ -119,7 +119,20 @@ describe('Base recipe', () => {
     expect(c.completionMask.filter(Boolean).length).toBe(L);
     const o = optionRow(tok, namePools(g), rng, 4, 4);
     expect(strictAnswer(tok.decode(o.row.ids.slice(o.row.promptLength)), ['A', 'B', 'C', 'D'])).toBe(o.letter);
-    expect(o.prefix[o.prefix.length - 1]).toBe(tok.specialId(CHAT.answerOpen));
+    // the probe's prefix ends at the "(" after the option's name in the thought: the letter is next
+    const thought = tok.decode(o.row.ids.slice(o.row.promptLength));
+    expect(tok.decode(o.prefix.slice(o.row.promptLength)).trimEnd().endsWith('(')).toBe(true);
+    expect(o.row.ids[o.prefix.length]).toBe(tok.encode(o.letter, { allowSpecial: false })[0]);
+    expect(thought).toContain(`(${o.letter}).${CHAT.thinkClose}`);
+    // reverse rows: the options, then "- name (L)" lines; loss on the letters only, each the letter of its name
+    const rev = reverseRow(tok, namePools(g), rng, 3, 5, 64);
+    expect(rev.ids.length).toBeLessThanOrEqual(64);
+    const text = tok.decode(rev.ids);
+    const letters = rev.ids.filter((_, i) => rev.completionMask[i]).map((id) => tok.decode([id]));
+    expect(letters.length).toBeGreaterThanOrEqual(3);
+    const lines = [...text.matchAll(/- (.+?) \(([A-J])\)/g)];
+    expect(lines.map((m) => m[2])).toEqual(letters);
+    for (const m of lines) expect(text).toContain(`${m[2]}. ${m[1]}\n`);
     const k = lookupRow(tok, namePools(g), rng, 3);
     expect(k.completionMask.filter(Boolean).length).toBeGreaterThanOrEqual(2);
     const model = loadCheckpoint(root).model;

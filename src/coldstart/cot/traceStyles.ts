@@ -9,6 +9,7 @@ import type { Item } from '../../rods/item';
 import { joinAnd } from '../../rods/synth/surface';
 import { Plan, clonePlan, type TeacherParts } from './plan';
 import type { Claim } from './trace';
+import { CONCLUSIONS } from '../../base/skills';
 
 /** A trace before its ending: the resolved plan, the steps, the claims they state, the letter concluded. */
 export interface TraceBody {
@@ -19,7 +20,7 @@ export interface TraceBody {
 }
 
 const FINDINGS = [(x: string) => `Key findings: ${x}.`, (x: string) => `The patient has ${x}.`, (x: string) => `Presentation: ${x}.`];
-const CONCLUDE = [(x: string, l: string) => `So the answer is ${x} (${l}).`, (x: string, l: string) => `Therefore ${x} (${l}).`, (x: string, l: string) => `Best answer: ${x} (${l}).`];
+const CONCLUDE = CONCLUSIONS; // shared with the Base's option drills (src/base/skills.ts)
 const POINTS_TO = [(d: string) => `These point to ${d}.`, (d: string) => `The likely condition is ${d}.`, (d: string) => `This suggests ${d}.`];
 const GIVEN = [(s: string) => `Start from ${s}.`, (s: string) => `The key entity is ${s}.`, (s: string) => `Consider ${s}.`];
 
