@@ -11,7 +11,8 @@ import { CHAT, loadTokenizer } from '../../src/model/tokenizer';
 import { probeBase } from '../../src/base/probes';
 import { entityTokens, skillAt, skillIndex } from '../../src/base/recipe';
 import { mentionName } from '../../src/base/sentences';
-import { baseWorld, findRelease, runBase } from '../../src/base/release';
+import { addToReleaseProbes, baseWorld, findRelease, runBase } from '../../src/base/release';
+import { releaseCeiling } from '../../src/base/ceiling';
 import { baseStyle, run as pretrainStage } from '../../src/base/stage';
 import { distill } from '../../src/coldstart/stage';
 import { readMetrics } from '../../src/train/index';
@@ -105,6 +106,27 @@ describe('Base recipe', () => {
     expect(readMetrics<{ step: number }>(path.join(work, 'probes.jsonl')).map((r) => r.step)).toEqual([4, 8]);
     expect(readMetrics<{ fromStep: number; toStep: number }>(path.join(work, 'sessions.jsonl')).map((r) => [r.fromStep, r.toStep])).toEqual([[0, 8]]);
   }, 120_000);
+
+  it('the knowledge ceiling of a release on its default world\'s test items goes into probes.json, and the manifest still holds', async () => {
+    const rel = path.join(tempDir('base-ceiling-'), 'rel');
+    const cfg = resolveConfig({ overrides: { base: { ...TINY, steps: 8, release: rel } } });
+    await runBase(cfg, quiet);
+    const lines: string[] = [];
+    const c = await releaseCeiling(cfg, rel, (m) => lines.push(m));
+    expect(c.n).toBeGreaterThan(0);
+    expect(c.accuracy).toBeGreaterThanOrEqual(0);
+    expect(c.accuracy).toBeLessThanOrEqual(1);
+    expect(c.anchorDiseases).toBeGreaterThan(0);
+    expect(c.anchorDiseases).toBeLessThanOrEqual(c.anchors);
+    expect(lines.join('\n')).toMatch(/knowledge ceiling \d+\.\d% on \d+ test items/);
+    addToReleaseProbes(rel, { ceiling: c });
+    expect(readJson<{ ceiling: { n: number } }>(path.join(rel, 'probes.json')).ceiling.n).toBe(c.n);
+    expect(findRelease(cfg)?.dir).toBe(rel); // every sha256 still matches
+    // a second `fleming base` with the same settings reuses the release (nothing trained, the ceiling kept)
+    const again = await runBase(cfg, quiet);
+    expect(again).toMatchObject({ finished: true, reused: true });
+    expect((again.probes as { ceiling?: { n: number } }).ceiling?.n).toBe(c.n);
+  }, 300_000);
 
   it('skill rows and probes: copy loss on the second copy, option rows the protocol reads, no tensors left behind', async () => {
     const root = tempDir('base-probe-');
