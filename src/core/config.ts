@@ -24,7 +24,7 @@ export interface RunConfig {
   backend: '' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   inference: '' | 'auto' | 'tfjs' | 'onnxruntime';
   inferenceThreads: number;
-  trainRuntime: 'tfjs' | 'onnxruntime';
+  trainRuntime: 'auto' | 'tfjs' | 'onnxruntime';
   trainWorkers: number;
   strict: boolean;
   graph: GraphConfig;
@@ -45,8 +45,8 @@ export const defaults: RunConfig = {
   backend: '', // TensorFlow.js backend of the policy; '' = the best available (tensorflow, webgpu, wasm, cpu); $FLEMING_BACKEND or --backend prefers one
   inference: '', // runtime of sampling (rollouts, mining, eval, serve): '' = $FLEMING_INFERENCE or auto (onnxruntime-node where installed, on the wasm/cpu backends; src/model/ort.ts), tfjs, onnxruntime
   inferenceThreads: 1, // onnxruntime intra-op threads (cores used for sampling, and for training on onnxruntime)
-  trainRuntime: 'tfjs', // gradients of token losses and on-policy GRPO: tfjs, or onnxruntime (opt-in: native, ≈ 4× faster on CPU, float rounding differs ≈ 1e-6; src/model/ortTrain.ts)
-  trainWorkers: 1, // > 1: TensorFlow.js token-loss gradients data-parallel on that many threads (opt-in: float rounding differs; src/model/workers.ts); trainRuntime onnxruntime takes precedence
+  trainRuntime: 'auto', // gradients of token losses and on-policy GRPO: auto = onnxruntime (native, ≈ 4× TensorFlow.js on CPU) where onnxruntime-node loads and the backend is wasm or cpu, else tfjs; or insist on tfjs / onnxruntime ($FLEMING_TRAIN_RUNTIME wins). Float rounding differs ≈ 1e-6 between them: a run resumes to the same bytes on the same runtime (src/model/ortTrain.ts)
+  trainWorkers: 1, // > 1: TensorFlow.js token-loss gradients data-parallel on that many threads (opt-in: float rounding differs; src/model/workers.ts); trainRuntime auto then trains on TensorFlow.js, onnxruntime takes precedence
   strict: false, // --strict: stop at the first malformed input row (graph sources, benchmark files) instead of counting it
   graph, // src/graph/config.ts
   coldstart, // src/coldstart/config.ts
@@ -65,7 +65,7 @@ export const limits: Limits<RunConfig> = {
   backend: oneOf<RunConfig['backend']>('', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
   inference: oneOf<RunConfig['inference']>('', 'auto', 'tfjs', 'onnxruntime'),
   inferenceThreads: int(1),
-  trainRuntime: oneOf<RunConfig['trainRuntime']>('tfjs', 'onnxruntime'),
+  trainRuntime: oneOf<RunConfig['trainRuntime']>('auto', 'tfjs', 'onnxruntime'),
   trainWorkers: int(1),
   graph: graphLimits,
   coldstart: coldstartLimits,

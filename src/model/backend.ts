@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerWasmKernels } from './kernels';
 import { describeAdapter, registerWebGPU } from './dawn';
 import { inferenceChoice, useOrt } from './ort';
+import { trainingChoice, trainingRuntime } from './ortTrain';
 
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_ORDER)[number];
@@ -135,7 +136,8 @@ export async function ensureBackend(prefer: string, log: (message: string) => vo
   const b = await selectBackend(prefer || undefined);
   const inf = inferenceChoice();
   const sampling = useOrt() ? inf.reason : inf.runtime === 'onnxruntime' ? `TensorFlow.js (${b.name}: a GPU backend keeps sampling)` : inf.reason;
-  log(`backend ${b.name} (${b.reason}); sampling on ${sampling}`);
+  const trains = trainingRuntime() === 'onnxruntime' ? `onnxruntime-node (native CPU${trainingChoice() === 'auto' ? ', auto' : ''})` : `TensorFlow.js${trainingChoice() === 'tfjs' ? ' (requested)' : ''}`;
+  log(`backend ${b.name} (${b.reason}); sampling on ${sampling}; training on ${trains}`);
 }
 
 export { syncReadsAvailable } from './reads';

@@ -1,36 +1,43 @@
 /**
- * Training steps with the loss and gradients computed natively (opt-in): onnxruntime-node runs
- * the gradient graph of src/model/onnxTrain.ts on the policy's current weights; the optimiser
- * step (clipping, AdamW, the non-finite check) stays the workbench's own (src/model/train.ts).
- * Float rounding differs from the TensorFlow.js path (≈ 1e-6 relative), so it is never chosen
- * automatically: `selectTraining('onnxruntime')`, $FLEMING_TRAIN_RUNTIME or the run config's
- * `trainRuntime`. Covers token losses (trainStep: pretraining, SFT); other losses (GRPO's
- * lossStep) stay on TensorFlow.js.
+ * Training steps with the loss and gradients computed natively: onnxruntime-node runs the
+ * gradient graph of src/model/onnxTrain.ts on the policy's current weights; the optimiser step
+ * (clipping, AdamW, the non-finite check) stays the workbench's own (src/model/train.ts).
+ * Chosen like the inference runtime (src/model/ort.ts): `auto` (the default) trains natively
+ * where onnxruntime-node loads and the backend is wasm or cpu (≈ 4× TensorFlow.js on this CPU,
+ * about PyTorch's speed), else on TensorFlow.js; `tfjs` and `onnxruntime` insist. Float rounding
+ * differs from the TensorFlow.js path (≈ 1e-6 relative), so a run records where it trained and
+ * resumes to the same bytes on the same runtime. Covers token losses (trainStep: pretraining,
+ * SFT) and the on-policy GRPO update without KL; other losses stay on TensorFlow.js.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { syncReadsAvailable } from './backend';
+import { syncReadsAvailable } from './reads';
 import { Batch, Llama, lossWeights, positionIds } from './llama';
 import { attentionBias } from './layers';
 import { llamaTrainOnnx } from './onnxTrain';
 import { OrtSession, OrtTensor, inferenceChoice, loadOrt, ortLoadError, ortSession, ropeFor, tokenFeeds } from './ort';
 import { headDim, parameterShapes } from './params';
+import { trainWorkers } from './workers';
 
-export const TRAIN_RUNTIMES = ['tfjs', 'onnxruntime'] as const;
-export type TrainRuntime = (typeof TRAIN_RUNTIMES)[number];
+/** Where a training step may compute its gradients: a runtime, or `auto` (see the file comment). */
+export const TRAIN_RUNTIMES = ['auto', 'tfjs', 'onnxruntime'] as const;
+export type TrainRuntimeChoice = (typeof TRAIN_RUNTIMES)[number];
+/** Where a training step computes its gradients. */
+export type TrainRuntime = Exclude<TrainRuntimeChoice, 'auto'>;
 
-let training: TrainRuntime | undefined;
+let training: TrainRuntimeChoice | undefined;
 
-/** Chooses where trainStep computes gradients; throws when onnxruntime cannot load. */
-export function selectTraining(runtime: string = process.env.FLEMING_TRAIN_RUNTIME || 'tfjs'): TrainRuntime {
-  if (!(TRAIN_RUNTIMES as readonly string[]).includes(runtime)) throw new Error(`unknown training runtime "${runtime}" (choose ${TRAIN_RUNTIMES.join(', ')})`);
-  if (runtime === 'onnxruntime' && !loadOrt()) throw new Error(`trainRuntime onnxruntime: ${ortLoadError()}`);
-  training = runtime as TrainRuntime;
+/** Chooses where trainStep computes gradients ($FLEMING_TRAIN_RUNTIME, else auto); throws when onnxruntime is insisted on and cannot load. */
+export function selectTraining(runtime: string = process.env.FLEMING_TRAIN_RUNTIME || 'auto'): TrainRuntimeChoice {
+  const choice = runtime || 'auto';
+  if (!(TRAIN_RUNTIMES as readonly string[]).includes(choice)) throw new Error(`unknown training runtime "${runtime}" (choose ${TRAIN_RUNTIMES.join(', ')})`);
+  if (choice === 'onnxruntime' && !loadOrt()) throw new Error(`trainRuntime onnxruntime: ${ortLoadError()}`);
+  training = choice as TrainRuntimeChoice;
   return training;
 }
 
-/** Runs `f` with another training runtime selected, then restores the previous one (benchmarks, tests). */
-export async function withTraining<T>(runtime: TrainRuntime, f: () => Promise<T> | T): Promise<T> {
-  const prev = trainingRuntime();
+/** Runs `f` with another training runtime selected, then restores the previous choice (benchmarks, tests). */
+export async function withTraining<T>(runtime: TrainRuntimeChoice, f: () => Promise<T> | T): Promise<T> {
+  const prev = trainingChoice();
   selectTraining(runtime);
   try {
     return await f();
@@ -39,9 +46,20 @@ export async function withTraining<T>(runtime: TrainRuntime, f: () => Promise<T>
   }
 }
 
-/** The current choice (tfjs unless selected). */
-export function trainingRuntime(): TrainRuntime {
+/** The current choice, as selected (auto unless selected). */
+export function trainingChoice(): TrainRuntimeChoice {
   return training ?? selectTraining();
+}
+
+/**
+ * Where a training step computes its gradients now: the choice, with `auto` resolved to
+ * onnxruntime where it loads, the backend is wasm or cpu and no TensorFlow.js gradient workers
+ * were asked for (trainWorkers > 1), else tfjs.
+ */
+export function trainingRuntime(): TrainRuntime {
+  const c = trainingChoice();
+  if (c !== 'auto') return c;
+  return loadOrt() && ['wasm', 'cpu'].includes(tf.getBackend()) && trainWorkers() <= 1 ? 'onnxruntime' : 'tfjs';
 }
 
 /**

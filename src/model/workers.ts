@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { syncReadsAvailable } from './backend';
+import { syncReadsAvailable } from './reads';
 import type { GradReply, GradRequest } from './gradWorker';
 import { Batch, Llama, LlamaConfig } from './llama';
 import { accumulateLossGradients } from './gradients';

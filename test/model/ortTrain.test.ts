@@ -1,5 +1,5 @@
 /**
- * Training on onnxruntime (opt-in, src/model/ortTrain.ts, onnxTrain.ts): the hand-written
+ * Training on onnxruntime (the default where it loads: trainRuntime auto; src/model/ortTrain.ts, onnxTrain.ts): the hand-written
  * gradient graph against TensorFlow.js autodiff, a few AdamW steps, and the GRPO update. Where
  * onnxruntime-node is not installed these tests are reported as skipped, with the reason in
  * their name; the selection rules are tested everywhere.
@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../src/core/rng';
 import { Batch, Llama, LlamaConfig } from '../../src/model/llama';
 import { disposeOrtSessions, loadOrt, ortLoadError } from '../../src/model/ort';
-import { selectTraining, trainingRuntime } from '../../src/model/ortTrain';
+import { selectTraining, trainingChoice, trainingRuntime } from '../../src/model/ortTrain';
+import { withWorkers } from '../../src/model/workers';
 import { AdamW, accumulateGradients, trainStep } from '../../src/model/train';
 import { GrpoSample, grpoStep } from '../../src/rlvr/grpo';
 import { scaledDiff, useBackend, values } from './helpers';
@@ -34,11 +35,24 @@ function on<T>(runtime: 'tfjs' | 'onnxruntime', f: () => T): T {
 }
 
 describe('selectTraining', () => {
-  it('selectTraining() defaults to tfjs; unknown names are errors; onnxruntime needs the package', () => {
-    expect(selectTraining()).toBe('tfjs');
-    expect(trainingRuntime()).toBe('tfjs');
-    expect(() => selectTraining('native')).toThrow(/unknown training runtime "native"/);
-    if (!loadOrt()) expect(() => selectTraining('onnxruntime')).toThrow(/trainRuntime onnxruntime: onnxruntime-node is not installed/);
+  it('selectTraining() defaults to auto: native where onnxruntime loads on a CPU backend and no gradient workers are asked for, else tfjs; unknown names are errors; onnxruntime needs the package', async () => {
+    await useBackend('wasm');
+    const env = process.env.FLEMING_TRAIN_RUNTIME;
+    delete process.env.FLEMING_TRAIN_RUNTIME;
+    try {
+      expect(selectTraining()).toBe('auto');
+      expect(trainingChoice()).toBe('auto');
+      expect(trainingRuntime()).toBe(loadOrt() ? 'onnxruntime' : 'tfjs');
+      await withWorkers(2, () => expect(trainingRuntime()).toBe('tfjs'));
+      expect(selectTraining('')).toBe('auto');
+      expect(selectTraining('tfjs')).toBe('tfjs');
+      expect(trainingRuntime()).toBe('tfjs');
+      expect(() => selectTraining('native')).toThrow(/unknown training runtime "native" \(choose auto, tfjs, onnxruntime\)/);
+      if (!loadOrt()) expect(() => selectTraining('onnxruntime')).toThrow(/trainRuntime onnxruntime: onnxruntime-node is not installed/);
+    } finally {
+      if (env !== undefined) process.env.FLEMING_TRAIN_RUNTIME = env;
+      selectTraining('tfjs');
+    }
   });
 });
 
