@@ -57,6 +57,9 @@ let ortError = '';
 export function loadOrt(): OrtModule | undefined {
   if (ortModule !== undefined) return ortModule ?? undefined;
   try {
+    // No telemetry: the workbench runs offline, and onnxruntime would otherwise try to persist a device id
+    // under $HOME and print a warning on stderr where it cannot (another user, a read-only home).
+    process.env.ORT_DISABLE_TELEMETRY ??= '1';
     const ort = require('onnxruntime-node') as { Tensor: OrtModule['Tensor']; env: { versions: { node: string } } };
     // The binding's session runs synchronously (the package's InferenceSession wraps it in a Promise),
     // so sampling stays one Reads computation on every backend.
