@@ -72,7 +72,8 @@ Options:
   --backend NAME                TensorFlow.js backend: tensorflow, webgpu, wasm or cpu (default: best available)
                                 (sampling runs on onnxruntime-node where it is installed: --set inference=tfjs
                                 keeps it on TensorFlow.js; --set inferenceThreads=2 gives it two cores;
-                                --set trainRuntime=onnxruntime trains natively too: opt-in, float rounding differs)
+                                training runs there too (trainRuntime auto; --set trainRuntime=tfjs keeps it on
+                                TensorFlow.js: float rounding differs ≈ 1e-6, so a run resumes on the runtime it began on)
   --set key.path=value          override any config field (repeatable), e.g. --set rlvr.lr=1e-4; checked against
                                 the setting's type and limits before anything is written
   --force                       redo stages that already finished in this run directory (needed to change a

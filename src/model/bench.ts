@@ -124,7 +124,7 @@ export interface BenchResult {
   trainTokensPerSec: number;
   trainGflops: number;
   msPerStep: number;
-  /** Training with the gradients on onnxruntime (trainRuntime onnxruntime, opt-in), where it loads. */
+  /** Training with the gradients on onnxruntime (trainRuntime auto or onnxruntime: the default where it loads), where it loads. */
   trainTokensPerSecOrt?: number;
   /** Sampling with the KV cache on the selected inference runtime (src/model/ort.ts). */
   sampleTokensPerSecCached: number;

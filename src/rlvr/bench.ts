@@ -29,7 +29,7 @@ export interface GrpoBench {
   sampleTokensPerSecTfjs?: number;
   trainSeconds: number;
   trainTokensPerSec: number;
-  /** The update with the gradients on onnxruntime (trainRuntime onnxruntime, opt-in), where it loads. */
+  /** The update with the gradients on onnxruntime (trainRuntime auto: the default where it loads). */
   trainTokensPerSecOrt?: number;
 }
 
@@ -65,7 +65,7 @@ export async function benchGrpo(c: RlvrConfig, promptTokens = 100): Promise<Grpo
   const t1 = performance.now();
   update(model, prompts, g.tokens, c);
   const t2 = performance.now();
-  // The same update with the gradients on onnxruntime (trainRuntime onnxruntime, opt-in), from the same weights.
+  // The same update with the gradients on onnxruntime (trainRuntime auto: the default where it loads), from the same weights.
   const native = () => {
     update(model, prompts.slice(0, 2), g.tokens.slice(0, 2), c, snapshot); // warm-up (the session)
     return seconds(() => update(model, prompts, g.tokens, c, snapshot));
