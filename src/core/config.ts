@@ -111,6 +111,10 @@ export const presetOverrides: Record<Preset, DeepPartial<RunConfig>> = {
     // More rollouts per prompt and longer completions than full (the group is where GRPO's signal comes from).
     rlvr: { k: 32, promptsPerStep: 32, maxNewTokens: 384, rolloutBatch: 512, microBatch: 128, lr: 1e-4, minLr: 1e-4, warmupSteps: 10, stage1MaxSteps: 1000, stage1MinSteps: 50, stage1SparsityWindow: 20, stage1PlateauWindow: 50, stage2Rounds: 4, stage2StepsPerRound: 200, stage2PromptsPerStep: 32, stage2K: 64, stage2Samples: 8, stage2MinFailures: 6, stage2MaxMined: 4096, stage2MinePool: 0, checkpointEvery: 25, rolloutsEvery: 5, evalItems: 0, evalMaxNewTokens: 384, evalBatchSize: 128 },
     eval: { testItems: 0, benchmarkItems: 0, maxNewTokens: 384, batchSize: 64 },
+    // `fleming base --preset gpu`: the same recipe (world, skills, schedule) for the gpu policy's shape (8 × 512,
+    // as MODEL_PRESETS.gpu), 4× the rows per step and twice the context, into its own release folder. A run starts
+    // from it with `--preset gpu --kg seed` (an open-graph run pretrains its own Base: src/graph/world.ts).
+    base: { release: 'data/base-gpu', hiddenSize: 512, layers: 8, heads: 8, kvHeads: 4, intermediateSize: 1376, context: 1024, bpeVocab: 4096, batchSize: 64, seqLen: 256, lr: 1e-3, minLr: 1e-4, steps: 16000, checkpointEvery: 500 },
   },
 };
 

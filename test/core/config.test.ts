@@ -32,6 +32,11 @@ describe('config', () => {
     expect(g.pretrain.seqLen).toBeLessThanOrEqual(MODEL_PRESETS.gpu.config.max_position_embeddings);
     expect(g.sft.evalMaxNewTokens).toBeGreaterThan(f.sft.evalMaxNewTokens);
     expect(g.sft.batchSize).toBeGreaterThan(f.sft.batchSize);
+    // `fleming base --preset gpu`: the same recipe at the gpu policy's shape, released into its own folder
+    const d = resolveConfig({}).base;
+    expect(g.base).toMatchObject({ release: 'data/base-gpu', schedule: d.schedule, world: d.world, hiddenSize: MODEL_PRESETS.gpu.config.hidden_size, layers: MODEL_PRESETS.gpu.config.num_hidden_layers, heads: MODEL_PRESETS.gpu.config.num_attention_heads, intermediateSize: MODEL_PRESETS.gpu.config.intermediate_size });
+    expect(g.base.batchSize * g.base.seqLen).toBeGreaterThan(d.batchSize * d.seqLen);
+    expect(g.base.seqLen).toBeLessThanOrEqual(g.base.context);
   });
 
   it('resolveConfig() rejects unknown keys, presets and kg values', () => {
@@ -53,7 +58,7 @@ describe('config', () => {
       ['graph.focus=3', 'graph.focus must be a section {diseases, fromScratch}; got 3'],
       ['eval.models=["base","rl3"]', 'eval.models must be a list (in JSON: ["base", ...]) of names from base, cot, rl1, rl2 (default ["base","cot","rl1","rl2"]); got ["base","rl3"]: unknown name "rl3"'],
       ['rlvr.rewards={"lenght":1}', 'unknown name "lenght"'],
-      ['base.schedule=KXO', 'base.schedule must be a string of PATTERN or PATTERN*STEPS segments, comma-separated, of the letters K, C, L and O (e.g. C*4000,KCOKCLKO) (default "C*5000,KCOKOLKO"); got "KXO"'],
+      ['base.schedule=KXO', 'base.schedule must be a string of PATTERN or PATTERN*STEPS segments, comma-separated, of the letters K, C, L, O and R (e.g. C*4000,KCOKCLKO) (default "C*2000,KCKRKCKOKCKL*11500,KCKCKCKR"); got "KXO"'],
       ['pretrain.corpusOrder=random', 'pretrain.corpusOrder must be one of entity, shuffled (default "entity"); got "random"'],
       ['coldstart.teacher={"model":"m"}', 'coldstart.teacher must be an endpoint {baseUrl, model, apiKeyEnv, maxConcurrency}; got {"model":"m"}: baseUrl is not a non-empty string'],
       ['backend=gpu', 'backend must be one of "" (none), tensorflow, webgpu, wasm, cpu (default ""); got "gpu"'],
