@@ -36,7 +36,7 @@ export function recipeSettings(cfg: BaseRecipeConfig = recipeDefaults): SettingR
   return (Object.keys(recipeDefaults) as (keyof BaseRecipeConfig)[]).map((k) => ({ setting: k, value: cfg[k], default: recipeDefaults[k], meaning: comments[k] ?? '' }));
 }
 
-const SKILLS = ['knowledge', 'copy', 'lookup', 'option'] as const;
+const SKILLS = ['knowledge', 'copy', 'lookup', 'option', 'reverse'] as const;
 
 /** One segment of the schedule over a run of `steps` steps: its step range and steps per skill. */
 export interface SegmentRow {
@@ -48,6 +48,7 @@ export interface SegmentRow {
   copy: number;
   lookup: number;
   option: number;
+  reverse: number;
 }
 
 /** The schedule's segments over a run of `steps` steps (the last runs to the end), each with its steps per skill. */
@@ -58,7 +59,7 @@ export function scheduleTable(schedule: string, steps: number): SegmentRow[] {
     if (from >= steps) return;
     const to = Math.min(steps, from + s.steps);
     const count = (skill: (typeof SKILLS)[number]) => skillIndex(schedule, to, skill) - skillIndex(schedule, from, skill);
-    rows.push({ segment: i + 1, pattern: s.pattern, from: from + 1, to, knowledge: count('knowledge'), copy: count('copy'), lookup: count('lookup'), option: count('option') });
+    rows.push({ segment: i + 1, pattern: s.pattern, from: from + 1, to, knowledge: count('knowledge'), copy: count('copy'), lookup: count('lookup'), option: count('option'), reverse: count('reverse') });
     from = to;
   });
   return rows;

@@ -152,10 +152,11 @@ describe('the recipe as tables', () => {
   it('scheduleTable() splits the run into its segments with steps per skill summing to the run', () => {
     const rows = scheduleTable('C*5000,KCOKOLKO', 17000);
     expect(rows).toEqual([
-      { segment: 1, pattern: 'C', from: 1, to: 5000, knowledge: 0, copy: 5000, lookup: 0, option: 0 },
-      { segment: 2, pattern: 'KCOKOLKO', from: 5001, to: 17000, knowledge: 4500, copy: 1500, lookup: 1500, option: 4500 },
+      { segment: 1, pattern: 'C', from: 1, to: 5000, knowledge: 0, copy: 5000, lookup: 0, option: 0, reverse: 0 },
+      { segment: 2, pattern: 'KCOKOLKO', from: 5001, to: 17000, knowledge: 4500, copy: 1500, lookup: 1500, option: 4500, reverse: 0 },
     ]);
-    expect(scheduleTable('C*5000,KO', 3000)).toEqual([{ segment: 1, pattern: 'C', from: 1, to: 3000, knowledge: 0, copy: 3000, lookup: 0, option: 0 }]);
+    expect(scheduleTable('C*5000,KO', 3000)).toEqual([{ segment: 1, pattern: 'C', from: 1, to: 3000, knowledge: 0, copy: 3000, lookup: 0, option: 0, reverse: 0 }]);
     expect(scheduleTable('KCL', 7).map((r) => [r.knowledge, r.copy, r.lookup])).toEqual([[3, 2, 2]]);
+    expect(scheduleTable('C*4,KR*6,KC', 12).map((r) => [r.knowledge, r.copy, r.reverse])).toEqual([[0, 4, 0], [3, 0, 3], [1, 1, 0]]);
   });
 });
