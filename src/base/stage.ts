@@ -32,7 +32,8 @@ import type { Item } from '../rods/item';
 import { tuningItems } from '../rods/split';
 import { LmBatches, TuneBatches, directAnswerExample, passSentences } from './data';
 import { DirectAnswerReport, evalDirectAnswerReads } from './evaluate';
-import { findRelease, type Release } from './release';
+import type { Release } from './release';
+import { runWorld } from '../graph/world';
 import type { TextStyle } from './sentences';
 import { type Phase, StepRecord, clearCheckpoints, finishedStage, trainPhasesReads } from '../train/index';
 import { RecallReport, factRecallReads } from './recall';
@@ -216,8 +217,10 @@ async function probeStep(ctx: RunContext, dir: string, model: Llama, tok: Tokeni
 export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promise<PretrainResult> {
   const cfg = ctx.config.pretrain;
   const dir = path.join(ctx.stageDir('coldstart'), 'base');
-  const release = findRelease(ctx.config);
-  if (!release && ctx.config.base.release) ctx.log(`pretrain: no released Base in ${ctx.config.base.release} yet (\`fleming base\` trains it); this run pretrains its own`);
+  // the run's world says whether a release applies (src/graph/world.ts): an open-graph run pretrains its own Base
+  const world = runWorld(ctx.config);
+  const release = world.release;
+  if (!release) ctx.log(`pretrain: ${world.why}`);
   const { itemsFile, graphDir, fingerprint } = stageInputs(ctx, opts, release);
   const doneFile = path.join(dir, 'done.json');
   if (finishedStage(dir, fingerprint, opts.force)) {

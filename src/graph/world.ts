@@ -15,7 +15,9 @@
  * 'sentence' for a Base pretrained from scratch.
  */
 import type { RunConfig } from '../core/config';
-import { findRelease, type Release } from '../base/release';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findRelease, releaseDir, type Release } from '../base/release';
 import type { TextStyle } from '../base/sentences';
 
 export interface RunWorld {
@@ -37,7 +39,8 @@ export function runWorld(config: RunConfig): RunWorld {
   const user = (n: number) => `a focus of ${n} anchor diseases (graph.focus.diseases, set for this run)`;
   if (config.graph.kg === 'open') {
     const what = asked ? user(asked.diseases) : 'the whole open graph (graph.focus.fromScratch is for a from-scratch run on the seed graph only)';
-    return { route: 'open', focus: asked, release: null, style: 'sentence', why: `${what}: an open-graph run pretrains its own Base` };
+    const seedBase = config.base.release && fs.existsSync(path.join(releaseDir(config.base.release), 'manifest.json')) ? ` (the released Base in ${config.base.release} knows the seed graph only; \`fleming base\` trains Bases of the seed graph)` : '';
+    return { route: 'open', focus: asked, release: null, style: 'sentence', why: `${what}: an open-graph run pretrains its own Base${seedBase}` };
   }
   const release = findRelease(config);
   if (release) {

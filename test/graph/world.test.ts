@@ -69,6 +69,7 @@ describe('runWorld', () => {
     const open = runWorld(config({ graph: { kg: 'open' }, base: { release: release(0) } }));
     expect(open).toMatchObject({ route: 'open', focus: null, release: null, style: 'sentence' });
     expect(open.why).toMatch(/^the whole open graph \(graph\.focus\.fromScratch is for a from-scratch run on the seed graph only\)/);
+    expect(open.why).toMatch(/an open-graph run pretrains its own Base \(the released Base in .* knows the seed graph only; `fleming base` trains Bases of the seed graph\)$/);
     expect(runWorld(config({ graph: { kg: 'open', focus: { diseases: 30 } } })).focus).toEqual({ diseases: 30, seed: 1234 });
   });
 });
