@@ -106,7 +106,7 @@ export const recipeDefaults: BaseRecipeConfig = {
   warmupSteps: 200, // linear warm-up steps
   weightDecay: 0.1, // AdamW decoupled decay
   clipNorm: 1.0, // global gradient-norm clipping
-  schedule: 'C*2000,KCKRKCKOKCKL*11500,KCKCKCKR', // segments PATTERN*STEPS, the last to the end; step s of a segment trains pattern[s mod length]: K knowledge, C copy, L lookup, O option, R reverse option lookup. Copy alone first (the induction head forms by ≈ 2,000 steps); then knowledge 1/2, copy 1/4, option, reverse and lookup 1/12 each; the last segment drops option and lookup for more copy at the low end of the learning rate
+  schedule: 'C*2000,KCKRKCKOKCKL*11500,KCKCKOKR', // segments PATTERN*STEPS, the last to the end; step s of a segment trains pattern[s mod length]: K knowledge, C copy, L lookup, O option, R reverse option lookup. Copy alone first (the induction head forms by ≈ 2,000 steps); then knowledge 1/2, copy 1/4, option, reverse and lookup 1/12 each; the last 2,500 steps drop key → value lookup and keep option and reverse at 1/8 each (without option rows there, lookup drifted from 99.5% to 93.9%)
   phrasingsPerEdge: 2, // training phrasings per edge per pass over the graph
   synonymRate: 0.25, // mentions that use a synonym
   copyMin: 4, // shortest copied span
