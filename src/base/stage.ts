@@ -82,6 +82,12 @@ export function baseStyle(runDir: string): TextStyle {
   return fs.existsSync(file) ? readJson<BaseOrigin>(file).style : 'sentence';
 }
 
+/** coldstart/base/base.json of a run: where its Base came from (null when nothing is recorded). */
+export function baseOrigin(runDir: string): BaseOrigin | null {
+  const file = path.join(runDir, 'coldstart', 'base', 'base.json');
+  return fs.existsSync(file) ? readJson<BaseOrigin>(file) : null;
+}
+
 /** Writes base.json: a released Base writes 'mention' text (its corpus), one pretrained here 'sentence'. */
 function writeOrigin(dir: string, release: Release | null): BaseOrigin {
   const origin: BaseOrigin = release ? { from: 'release', release: release.dir, style: 'mention' } : { from: 'scratch', release: null, style: 'sentence' };
@@ -177,7 +183,7 @@ function releaseTokenizer(ctx: RunContext, dir: string, releaseDir: string): { t
 }
 
 /** Step 2's phases: the knowledge LM on packed graph sentences, then direct-answer tuning on the train split. */
-function pretrainPhases(ctx: RunContext, graph: KnowledgeGraph, tok: Tokenizer, mc: LlamaConfig, lm0: ConstructorParameters<typeof LmBatches>[2], train: readonly Item[], seed: string): Phase[] {
+function pretrainPhases(ctx: RunContext, graph: KnowledgeGraph, tok: Tokenizer, mc: LlamaConfig, lm0: ConstructorParameters<typeof LmBatches>[2], train: readonly Item[], seed: string, fromRelease: boolean): Phase[] {
   const cfg = ctx.config.pretrain;
   const lm = new LmBatches(graph, tok, lm0);
   const examples = train.map((it) => directAnswerExample(tok, it));
@@ -186,10 +192,12 @@ function pretrainPhases(ctx: RunContext, graph: KnowledgeGraph, tok: Tokenizer, 
   if (fitting.length === 0) throw new Error(`pretrain: no train item fits the ${cfg.model} model's context of ${mc.max_position_embeddings} tokens`);
   const tune = new TuneBatches(fitting, { batchSize: cfg.tuneBatchSize, seed: `${seed}:tune`, padId: tok.specialId(CHAT.pad) });
   const common = { minLr: cfg.minLr, warmupSteps: cfg.warmupSteps, weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm };
-  ctx.log(
-    `pretrain: ${graph.edges.length} edges → ${lm.passTokens(0)} tokens per pass; model ${cfg.model} (${mc.num_hidden_layers}×${mc.hidden_size}, vocab ${mc.vocab_size}); ` +
-      `${cfg.steps} LM steps × ${cfg.batchSize}×${cfg.seqLen} tokens, then ${cfg.tuneSteps} tuning steps × ${cfg.tuneBatchSize} of ${fitting.length} train items`,
-  );
+  if (fromRelease) ctx.log(`pretrain: ${cfg.tuneSteps} direct-answer tuning steps × ${cfg.tuneBatchSize} of ${fitting.length} train items (the Base row of Table 4)`);
+  else
+    ctx.log(
+      `pretrain: ${graph.edges.length} edges → ${lm.passTokens(0)} tokens per pass; model ${cfg.model} (${mc.num_hidden_layers}×${mc.hidden_size}, vocab ${mc.vocab_size}); ` +
+        `${cfg.steps} LM steps × ${cfg.batchSize}×${cfg.seqLen} tokens, then ${cfg.tuneSteps} tuning steps × ${cfg.tuneBatchSize} of ${fitting.length} train items`,
+    );
   return [
     { name: 'lm', steps: cfg.steps, optimizer: { ...common, lr: cfg.lr, minLr: Math.min(cfg.minLr, cfg.lr) }, batch: (s) => lm.batch(s) },
     { name: 'tune', steps: cfg.tuneSteps, optimizer: { ...common, lr: cfg.tuneLr, minLr: Math.min(cfg.minLr, cfg.tuneLr), warmupSteps: Math.min(cfg.warmupSteps, Math.max(1, cfg.tuneSteps)) }, batch: (s) => tune.batch(s) },
@@ -240,7 +248,7 @@ export async function run(ctx: RunContext, opts: PretrainRunOptions = {}): Promi
   const lm0 = { graph, seqLen: cfg.seqLen, batchSize: cfg.batchSize, seed: `${seed}:lm`, phrasingsPerEdge: cfg.phrasingsPerEdge, synonymRate: cfg.synonymRate, order: cfg.corpusOrder };
   // From the release: its tokenizer and weights, and the direct-answer tuning only. From scratch: a tokenizer, the knowledge LM, then the tuning.
   const { tok, mc } = release ? releaseTokenizer(ctx, dir, release.dir) : tokenizerStep(ctx, dir, fingerprint, () => passSentences(graph, lm0, 0), items);
-  const phases = pretrainPhases(ctx, graph, tok, mc, lm0, train, seed);
+  const phases = pretrainPhases(ctx, graph, tok, mc, lm0, train, seed, Boolean(release));
 
   // 2. Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
   const loop = await runReads(trainPhasesReads(

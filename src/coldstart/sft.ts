@@ -31,7 +31,7 @@ import type { Item } from '../rods/item';
 import { tuningItems } from '../rods/split';
 import type { RunConfig } from '../core/config';
 import { KnowledgeGraph } from '../graph/graph';
-import { baseStyle, lossFigure } from '../base/stage';
+import { baseOrigin, baseStyle, lossFigure } from '../base/stage';
 import type { TextStyle } from '../base/sentences';
 import { LmBatches, TuneBatches } from '../base/data';
 import { type Phase, StepRecord, clearCheckpoints, finishedStage, trainPhasesReads } from '../train/index';
@@ -207,7 +207,14 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
   const cfg = ctx.config.sft;
   const baseDir = path.join(ctx.dir, 'coldstart', 'base');
   const dir = path.join(ctx.stageDir('coldstart'), 'sft');
-  const { itemsFile, cotRows, fingerprint } = await sftInputs(ctx, opts, baseDir);
+  // From a released Base, SFT starts from its pretrained weights, as the paper's cold start fine-tunes the pretrained
+  // LLM: the direct-answer tuning that makes Table 4's Base row undoes the release's copy circuit (60 steps: second
+  // copy 0.11 → 7.7 nats, docs/findings.md). A Base pretrained in the run has no untuned copy: SFT starts from it.
+  const origin = baseOrigin(ctx.dir);
+  const initDir = origin?.from === 'release' && origin.release ? origin.release : baseDir;
+  const inputs = await sftInputs(ctx, opts, baseDir);
+  const { itemsFile, cotRows } = inputs;
+  const fingerprint = initDir === baseDir ? inputs.fingerprint : { ...(inputs.fingerprint as object), init: 'release' };
   const doneFile = path.join(dir, 'done.json');
   if (finishedStage(dir, fingerprint, opts.force)) {
     ctx.log(`sft: reusing ${dir} (already trained with these settings; force retrains)`);
@@ -226,8 +233,9 @@ export async function runSft(ctx: RunContext, opts: SftRunOptions = {}): Promise
     const { examples, data } = sftData(ctx, dir, tok, cotRows, byId, base.config.max_position_embeddings);
     // 2. Training from the Base weights. Sync reads where the backend has them, `await data()` on webgpu (src/model/reads.ts).
     const phase = await sftPhase(ctx, tok, examples);
+    if (initDir !== baseDir) ctx.log(`sft: training starts from the released Base's pretrained weights (${initDir}); the Base row evaluates the direct-answer-tuned Base`);
     const loop = await runReads(trainPhasesReads(
-      () => loadCheckpoint(baseDir).model,
+      () => loadCheckpoint(initDir).model,
       [phase],
       { dir, label: 'coldstart', checkpointEvery: cfg.checkpointEvery, fingerprint, lr: { keys: ['sft.lr', 'sft.minLr'], value: cfg.lr }, resumeNewLr: ctx.resumeNewLr, log: (m) => ctx.log(`sft: ${m}`), progress: (l, n) => ctx.progress(l, n), onStep: opts.onStep },
     ), 'trainPhases');

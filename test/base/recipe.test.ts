@@ -15,6 +15,7 @@ import { addToReleaseProbes, baseWorld, findRelease, runBase } from '../../src/b
 import { releaseCeiling } from '../../src/base/ceiling';
 import { baseStyle, run as pretrainStage } from '../../src/base/stage';
 import { distill } from '../../src/coldstart/stage';
+import { runSft } from '../../src/coldstart/sft';
 import { readMetrics } from '../../src/train/index';
 import { tinyBaseRun, tinyPretrain } from './tiny';
 import { copyRow, namePools, optionRow, lookupRow, drawableIds, reverseRow } from '../../src/base/skills';
@@ -194,6 +195,19 @@ describe('Base recipe', () => {
     expect(tok.vocab).toEqual(loadTokenizer(rel).vocab);
     const phases = new Set(readMetrics<{ phase: string }>(path.join(ctx.dir, 'coldstart', 'base', 'metrics.jsonl')).map((m) => m.phase));
     expect([...phases]).toEqual(['tune']);
+    // +CoT starts from the release's pretrained weights, not from the direct-answer-tuned Base (whose tuning undoes circuits)
+    const sftCtx = { ...ctx2, config: { ...config, sft: { ...config.sft, steps: 1, lr: 1e-12, minLr: 0, warmupSteps: 0, evalItems: 2, examples: 1 } } };
+    await runSft(sftCtx);
+    expect(fs.readFileSync(path.join(ctx.dir, 'log.txt'), 'utf8')).toContain(`sft: training starts from the released Base's pretrained weights (${rel})`);
+    const [relW, tunedW, cotW] = [rel, path.join(ctx.dir, 'coldstart', 'base'), path.join(ctx.dir, 'coldstart', 'sft')].map((d) => {
+      const m = loadCheckpoint(d).model;
+      const w = m.param('model.norm.weight').dataSync().slice();
+      m.dispose();
+      return w;
+    });
+    const diff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+    expect(diff(relW, tunedW)).toBeGreaterThan(1e-6);
+    expect(diff(cotW, relW)).toBeLessThan(1e-6);
     // tampered weights, another graph
     expect(() => findRelease(resolveConfig({ overrides: { base: { ...TINY, release: rel }, graph: { kg: 'open' } } }))).toThrow(/knows the seed graph, not --kg open: train a matching Base with `fleming base`/);
     fs.appendFileSync(path.join(rel, 'log.jsonl'), ' ');
