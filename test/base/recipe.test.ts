@@ -201,7 +201,7 @@ describe('Base recipe', () => {
     expect(fs.readFileSync(path.join(ctx.dir, 'log.txt'), 'utf8')).toContain(`sft: training starts from the released Base's pretrained weights (${rel})`);
     const [relW, tunedW, cotW] = [rel, path.join(ctx.dir, 'coldstart', 'base'), path.join(ctx.dir, 'coldstart', 'sft')].map((d) => {
       const m = loadCheckpoint(d).model;
-      const w = m.param('model.norm.weight').dataSync().slice();
+      const w = m.param('model.norm.weight').dataSync().slice() as Float32Array;
       m.dispose();
       return w;
     });
