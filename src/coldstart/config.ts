@@ -46,7 +46,9 @@ export interface SftConfig {
 export const sftDefaults: SftConfig = {
   steps: 600, // SFT optimiser steps on verified traces (≈ 3 epochs of the default run's traces; 200 left the answer letter at chance)
   batchSize: 16, // traces per step
-  lr: 1e-3, // peak learning rate, warm-up + cosine (below pretraining's: the Base is already trained)
+  // peak learning rate, warm-up + cosine. From the released Base, validation +CoT: 37.0% at 3e-4 vs 28.0% at 1e-3
+  // (same traces; a high rate undoes the Base's copy and option-lookup circuits: docs/findings.md)
+  lr: 3e-4,
   minLr: 1e-4, // cosine floor
   warmupSteps: 10, // linear warm-up steps
   weightDecay: 0.1, // AdamW decoupled decay

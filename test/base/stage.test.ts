@@ -48,6 +48,7 @@ async function fixtureRun(root: string, overrides: Record<string, unknown> = {})
     overrides: {
       runDir: 'run',
       pretrain: { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6, warmupSteps: 2, tuneSteps: 3, tuneBatchSize: 4, checkpointEvery: 2, recallEdges: 2, recallDistractors: 2, evalItems: 4, ...overrides },
+      base: { release: '' }, // the fixture graph is not the release's world: pretrain from scratch, whatever data/base holds
     },
   });
   const ctx = openRun(config, { root, quiet: true, progressMode: 'silent' });

@@ -21,12 +21,13 @@ export const tinyPretrain = { vocabSize: 400, seqLen: 32, batchSize: 4, steps: 6
 /**
  * A run with a finished tiny Base on the wasm backend: the fixture graph in graph/, 48 synthetic
  * items (seeded by `seed`, every fourth one test, `label` may set more fields) in rods/items.jsonl,
- * and coldstart/base/ pretrained with `config`.
+ * and coldstart/base/ pretrained from scratch with `config` (never from the release).
  */
 export async function tinyBaseRun(config: RunConfig, o: { prefix: string; seed: number; label?: (item: Item, i: number) => Partial<Item> }): Promise<{ ctx: RunContext; graph: KnowledgeGraph; items: Item[] }> {
   await useBackend('wasm');
   const root = tempDir(o.prefix);
-  const ctx = openRun(config, { root, quiet: true, progressMode: 'silent' });
+  // the fixture graph is not the released Base's world: this Base pretrains from scratch, whatever data/base holds
+  const ctx = openRun({ ...config, base: { ...config.base, release: '' } }, { root, quiet: true, progressMode: 'silent' });
   const graph = fixtureGraph();
   await graph.save(path.join(ctx.dir, 'graph'));
   const items = synthesize(graph, { n: 48, options: 4 }, new Rng(o.seed)).items.map((it, i): Item => ({ ...it, split: i % 4 === 0 ? 'test' : 'train', ...o.label?.(it, i) }));

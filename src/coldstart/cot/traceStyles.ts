@@ -99,6 +99,8 @@ export function conciseTrace(t: TeacherParts, item: Item, plan: Plan, rng: Rng):
     for (const c of support) say(c);
   }
   const letter = Object.keys(ids).find((l) => ids[l] === H) as string;
+  // Close as the Base's option drills do ("So the answer is x (B)."): the answer named, then its letter.
+  if (letter && H) steps.push(rng.pick(CONCLUDE)(t.nm(H), letter));
   return { p, steps, claims, letter };
 }
 
