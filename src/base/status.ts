@@ -39,6 +39,8 @@ export interface RecipeRecord {
   command: string;
   seed: number;
   backend: string;
+  /** What trained it: 'onnxruntime' or 'tfjs' (on `backend`); absent in releases made before it was recorded. */
+  trainRuntime?: string;
   wallSeconds: number;
   steps: number;
   settings: BaseRecipeConfig;
@@ -258,7 +260,7 @@ export function statusLines(st: BaseStatus): string[] {
   if (st.kind === 'release') {
     const r = st.recipe;
     return [
-      `Released Base in ${st.dir}: ${int(st.steps)} steps${st.schedule ? `, schedule ${st.schedule}` : ''}${r ? `; \`${r.command}\` (seed ${r.seed}), ${duration(r.wallSeconds)} on ${r.backend}` : '; no recipe.json'}.`,
+      `Released Base in ${st.dir}: ${int(st.steps)} steps${st.schedule ? `, schedule ${st.schedule}` : ''}${r ? `; \`${r.command}\` (seed ${r.seed}), ${duration(r.wallSeconds)} on ${r.trainRuntime === 'onnxruntime' ? 'onnxruntime (native CPU)' : r.backend}` : '; no recipe.json'}.`,
       st.manifest.ok ? `Every file matches manifest.json (sha256), and so does the seed graph it was trained on.` : `Manifest check: ${st.manifest.problems.join('; ')}.`,
       ...(st.differs.length ? [`Its settings (recipe.json) differ from this configuration's \`base\` section in ${st.differs.join(', ')}.`] : []),
     ];

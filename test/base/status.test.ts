@@ -66,6 +66,8 @@ describe('baseStatus()', () => {
     expect(st.differs.sort()).toEqual(['schedule', 'steps']);
     expect(statusLines(st).join('\n')).toMatch(/12 steps, schedule C\*4,KO; `fleming base --hours 2` \(seed 1234\), 2\.0 h on wasm\.\nEvery file matches manifest\.json.*\nIts settings \(recipe\.json\) differ from this configuration's `base` section in schedule, steps\.$/);
     expect(baseStatus(dir, { recipe: { ...recipeDefaults, steps: 12, schedule: 'C*4,KO' } })).toMatchObject({ differs: [] });
+    // a release trained natively says so, not the tfjs backend that only set up the run
+    expect(statusLines({ ...st, recipe: { ...st.recipe!, trainRuntime: 'onnxruntime' } })[0]).toContain('(seed 1234), 2.0 h on onnxruntime (native CPU).');
   });
 
   it('baseStatus(release) reports, without throwing, a changed file, a missing one, and a changed seed graph', () => {
