@@ -6,5 +6,6 @@ export { CheckpointGenerator, EndpointGenerator, ENDPOINT_SYSTEM, readSample, ty
 export { ResultStore, resultKey, protocolKey, answered, type ResultRow, type ClaimCount } from './results';
 export { cell, summarizeModel, table3, table4, fmtInterval, strictScore, lenientScore, passScore, SYNTHETIC, type Cell, type ModelSummary, type StageRow, type Table } from './summary';
 export { accuracyByStageFigure, rewardFigure, modelBarFigure, readRewardSeries, type RewardSeries } from './plots';
+export { itemJourneys, journeyText, type ItemJourney, type StageCompletion } from './journey';
 export { baseSection, renderReport, plotsSection, type ReportExample } from './report';
 export { run, modelEntries, loadBenchmarkSets, benchmarksDirOf, STAGE_MODELS, type EvalRunOptions, type EvalResult, type ModelEntry, type BenchmarkSet } from './stage';
