@@ -22,6 +22,8 @@ import { LlmClient } from '../core/llm';
 import type { KnowledgeGraph } from '../graph/graph';
 import { loadRunGraph } from '../graph/stage';
 import type { Item } from '../rods/item';
+import { groupOf } from '../rods/split';
+import { Rng } from '../core/rng';
 import type { ColdstartConfig } from './config';
 import { FilterOptions, GraphTeacher, LlmTeacher, refineAll, RefineStats, Teacher } from './cot/index';
 import { runSft, SftResult } from './sft';
@@ -76,7 +78,9 @@ export async function distill(ctx: RunContext, opts: { force?: boolean; graph?: 
     return { cotFile, stats: readJson<RefineStats>(statsFile), reused: true };
   }
   const graph = opts.graph ?? (await loadRunGraph(ctx.dir));
-  const items = await readJsonlAll<Item>(trainFile);
+  const all = await readJsonlAll<Item>(trainFile);
+  const items = coldstartItems(all, cfg.traceShare, cfg.traceShareBy, ctx.config.seed);
+  if (items.length < all.length) ctx.log(`coldstart: traces for ${items.length} of ${all.length} training items (coldstart.traceShare ${cfg.traceShare} of the ${cfg.traceShareBy === 'anchor' ? 'anchor groups' : 'items'}); RLVR meets the rest first`);
   const teacher = stageTeacher(ctx, graph);
   const res = await refineAll(items, teacher, { graph }, { k: cfg.k, depth: cfg.depth, seed: ctx.config.seed, filters: stageFilters(cfg) });
   const stats = res.stats;
@@ -89,6 +93,19 @@ export async function distill(ctx: RunContext, opts: { force?: boolean; graph?: 
       `kept strategies ${JSON.stringify(stats.strategies)}; ${stats.meanChars.toFixed(0)} characters per kept trace`,
   );
   return { cotFile, stats, reused: false };
+}
+
+/**
+ * The training items the cold start writes traces for, in file order: a seeded draw of
+ * ceil(share × n) anchor groups (src/rods/split.ts groupOf) with all their items, or of
+ * ceil(share × n) single items.
+ */
+export function coldstartItems(items: readonly Item[], share: number, by: 'anchor' | 'item', seed: number): Item[] {
+  if (share >= 1) return items.slice();
+  const key = by === 'anchor' ? groupOf : (it: Item) => it.id;
+  const units = [...new Set(items.map(key))].sort();
+  const keep = new Set(new Rng(`coldstart-${by}s|${seed}`).sample(units, Math.ceil(share * units.length)));
+  return items.filter((it) => keep.has(key(it)));
 }
 
 /** The stage: distill(), then SFT of Base on the kept traces → +CoT (see the file comment). */

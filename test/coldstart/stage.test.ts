@@ -8,7 +8,8 @@ import { openRun, RunContext } from '../../src/core/run';
 import type { Item } from '../../src/rods/item';
 import { completionProblem } from '../../src/coldstart/cot/filters';
 import type { CotOutRow, RefineStats } from '../../src/coldstart/cot/refine';
-import { run as coldstart } from '../../src/coldstart/stage';
+import { coldstartItems, run as coldstart } from '../../src/coldstart/stage';
+import { groupOf } from '../../src/rods/split';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 import { tempDir } from '../helpers/tmp';
 
@@ -47,6 +48,24 @@ describe('coldstart stage', () => {
     writeJsonlSync(path.join(ctx.dir, 'rods', 'train.jsonl'), items.filter((it) => it.split === 'train'));
     template = ctx.dir;
   }, 60_000);
+
+  it('coldstartItems() keeps whole anchor groups (ceil(share × groups)) or single items (ceil(share × items)), a seeded draw in file order; share 1 keeps every item', () => {
+    const train = items.filter((it) => it.split === 'train');
+    const groups = new Set(train.map(groupOf));
+    expect(groups.size).toBeGreaterThan(4);
+    expect(coldstartItems(train, 1, 'anchor', 1)).toEqual(train);
+    const half = coldstartItems(train, 0.5, 'anchor', 1);
+    const kept = new Set(half.map(groupOf));
+    expect(kept.size).toBe(Math.ceil(groups.size / 2));
+    expect(half).toEqual(train.filter((it) => kept.has(groupOf(it)))); // whole groups, file order
+    expect(coldstartItems(train, 0.5, 'anchor', 1)).toEqual(half);
+    const draws = new Set([1, 2, 3, 4].map((seed) => coldstartItems(train, 0.5, 'anchor', seed).map((it) => it.id).join()));
+    expect(draws.size).toBeGreaterThan(1); // the seed chooses the groups
+    const single = coldstartItems(train, 0.5, 'item', 1);
+    expect(single).toHaveLength(Math.ceil(train.length / 2));
+    expect(single).toEqual(train.filter((it) => single.includes(it))); // file order
+    expect(new Set(single.map(groupOf)).size).toBeGreaterThan(kept.size); // single items: most groups keep some
+  });
 
   it('run() without rods/train.jsonl names the file and the command to run', async () => {
     const root = tempDir('fleming-coldstart-empty-');
