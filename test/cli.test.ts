@@ -90,7 +90,7 @@ describe('fleming on a mistyped or changed run', () => {
     const before = fs.readFileSync(path.join(run, 'config.json'), 'utf8');
     const err = await fleming(['rlvr', '--run', run, '--set', 'rlvr.lr=abc']).catch((e) => e);
     expect(err.code).toBe(1);
-    expect(err.stderr).toContain('rlvr.lr must be a number > 0 (default 0.0002); got "abc"');
+    expect(err.stderr).toContain('rlvr.lr must be a number > 0 (default 0.00003); got "abc"');
     expect(fs.readFileSync(path.join(run, 'config.json'), 'utf8')).toBe(before);
     expect(files(run)).toEqual(['config.json']);
   });
@@ -133,11 +133,11 @@ describe('fleming on a mistyped or changed run', () => {
     makeRun(run, '--preset', 'smoke');
     fs.mkdirSync(path.join(run, 'rlvr', 'stage1'), { recursive: true });
     fs.writeFileSync(path.join(run, 'rlvr', 'stage1', 'done.json'), '{"fingerprint":{}}\n');
-    const changed = 'rlvr.lr changed from 0.0002 to 0.0001, but rlvr finished in this run with 0.0002 (rlvr/stage1/done.json)';
+    const changed = 'rlvr.lr changed from 0.00003 to 0.0001, but rlvr finished in this run with 0.00003 (rlvr/stage1/done.json)';
     expect(() => parseCli(['rlvr', '--run', run, '--set', 'rlvr.lr=1e-4'])).toThrow(`${changed}. Nothing was changed: add --force to redo rlvr (its outputs are replaced), or use another --run`);
     expect(() => parseCli(['eval', '--run', run, '--force', '--set', 'rlvr.lr=1e-4'])).toThrow(`\`fleming rlvr --run ${run} --force --set rlvr.lr=…\` redoes it`);
     expect(parseCli(['rlvr', '--run', run, '--force', '--set', 'rlvr.lr=1e-4']).notes).toEqual([`${changed}: --force redoes rlvr, replacing its outputs`]);
-    expect(parseCli(['rlvr', '--run', run, '--set', 'rlvr.lr=2e-4']).notes).toEqual([]); // the same value is no change
+    expect(parseCli(['rlvr', '--run', run, '--set', 'rlvr.lr=3e-5']).notes).toEqual([]); // the same value is no change
     expect(parseCli(['rods', '--run', run, '--set', 'rods.items=100']).config.rods.items).toBe(100); // rods has not finished
     expect(parseCli(['eval', '--run', run, '--set', 'eval.testItems=10', '--set', 'rods.benchmarksDir=/data']).config.eval.testItems).toBe(10);
   });

@@ -13,6 +13,8 @@ export interface ColdstartConfig {
   depth: number;
   maxChars: number;
   style: 'concise' | 'clinical';
+  traceShare: number;
+  traceShareBy: 'anchor' | 'item';
 }
 
 export const defaults: ColdstartConfig = {
@@ -24,6 +26,10 @@ export const defaults: ColdstartConfig = {
   // sentences; evidence filter 'discriminating') or 'clinical' (findings, support, a denial per distractor,
   // conclusion; evidence filter 'full')
   style: 'concise',
+  // share of the training items (a seeded draw) that get teacher traces for SFT; RLVR trains on every training item,
+  // so the rest reach the policy first through its own rollouts (1 = traces for every training item)
+  traceShare: 1,
+  traceShareBy: 'anchor', // draw whole anchor groups ('anchor') or single items ('item') for traceShare
 };
 
 export interface SftConfig {
@@ -44,7 +50,9 @@ export interface SftConfig {
 }
 
 export const sftDefaults: SftConfig = {
-  steps: 600, // SFT optimiser steps on verified traces (≈ 3 epochs of the default run's traces; 200 left the answer letter at chance)
+  // SFT optimiser steps: with replayEvery 2, 300 of traces (≈ 1.7 epochs of the default run's traces) and 300 of
+  // knowledge replay. Validation +CoT from the release (406 items): 59.1% at 600, 56.7% at 900 (docs/findings.md)
+  steps: 600,
   batchSize: 16, // traces per step
   // peak learning rate, warm-up + cosine. From the released Base, validation +CoT: 37.0% at 3e-4 vs 28.0% at 1e-3
   // (same traces; a high rate undoes the Base's copy and option-lookup circuits: docs/findings.md)
@@ -57,9 +65,10 @@ export const sftDefaults: SftConfig = {
   // of a trace's ~20 and choosing it is an in-context lookup the tiny policy learns slowly (10 made +CoT pick the
   // option its thought names 39% vs 22–25%)
   answerWeight: 10,
-  // knowledge replay: every N-th update is a pretraining batch instead of traces; 0 = traces only (off: 3 keeps the
-  // Base's knowledge, ceiling 99.5% vs 36%, but did not raise +CoT's accuracy within 900 steps; docs/findings.md)
-  replayEvery: 0,
+  // knowledge replay: every N-th update is a batch of the Base's knowledge sentences instead of traces; 0 = traces
+  // only. From the release (validation +CoT, 406 items): 59.1% at 2, 53.9% at 3 (450 steps), 39.4% without (300
+  // steps of traces alone): SFT on traces alone overwrites the knowledge the thoughts must recall (docs/findings.md)
+  replayEvery: 2,
   checkpointEvery: 50, // steps between checkpoints (a killed run resumes from the last one)
   evalItems: 200, // RODS validation items Base and +CoT are evaluated on, for choosing settings (0 = all; the eval stage reads test)
   evalMaxNewTokens: 128, // tokens generated per evaluated item (room for a short <think> trace and the answer)
@@ -74,6 +83,8 @@ export const limits: Limits<ColdstartConfig> = {
   depth: int(0),
   maxChars: int(1),
   style: oneOf<ColdstartConfig['style']>('concise', 'clinical'),
+  traceShare: num({ gt: 0, max: 1 }),
+  traceShareBy: oneOf<ColdstartConfig['traceShareBy']>('anchor', 'item'),
 };
 
 export const sftLimits: Limits<SftConfig> = {

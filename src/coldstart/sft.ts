@@ -148,6 +148,12 @@ function sftData(ctx: RunContext, dir: string, tok: Tokenizer, cotRows: SourcedC
   return { examples, data };
 }
 
+/** 2 → '2nd', 3 → '3rd', 11 → '11th'. */
+export function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  return `${n}${teen ? 'th' : ['th', 'st', 'nd', 'rd'][n % 10] ?? 'th'}`;
+}
+
 /** Step 2's one phase: trace batches (answer letter weighted), every replayEvery-th a pretraining batch when replay is on. */
 async function sftPhase(ctx: RunContext, tok: Tokenizer, examples: SftExample[]): Promise<Phase> {
   const cfg = ctx.config.sft;
@@ -160,7 +166,7 @@ async function sftPhase(ctx: RunContext, tok: Tokenizer, examples: SftExample[])
   const traceSteps = replay ? cfg.steps - Math.floor(cfg.steps / cfg.replayEvery) : cfg.steps;
   ctx.log(
     `sft: ${cfg.steps} steps: ${traceSteps} × ${cfg.batchSize} traces (≈ ${((traceSteps * cfg.batchSize) / examples.length).toFixed(1)} epochs)` +
-      `${replay ? ` and ${cfg.steps - traceSteps} of pretraining sentences (every ${cfg.replayEvery}th)` : ''}, lr ${cfg.lr}${cfg.answerWeight !== 1 ? `, answer letter weighted ×${cfg.answerWeight}` : ''}`,
+      `${replay ? ` and ${cfg.steps - traceSteps} of pretraining sentences (every ${ordinal(cfg.replayEvery)} update)` : ''}, lr ${cfg.lr}${cfg.answerWeight !== 1 ? `, answer letter weighted ×${cfg.answerWeight}` : ''}`,
   );
   return {
     name: 'sft',

@@ -4,7 +4,7 @@
  * the defaults add what a type cannot say (an integer, a range, one of a few names). A bad value
  * gets one error naming the key, what it allows and its default:
  *
- *   rlvr.lr must be a number > 0 (default 0.0002); got "abc"
+ *   rlvr.lr must be a number > 0 (default 0.00003); got "abc"
  */
 
 /** What a number may be. */

@@ -60,8 +60,10 @@ export const defaults: RlvrConfig = {
   clipLow: 0.2, // ratio clip 1 − clipLow (only when updatesPerBatch > 1)
   clipHigh: 0.2, // ratio clip 1 + clipHigh (DAPO's clip-higher: larger)
   klCoef: 0, // β of the k3 KL penalty to the frozen start policy (0 as in the paper)
-  lr: 2e-4, // peak learning rate (AdamW)
-  minLr: 2e-4, // cosine floor (= lr: constant after warm-up)
+  // peak learning rate (AdamW). From the released Base's +CoT, 2e-4 collapsed the policy within 16 steps (validation
+  // 40.0% → 26.0%, thoughts turned to word salad); 3e-5 keeps it (39.5%): docs/findings.md
+  lr: 3e-5,
+  minLr: 3e-5, // cosine floor (= lr: constant after warm-up)
   warmupSteps: 3, // linear warm-up steps (each stage)
   weightDecay: 0, // AdamW decoupled decay
   clipNorm: 1.0, // global gradient-norm clipping

@@ -12,7 +12,7 @@ import { AdamW, trainStep } from '../../src/model/train';
 import type { Item } from '../../src/rods/item';
 import { TuneBatches } from '../../src/base';
 import { TrainingStopped } from '../../src/train';
-import { CotRow, EvalRow, SourcedCotRow, evalPolicy, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
+import { CotRow, EvalRow, SourcedCotRow, evalPolicy, ordinal, pairExamples, runSft, sftExamples, summarizeEval } from '../../src/coldstart/sft';
 import { itemPrompt } from '../../src/protocol';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 import { tempDir } from '../helpers/tmp';
@@ -115,6 +115,10 @@ describe('sft', () => {
     expect(r.rows.every((x) => x.tokens <= 8)).toBe(true);
     opt.dispose();
     model.dispose();
+  });
+
+  it('ordinal() writes the replay period as the log reads it', () => {
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111].map(ordinal)).toEqual(['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '101st', '111th']);
   });
 
   it('summarizeEval() counts accuracy by type and difficulty, well-formed and tagged replies, lengths', () => {

@@ -47,8 +47,8 @@ describe('config', () => {
 
   it('resolveConfig() checks every --set value against its setting: one error naming the key, what it allows and its default', () => {
     const bad: [string, string][] = [
-      ['rlvr.lr=abc', 'rlvr.lr must be a number > 0 (default 0.0002); got "abc"'],
-      ['rlvr.lr=-1e-4', 'rlvr.lr must be a number > 0 (default 0.0002); got -0.0001'],
+      ['rlvr.lr=abc', 'rlvr.lr must be a number > 0 (default 0.00003); got "abc"'],
+      ['rlvr.lr=-1e-4', 'rlvr.lr must be a number > 0 (default 0.00003); got -0.0001'],
       ['rlvr.k=1.5', 'rlvr.k must be an integer ≥ 2 (default 8); got 1.5'],
       ['rlvr.advantage=nonee', 'rlvr.advantage must be one of none, std (default "none"); got "nonee"'],
       ['coldstart.style=verbose', 'coldstart.style must be one of concise, clinical (default "concise"); got "verbose"'],
