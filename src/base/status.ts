@@ -248,6 +248,11 @@ export function baseStatus(dir: string, opts: StatusOptions = {}): BaseStatus {
   return { kind: 'none', dir };
 }
 
+/** What trained a release: the native runtime, or the TensorFlow.js backend. */
+export function trainedOn(r: Pick<RecipeRecord, 'backend' | 'trainRuntime'>): string {
+  return r.trainRuntime === 'onnxruntime' ? 'onnxruntime (native CPU)' : r.backend;
+}
+
 /** Wall time as people read it: seconds, minutes, or hours with one decimal. */
 export function duration(s: number): string {
   return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
@@ -260,7 +265,7 @@ export function statusLines(st: BaseStatus): string[] {
   if (st.kind === 'release') {
     const r = st.recipe;
     return [
-      `Released Base in ${st.dir}: ${int(st.steps)} steps${st.schedule ? `, schedule ${st.schedule}` : ''}${r ? `; \`${r.command}\` (seed ${r.seed}), ${duration(r.wallSeconds)} on ${r.trainRuntime === 'onnxruntime' ? 'onnxruntime (native CPU)' : r.backend}` : '; no recipe.json'}.`,
+      `Released Base in ${st.dir}: ${int(st.steps)} steps${st.schedule ? `, schedule ${st.schedule}` : ''}${r ? `; \`${r.command}\` (seed ${r.seed}), ${duration(r.wallSeconds)} on ${trainedOn(r)}` : '; no recipe.json'}.`,
       st.manifest.ok ? `Every file matches manifest.json (sha256), and so does the seed graph it was trained on.` : `Manifest check: ${st.manifest.problems.join('; ')}.`,
       ...(st.differs.length ? [`Its settings (recipe.json) differ from this configuration's \`base\` section in ${st.differs.join(', ')}.`] : []),
     ];

@@ -1,6 +1,6 @@
 /** eval/report.md: the report card (tables, fit counts, verifiability, plots, examples, config). */
 import * as path from 'node:path';
-import { type BaseOrigin, duration } from '../base/status';
+import { type BaseOrigin, duration, trainedOn } from '../base/status';
 import { baseTargets, metText } from '../base/targets';
 import { markdownTable } from '../core/markdown';
 import type { SavedPlot } from '../core/plot';
@@ -71,7 +71,7 @@ export function baseSection(o: BaseOrigin | undefined): string {
   const st = o.now;
   const model = o.trainedFrom['model.safetensors'] ?? '—';
   const r = st?.recipe;
-  const made = r ? ` It was trained by \`${r.command}\` (seed ${r.seed}, ${r.steps.toLocaleString('en-US')} steps, ${duration(r.wallSeconds)} on ${r.backend}).` : '';
+  const made = r ? ` It was trained by \`${r.command}\` (seed ${r.seed}, ${r.steps.toLocaleString('en-US')} steps, ${duration(r.wallSeconds)} on ${trainedOn(r)}).` : '';
   const changed = o.changed.length ? ` Since this run used it, the release changed (${o.changed.join(', ')}): the probes below are of the release there now.` : '';
   const broken = st && !st.manifest.ok ? ` The release there does not match its manifest now (${st.manifest.problems.join('; ')}).` : '';
   const drift = st ? changed + broken : ` The release is no longer in \`${o.dir}\`; its probes cannot be shown.`;

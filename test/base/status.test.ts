@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { recipeDefaults } from '../../src/base/config';
 import { probeFigure, skillLossFigure } from '../../src/base/figures';
 import { fieldComments, recipeSettings, scheduleTable } from '../../src/base/settings';
-import { baseStatus, currentRunRows, skillCurves, statusLines } from '../../src/base/status';
+import { baseStatus, currentRunRows, skillCurves, statusLines, trainedOn } from '../../src/base/status';
 import { BASE_TARGETS, baseTargets, metText } from '../../src/base/targets';
 import { FIXTURE_PROBES, fixtureRelease, fixtureTraining } from './status-fixture';
 
@@ -68,6 +68,7 @@ describe('baseStatus()', () => {
     expect(baseStatus(dir, { recipe: { ...recipeDefaults, steps: 12, schedule: 'C*4,KO' } })).toMatchObject({ differs: [] });
     // a release trained natively says so, not the tfjs backend that only set up the run
     expect(statusLines({ ...st, recipe: { ...st.recipe!, trainRuntime: 'onnxruntime' } })[0]).toContain('(seed 1234), 2.0 h on onnxruntime (native CPU).');
+    expect([trainedOn({ backend: 'wasm', trainRuntime: 'onnxruntime' }), trainedOn({ backend: 'wasm', trainRuntime: 'tfjs' }), trainedOn({ backend: 'cpu' })]).toEqual(['onnxruntime (native CPU)', 'wasm', 'cpu']);
   });
 
   it('baseStatus(release) reports, without throwing, a changed file, a missing one, and a changed seed graph', () => {
