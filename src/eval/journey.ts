@@ -58,10 +58,13 @@ export function itemJourneys(rows: readonly ResultRow[], items: readonly Item[],
   return sorted.slice(0, o.limit ?? sorted.length);
 }
 
-/** A journey as text: the question, its options (the answer marked), then each stage's completion. */
+/** A journey as text: the question, its options (the answer marked), then each stage's completion (a right answer whose thought does not name it is called a guess). */
 export function journeyText(j: ItemJourney, labels: Readonly<Record<string, string>> = {}): string {
   const lines = [`${j.itemId} (${j.difficulty || 'no difficulty'}; answer ${j.answer})`, j.question];
   for (const [l, t] of Object.entries(j.options)) lines.push(`  ${l === j.answer ? '*' : ' '}${l}. ${t}`);
-  for (const s of j.stages) lines.push(`${labels[s.model] ?? s.model}: ${s.correct ? 'right' : 'wrong'} (${s.strict ?? 'no answer'})  ${s.completion.replace(/<\|eos\|>$/, '').replace(/\n/g, ' ')}`);
+  for (const s of j.stages) {
+    const verdict = s.correct ? (s.recalls === false ? 'right, by a guess (the thought does not name the answer)' : 'right') : 'wrong';
+    lines.push(`${labels[s.model] ?? s.model}: ${verdict} (${s.strict ?? 'no answer'})  ${s.completion.replace(/<\|eos\|>$/, '').replace(/\n/g, ' ')}`);
+  }
   return lines.join('\n');
 }

@@ -56,5 +56,7 @@ describe('itemJourneys', () => {
       'Base: wrong (B)  <think> base on b.</think> <answer>B</answer>',
       '+CoT: right (A)  <think> cot on b.</think> <answer>A</answer>',
     ]);
+    const guess = itemJourneys(rows, items, ['base', 'cot'], { prefer: 'gain' })[1];
+    expect(journeyText(guess).split('\n').at(-1)).toBe('cot: right, by a guess (the thought does not name the answer) (A)  <think> cot on g.</think> <answer>A</answer>');
   });
 });
