@@ -117,7 +117,7 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
     const backend = await selectBackend();
     const r = await benchGrpo(config.rlvr);
     const cpu = backend.name === 'wasm' || backend.name === 'cpu';
-    grpoRows(rows, `GRPO step, default model (${backend.name}), ${r.completions} completions × ${r.tokens} tokens after ${r.promptTokens}-token prompts`, r, cpu ? config.rlvr : undefined);
+    grpoRows(rows, `GRPO step, default run's policy (${backend.name}; ${r.policy}), ${r.completions} completions × ${r.tokens} tokens after ${r.promptTokens}-token prompts`, r, cpu ? config.rlvr : undefined);
   }
   if (only.includes('cores')) {
     // Both cores (FLEMING_BENCH_CORES=1,2 adds one core for comparison): default preset, CPU backends.
@@ -145,9 +145,10 @@ function modelRows(rows: Row[], p: string, r: BenchResult, torchPreset: ModelPre
   const sample = c ? versus(r.sampleTokensPerSecCached, { kind: 'sample', config: c, threads, batch: 4, promptLen: 16, newTokens: 24 }) : none;
   const cores = (n: number) => (findTorch().python ? `PyTorch ${n} thread${n > 1 ? 's' : ''}` : '');
   rows.push({ bench: `${p}: FLOPs/token (train), ${fmt(r.params)} params`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
-  rows.push({ bench: `${p}: training`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [`${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, c ? cores(1) : '', note, train.note].filter(Boolean).join('; ') });
+  const { trainingRuntime, trainingChoice } = require('../src/model/ortTrain') as typeof import('../src/model/ortTrain');
+  rows.push({ bench: `${p}: training (${trainingRuntime()}, trainRuntime ${trainingChoice()})`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [`${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, c ? cores(1) : '', note, train.note].filter(Boolean).join('; ') });
   if (r.trainTokensPerSecOrt !== undefined)
-    rows.push({ bench: `${p}: training (gradients on onnxruntime, opt-in)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: train.torch, ratio: train.theirs ? `${fmt(r.trainTokensPerSecOrt / train.theirs, 2)}×` : '-', target: '-', ok: `trainRuntime onnxruntime; ${fmt((r.trainTokensPerSecOrt * r.flopsPerTokenTrain) / 1e9, 1)} GFLOP/s` });
+    rows.push({ bench: `${p}: training (gradients on onnxruntime, forced)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: train.torch, ratio: train.theirs ? `${fmt(r.trainTokensPerSecOrt / train.theirs, 2)}×` : '-', target: '-', ok: `trainRuntime onnxruntime; ${fmt((r.trainTokensPerSecOrt * r.flopsPerTokenTrain) / 1e9, 1)} GFLOP/s` });
   rows.push({ bench: `${p}: sampling with KV cache (${r.sampleRuntime})`, value: `${fmt(r.sampleTokensPerSecCached)} tok/s`, torch: sample.torch, ratio: sample.ratio, target: '-', ok: [c ? cores(threads) : '', note, sample.note].filter(Boolean).join('; ') });
   if (r.sampleTokensPerSecTfjs !== undefined) {
     const ratio = sample.theirs ? `${fmt(r.sampleTokensPerSecTfjs / sample.theirs, 2)}×` : '-';
@@ -159,23 +160,23 @@ function modelRows(rows: Row[], p: string, r: BenchResult, torchPreset: ModelPre
 
 /** The GRPO rows; PyTorch columns when `rl` is given (CPU backends). */
 function grpoRows(rows: Row[], p: string, r: GrpoBench, rl: RunConfig['rlvr'] | undefined): void {
-  const { MODEL_PRESETS } = require('../src/model/bench') as typeof import('../src/model/bench');
-  const job: TorchJob = { kind: 'grpo', config: { ...MODEL_PRESETS.default.config, vocab_size: 2048 }, threads: r.threads, batch: r.completions, promptLen: r.promptTokens, newTokens: r.tokens, microBatch: rl?.microBatch };
+  const job: TorchJob = { kind: 'grpo', config: r.config, threads: r.threads, batch: r.completions, promptLen: r.promptTokens, newTokens: r.tokens, microBatch: rl?.microBatch };
   let fig: { tokensPerSec: number; trainTokensPerSec?: number } | undefined;
   const roll = rl ? versus(r.sampleTokensPerSec, job, (f) => ((fig = f), f.tokensPerSec)) : none;
   const upd: Versus = fig?.trainTokensPerSec ? { torch: `${fmt(fig.trainTokensPerSec)} tok/s`, ratio: `${fmt(r.trainTokensPerSec / fig.trainTokensPerSec, 2)}×` } : none;
   rows.push({ bench: `${p}: rollouts (${r.runtime})`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, torch: roll.torch, ratio: roll.ratio, target: '-', ok: [`${fmt(r.sampleSeconds, 1)} s`, rl && findTorch().python ? `PyTorch ${r.threads} thread${r.threads > 1 ? 's' : ''}` : '', roll.note].filter(Boolean).join('; ') });
   if (r.sampleTokensPerSecTfjs !== undefined)
     rows.push({ bench: `${p}: rollouts (tfjs)`, value: `${fmt(r.sampleTokensPerSecTfjs)} tok/s`, torch: roll.torch, ratio: roll.theirs ? `${fmt(r.sampleTokensPerSecTfjs / roll.theirs, 2)}×` : '-', target: '-', ok: 'the same on TensorFlow.js, for comparison' });
-  rows.push({ bench: `${p}: update`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: upd.torch, ratio: upd.ratio, target: '-', ok: `${fmt(r.trainSeconds, 1)} s${rl && findTorch().python ? '; PyTorch 1 thread' : ''}` });
+  const { trainingRuntime, trainingChoice } = require('../src/model/ortTrain') as typeof import('../src/model/ortTrain');
+  rows.push({ bench: `${p}: update (${trainingRuntime()}, trainRuntime ${trainingChoice()})`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: upd.torch, ratio: upd.ratio, target: '-', ok: `${fmt(r.trainSeconds, 1)} s${rl && findTorch().python ? '; PyTorch 1 thread' : ''}` });
   if (r.trainTokensPerSecOrt !== undefined)
-    rows.push({ bench: `${p}: update (gradients on onnxruntime, opt-in)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: upd.torch, ratio: fig?.trainTokensPerSec ? `${fmt(r.trainTokensPerSecOrt / fig.trainTokensPerSec, 2)}×` : '-', target: '-', ok: 'trainRuntime onnxruntime' });
+    rows.push({ bench: `${p}: update (gradients on onnxruntime, forced)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: upd.torch, ratio: fig?.trainTokensPerSec ? `${fmt(r.trainTokensPerSecOrt / fig.trainTokensPerSec, 2)}×` : '-', target: '-', ok: 'trainRuntime onnxruntime' });
 }
 
 /** Training and rollouts of the default preset on `n` cores beside PyTorch on n threads. */
 async function coresRows(rows: Row[], n: number, rl: RunConfig['rlvr']): Promise<void> {
   const { MODEL_PRESETS, benchTrainingCores } = require('../src/model/bench') as typeof import('../src/model/bench');
-  const { benchRolloutsThreads } = require('../src/rlvr/bench') as typeof import('../src/rlvr/bench');
+  const { benchRolloutsThreads, benchPolicy } = require('../src/rlvr/bench') as typeof import('../src/rlvr/bench');
   const { loadOrt } = require('../src/model/ort') as typeof import('../src/model/ort');
   const p = MODEL_PRESETS.default;
   const label = `default model on ${n} core${n > 1 ? 's' : ''}`;
@@ -185,9 +186,9 @@ async function coresRows(rows: Row[], n: number, rl: RunConfig['rlvr']): Promise
   rows.push({ bench: `${label}: training (tfjs, trainWorkers ${n})`, value: `${fmt(tfjs)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [findTorch().python ? `PyTorch ${n} thread${n > 1 ? 's' : ''}` : '', n > 1 ? 'opt-in' : '', train.note].filter(Boolean).join('; ') });
   if (!loadOrt()) return;
   const native = await benchTrainingCores('default', { cores: n, runtime: 'onnxruntime' });
-  rows.push({ bench: `${label}: training (gradients on onnxruntime, ${n} thread${n > 1 ? 's' : ''})`, value: `${fmt(native)} tok/s`, torch: train.torch, ratio: vs(native, train), target: '-', ok: 'trainRuntime onnxruntime (opt-in)' });
+  rows.push({ bench: `${label}: training (gradients on onnxruntime, ${n} thread${n > 1 ? 's' : ''})`, value: `${fmt(native)} tok/s`, torch: train.torch, ratio: vs(native, train), target: '-', ok: 'trainRuntime onnxruntime' });
   const roll = benchRolloutsThreads(rl, n);
-  const job: TorchJob = { kind: 'grpo', config: { ...p.config, vocab_size: 2048 }, threads: n, batch: rl.promptsPerStep * rl.k, promptLen: 100, newTokens: rl.maxNewTokens, microBatch: rl.microBatch };
+  const job: TorchJob = { kind: 'grpo', config: benchPolicy().config, threads: n, batch: rl.promptsPerStep * rl.k, promptLen: 100, newTokens: rl.maxNewTokens, microBatch: rl.microBatch };
   const rt = versus(roll, job);
   rows.push({ bench: `${label}: GRPO rollouts (onnxruntime, ${n} thread${n > 1 ? 's' : ''}), ${job.batch} × ${job.newTokens} after 100`, value: `${fmt(roll)} tok/s`, torch: rt.torch, ratio: rt.ratio, target: '-', ok: [`inferenceThreads ${n}`, rt.note].filter(Boolean).join('; ') });
 }
@@ -225,6 +226,16 @@ async function modelSection(rows: Row[], profiles: string[]): Promise<void> {
       profiles.push(...profileLines(`${p}: one training step`, r.trainProfileMs, r.trainProfile), ...profileLines(`${p}: one decoding step, KV cache, TensorFlow.js (batch 4)`, r.sampleStepMs, r.sampleProfile));
       if (r.ortTrainProfile) profiles.push(...profileLines(`${p}: one training step's gradients on onnxruntime (operators)`, r.ortTrainProfile.ms, r.ortTrainProfile.profile, 8, 'onnxruntime'));
       if (r.ortSampleProfile) profiles.push(...profileLines(`${p}: one decoding step on onnxruntime (batch 4, operators)`, r.ortSampleProfile.ms, r.ortSampleProfile.profile, 8, 'onnxruntime'));
+    }
+    // The policy the default run trains: the released Base's shape (data/base), the recipe's rows × tokens per step.
+    const { benchPolicy } = require('../src/rlvr/bench') as typeof import('../src/rlvr/bench');
+    const { recipeDefaults } = require('../src/base/config') as typeof import('../src/base/config');
+    const policy = benchPolicy();
+    if (policy.label.startsWith("the release") && (!presetsWanted.length || presetsWanted.includes('release')) && !software && backend.name !== 'tensorflow') {
+      const shape = { config: policy.config, batchSize: recipeDefaults.batchSize, seqLen: recipeDefaults.seqLen, note: policy.label };
+      const p = `model release (${backend.name})`;
+      const r = await benchModel(shape);
+      modelRows(rows, p, r, backend.name === 'wasm' || backend.name === 'cpu' ? shape : undefined, '');
     }
   }
 }

@@ -1,14 +1,21 @@
 /**
  * Speed of one GRPO step (for `npm run bench`): sampling promptsPerStep × k completions of a
- * fixed length from the default-preset model (random weights, no stop token), then one update on
+ * fixed length from the default run's policy shape (benchPolicy: the released Base's config where
+ * data/base holds one, else the default preset; random weights, no stop token), then one update on
  * them with alternating advantages. Rollouts run on the selected inference runtime
  * (src/model/ort.ts); where that is onnxruntime, they are timed on TensorFlow.js too.
  * Figures only; no assertions.
  */
 import type { RlvrConfig } from './config';
 import { Rng } from '../core/rng';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readJson } from '../core/io';
+import { recipeDefaults } from '../base/config';
+import { releaseDir } from '../base/release';
 import { MODEL_PRESETS } from '../model/bench';
-import { Llama } from '../model/llama';
+import { configFromHf } from '../model/checkpoint';
+import { Llama, type LlamaConfig } from '../model/llama';
 import * as tf from '@tensorflow/tfjs-core';
 import { inferenceChoice, loadOrt, selectInference, useOrt, withInference } from '../model/ort';
 import { withTraining } from '../model/ortTrain';
@@ -16,7 +23,17 @@ import { generate } from '../model/sample';
 import { AdamW } from '../model/train';
 import { grpoStep } from './grpo';
 
+/** The policy shape the default run trains: the released Base's (base.release, default data/base) or, without a release, the default preset's. */
+export function benchPolicy(release = recipeDefaults.release): { config: LlamaConfig; label: string } {
+  const file = release ? path.join(releaseDir(release), 'config.json') : '';
+  if (file && fs.existsSync(file)) return { config: configFromHf(readJson<Record<string, unknown>>(file), file), label: `the release's shape (${release})` };
+  return { config: { ...MODEL_PRESETS.default.config, vocab_size: 2048 }, label: 'the default preset (no release)' };
+}
+
 export interface GrpoBench {
+  /** The model benched (benchPolicy). */
+  config: LlamaConfig;
+  policy: string;
   completions: number;
   tokens: number;
   promptTokens: number;
@@ -35,7 +52,7 @@ export interface GrpoBench {
 
 /** Rollouts tokens/s of the GRPO bench's shape on onnxruntime with `threads` threads (the bench's "use both cores" rows). */
 export function benchRolloutsThreads(c: RlvrConfig, threads: number, promptTokens = 100): number {
-  const model = new Llama({ ...MODEL_PRESETS.default.config, vocab_size: 2048 }, 1);
+  const model = new Llama(benchPolicy().config, 1);
   const prev = inferenceChoice();
   try {
     selectInference('onnxruntime', threads);
@@ -51,7 +68,8 @@ export function benchRolloutsThreads(c: RlvrConfig, threads: number, promptToken
 }
 
 export async function benchGrpo(c: RlvrConfig, promptTokens = 100): Promise<GrpoBench> {
-  const model = new Llama({ ...MODEL_PRESETS.default.config, vocab_size: 2048 }, 1);
+  const policy = benchPolicy();
+  const model = new Llama(policy.config, 1);
   const rng = new Rng(1);
   const n = c.promptsPerStep * c.k;
   const T = c.maxNewTokens;
@@ -77,6 +95,8 @@ export async function benchGrpo(c: RlvrConfig, promptTokens = 100): Promise<Grpo
   const s = (t1 - t0) / 1000;
   const u = (t2 - t1) / 1000;
   return {
+    config: policy.config,
+    policy: policy.label,
     completions: n,
     tokens: T,
     promptTokens,
