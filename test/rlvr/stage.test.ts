@@ -3,14 +3,14 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/core/config';
-import { readJson } from '../../src/core/io';
+import { readJson, writeJsonlSync } from '../../src/core/io';
 import { Rng } from '../../src/core/rng';
 import { openRun, RunContext } from '../../src/core/run';
 import { loadCheckpoint } from '../../src/model/checkpoint';
 import { loadTokenizer } from '../../src/model/tokenizer';
 import type { Item } from '../../src/rods/item';
 import { CotRow, runSft } from '../../src/coldstart/sft';
-import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr } from '../../src/rlvr';
+import { GrpoRecord, MiningRecord, RolloutRow, STAGE_POLICIES, StageSummary, rollout, run as rlvr, stageJourneys } from '../../src/rlvr';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 import { tempDir } from '../helpers/tmp';
 
@@ -165,6 +165,25 @@ describe('rlvr stage', () => {
     expect(other.stage2!.reused).toBe(false);
     expect(other.stage2!.summary.steps).toBe(2);
   }, 180_000);
+
+  it('stageJourneys() decodes the same validation items with +CoT, +RL1 and +RL2, gains first; without validation items or checkpoints it says what to run', async () => {
+    const src = full ?? cloneRun(template);
+    if (!full) await rlvr(src);
+    const dir = path.join(tempDir('fleming-rlvr-journey-'), 'run');
+    fs.cpSync(src.dir, dir, { recursive: true });
+    await expect(stageJourneys(dir)).rejects.toThrow(`${path.join(dir, 'rods', 'validation.jsonl')}: no validation items; run \`fleming rods --run ${dir}\` first`);
+    const held = items.filter((it) => it.split === 'test');
+    writeJsonlSync(path.join(dir, 'rods', 'validation.jsonl'), held);
+    const js = await stageJourneys(dir, STAGE_POLICIES, { items: 12, limit: 3, maxNewTokens: 24 });
+    expect(js).toHaveLength(3);
+    for (const j of js) {
+      expect(held.slice(0, 12).map((it) => it.id)).toContain(j.itemId);
+      expect(j.stages.map((s) => s.model)).toEqual(['cot', 'rl1', 'rl2']);
+      for (const s of j.stages) expect(s.correct).toBe(s.strict === j.answer);
+    }
+    expect(await stageJourneys(dir, STAGE_POLICIES, { items: 12, limit: 3, maxNewTokens: 24 })).toEqual(js); // greedy: the same text again
+    await expect(stageJourneys(dir, [{ id: 'x', dir: 'nowhere' }])).rejects.toThrow(`${dir}: no policy checkpoint (nowhere); run \`fleming coldstart --run ${dir}\` first`);
+  }, 120_000);
 
   it('run() killed in stage 1 and again in stage 2 resumes and ends bitwise equal to an uninterrupted run', async () => {
     const a = full ?? cloneRun(template);
