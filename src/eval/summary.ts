@@ -170,12 +170,23 @@ export interface StageRow {
   missing?: string;
 }
 
+/** A difference in points with its interval: "+7.7 [0.7, 15.0]", or "—". */
+function fmtDelta(x: Interval | null): string {
+  return x ? `${x.mean >= 0 ? '+' : ''}${(100 * x.mean).toFixed(1)} [${(100 * x.lo).toFixed(1)}, ${(100 * x.hi).toFixed(1)}]` : '—';
+}
+
 /** Table 4 on the synthetic test split; ΔAvg is against the previous stage that ran (paired on shared items). */
 export function table4(stages: readonly StageRow[], rng: Rng, o: Partial<BootstrapOptions>, itemScores: (model: string) => Map<string, number>): Table {
   const header = ['stage', 'Avg', 'ΔAvg', ...DIFFICULTIES, 'long tail', 'lenient', 'parse failure', 'supported claims', 'items'];
   const md: string[][] = [];
   const rows: Table['rows'] = [];
   const csv = [csvLine(['stage', 'avg', 'avg_lo', 'avg_hi', 'delta', 'delta_lo', 'delta_hi', ...DIFFICULTIES.flatMap((d) => [d, `${d}_lo`, `${d}_hi`, `${d}_n`]), 'long_tail', 'long_tail_n', 'lenient', 'parse_failure', 'claims', 'claims_supported', 'items', 'too_long'])];
+  // the paired-bootstrap difference of model b over model a on the items both decoded (null when none)
+  const paired = (a: string, b: string): { diff: Interval; items: number } | null => {
+    const [x, y] = [itemScores(a), itemScores(b)];
+    const ids = [...y.keys()].filter((id) => x.has(id)).sort();
+    return ids.length ? { diff: bootstrapDiff(ids.map((id) => x.get(id) as number), ids.map((id) => y.get(id) as number), rng, o), items: ids.length } : null;
+  };
   let prev: ModelSummary | null = null;
   for (const s of stages) {
     if (!s.summary) {
@@ -186,18 +197,11 @@ export function table4(stages: readonly StageRow[], rng: Rng, o: Partial<Bootstr
     }
     const m = s.summary;
     const c = m.benchmarks[SYNTHETIC];
-    let delta: Interval | null = null;
-    if (prev) {
-      const a = itemScores(prev.model);
-      const b = itemScores(m.model);
-      const ids = [...b.keys()].filter((id) => a.has(id)).sort();
-      if (ids.length) delta = bootstrapDiff(ids.map((id) => a.get(id) as number), ids.map((id) => b.get(id) as number), rng, o);
-    }
-    const d = (x: Interval | null) => (x ? `${x.mean >= 0 ? '+' : ''}${(100 * x.mean).toFixed(1)} [${(100 * x.lo).toFixed(1)}, ${(100 * x.hi).toFixed(1)}]` : '—');
+    const delta = prev ? paired(prev.model, m.model)?.diff ?? null : null;
     md.push([
       s.label,
       fmtInterval(c.strict),
-      d(delta),
+      fmtDelta(delta),
       ...DIFFICULTIES.map((k) => (m.byDifficulty[k] ? `${fmtInterval(m.byDifficulty[k].strict)} (${m.byDifficulty[k].n})` : '—')),
       m.longTail ? `${fmtInterval(m.longTail.strict)} (${m.longTail.n})` : '—',
       fmtInterval(c.lenient),
@@ -221,13 +225,8 @@ export function table4(stages: readonly StageRow[], rng: Rng, o: Partial<Bootstr
   let overall = '';
   if (ran.length >= 3) {
     const [first, last] = [ran[0], ran[ran.length - 1]];
-    const a = itemScores((first.summary as ModelSummary).model);
-    const b = itemScores((last.summary as ModelSummary).model);
-    const ids = [...b.keys()].filter((id) => a.has(id)).sort();
-    if (ids.length) {
-      const x = bootstrapDiff(ids.map((id) => a.get(id) as number), ids.map((id) => b.get(id) as number), rng, o);
-      overall = ` ${last.label} − ${first.label}: ${x.mean >= 0 ? '+' : ''}${(100 * x.mean).toFixed(1)} [${(100 * x.lo).toFixed(1)}, ${(100 * x.hi).toFixed(1)}] (paired bootstrap, ${ids.length} items).`;
-    }
+    const x = paired((first.summary as ModelSummary).model, (last.summary as ModelSummary).model);
+    if (x) overall = ` ${last.label} − ${first.label}: ${fmtDelta(x.diff)} (paired bootstrap, ${x.items} items).`;
   }
   const note = `Held-out synthetic test split (${SYNTHETIC}); strict accuracy in % [${100 * (o.level ?? 0.95)}% bootstrap CI] (items). ` +
     'ΔAvg: against the previous stage that ran, paired bootstrap on the items both decoded. Supported claims: relations stated in <think> that hold on the graph (src/eval/claims.ts).' + overall;
