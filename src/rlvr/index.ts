@@ -23,4 +23,4 @@ export type { MinedItem, MiningRecord, Stage1Rules, Stage1State, Stage2Options, 
 export { grpoSettings, run } from './stage';
 export { miningFigure, rewardFigure, sparsityFigure } from './plots';
 export type { RlvrEval, RlvrResult, RlvrRunOptions, StageResult, StageSummary } from './stage';
-export { STAGE_POLICIES, stageJourneys, type StagePolicy } from './journey';
+export { stageJourneys } from './journey';

@@ -11,6 +11,7 @@ import { readJsonlAll } from '../core/io';
 import { evalPolicy } from '../coldstart/sft/evaluate';
 import { thoughtAnatomy } from '../eval/anatomy';
 import { ClaimMatcher } from '../eval/claims';
+import { STAGE_MODELS } from '../eval/inputs';
 import { itemJourneys, type ItemJourney } from '../eval/journey';
 import { KnowledgeGraph } from '../graph/graph';
 import type { ResultRow } from '../eval/results';
@@ -19,24 +20,15 @@ import { loadCheckpoint } from '../model/checkpoint';
 import { loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 
-/** A policy of the run: its id (as in eval: base, cot, rl1, rl2) and checkpoint folder, relative to the run. */
-export interface StagePolicy {
-  id: string;
-  dir: string;
-}
-
-/** The policies of a run in stage order: +CoT, +RL1, +RL2 (those with a checkpoint are decoded). */
-export const STAGE_POLICIES: readonly StagePolicy[] = [
-  { id: 'cot', dir: 'coldstart/sft' },
-  { id: 'rl1', dir: 'rlvr/stage1' },
-  { id: 'rl2', dir: 'rlvr/stage2' },
-];
-
 /**
- * Journeys of the first `items` validation items (default 40) through the policies with a
+ * Journeys of the first `items` validation items (default 40) through the stages `ids` (as eval
+ * names them, STAGE_MODELS: base, cot, rl1, rl2; default +CoT, +RL1, +RL2) that have a
  * checkpoint, `limit` of them (default 2), gains first.
  */
-export async function stageJourneys(runDir: string, policies: readonly StagePolicy[] = STAGE_POLICIES, o: { items?: number; limit?: number; maxNewTokens?: number } = {}): Promise<ItemJourney[]> {
+export async function stageJourneys(runDir: string, ids: readonly string[] = ['cot', 'rl1', 'rl2'], o: { items?: number; limit?: number; maxNewTokens?: number } = {}): Promise<ItemJourney[]> {
+  const unknown = ids.filter((id) => !STAGE_MODELS[id]);
+  if (unknown.length) throw new Error(`stageJourneys: unknown stage ${unknown.join(', ')} (stages: ${Object.keys(STAGE_MODELS).join(', ')})`);
+  const policies = ids.map((id) => ({ id, dir: STAGE_MODELS[id].dir }));
   const file = path.join(runDir, 'rods', 'validation.jsonl');
   if (!fs.existsSync(file)) throw new Error(`${file}: no validation items; run \`fleming rods --run ${runDir}\` first`);
   const items = (await readJsonlAll<Item>(file)).slice(0, o.items ?? 40);

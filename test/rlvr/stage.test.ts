@@ -10,7 +10,7 @@ import { loadCheckpoint } from '../../src/model/checkpoint';
 import { loadTokenizer } from '../../src/model/tokenizer';
 import type { Item } from '../../src/rods/item';
 import { CotRow, runSft } from '../../src/coldstart/sft';
-import { GrpoRecord, MiningRecord, RolloutRow, STAGE_POLICIES, StageSummary, rollout, run as rlvr, stageJourneys } from '../../src/rlvr';
+import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr, stageJourneys } from '../../src/rlvr';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 import { tempDir } from '../helpers/tmp';
 
@@ -174,15 +174,17 @@ describe('rlvr stage', () => {
     await expect(stageJourneys(dir)).rejects.toThrow(`${path.join(dir, 'rods', 'validation.jsonl')}: no validation items; run \`fleming rods --run ${dir}\` first`);
     const held = items.filter((it) => it.split === 'test');
     writeJsonlSync(path.join(dir, 'rods', 'validation.jsonl'), held);
-    const js = await stageJourneys(dir, STAGE_POLICIES, { items: 12, limit: 3, maxNewTokens: 24 });
+    const js = await stageJourneys(dir, ['cot', 'rl1', 'rl2'], { items: 12, limit: 3, maxNewTokens: 24 });
     expect(js).toHaveLength(3);
     for (const j of js) {
       expect(held.slice(0, 12).map((it) => it.id)).toContain(j.itemId);
       expect(j.stages.map((s) => s.model)).toEqual(['cot', 'rl1', 'rl2']);
       for (const s of j.stages) expect(s.correct).toBe(s.strict === j.answer);
     }
-    expect(await stageJourneys(dir, STAGE_POLICIES, { items: 12, limit: 3, maxNewTokens: 24 })).toEqual(js); // greedy: the same text again
-    await expect(stageJourneys(dir, [{ id: 'x', dir: 'nowhere' }])).rejects.toThrow(`${dir}: no policy checkpoint (nowhere); run \`fleming coldstart --run ${dir}\` first`);
+    expect(await stageJourneys(dir, ['cot', 'rl1', 'rl2'], { items: 12, limit: 3, maxNewTokens: 24 })).toEqual(js); // greedy: the same text again
+    for (const d of ['coldstart/sft', 'rlvr/stage1', 'rlvr/stage2']) fs.rmSync(path.join(dir, d), { recursive: true, force: true });
+    await expect(stageJourneys(dir)).rejects.toThrow(`${dir}: no policy checkpoint (coldstart/sft, rlvr/stage1, rlvr/stage2); run \`fleming coldstart --run ${dir}\` first`);
+    await expect(stageJourneys(dir, ['cot', 'rl3'])).rejects.toThrow('stageJourneys: unknown stage rl3 (stages: base, cot, rl1, rl2)');
   }, 120_000);
 
   it('run() killed in stage 1 and again in stage 2 resumes and ends bitwise equal to an uninterrupted run', async () => {
