@@ -231,7 +231,7 @@ async function modelSection(rows: Row[], profiles: string[]): Promise<void> {
     const { benchPolicy } = require('../src/rlvr/bench') as typeof import('../src/rlvr/bench');
     const { recipeDefaults } = require('../src/base/config') as typeof import('../src/base/config');
     const policy = benchPolicy();
-    if (policy.label.startsWith("the release") && (!presetsWanted.length || presetsWanted.includes('release')) && !software && backend.name !== 'tensorflow') {
+    if (policy.released && (!presetsWanted.length || presetsWanted.includes('release')) && !software && backend.name !== 'tensorflow') {
       const shape = { config: policy.config, batchSize: recipeDefaults.batchSize, seqLen: recipeDefaults.seqLen, note: policy.label };
       const p = `model release (${backend.name})`;
       const r = await benchModel(shape);

@@ -24,10 +24,10 @@ import { AdamW } from '../model/train';
 import { grpoStep } from './grpo';
 
 /** The policy shape the default run trains: the released Base's (base.release, default data/base) or, without a release, the default preset's. */
-export function benchPolicy(release = recipeDefaults.release): { config: LlamaConfig; label: string } {
+export function benchPolicy(release = recipeDefaults.release): { config: LlamaConfig; label: string; released: boolean } {
   const file = release ? path.join(releaseDir(release), 'config.json') : '';
-  if (file && fs.existsSync(file)) return { config: configFromHf(readJson<Record<string, unknown>>(file), file), label: `the release's shape (${release})` };
-  return { config: { ...MODEL_PRESETS.default.config, vocab_size: 2048 }, label: 'the default preset (no release)' };
+  if (file && fs.existsSync(file)) return { config: configFromHf(readJson<Record<string, unknown>>(file), file), label: `the release's shape (${release})`, released: true };
+  return { config: { ...MODEL_PRESETS.default.config, vocab_size: 2048 }, label: 'the default preset (no release)', released: false };
 }
 
 export interface GrpoBench {
