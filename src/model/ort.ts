@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Llama, LlamaConfig } from './llama';
-import { llamaOnnx } from './onnxLlama';
+import { llamaDecodeOnnx, llamaOnnx } from './onnxLlama';
 import { attentionBias, ropeTableValues } from './layers';
 import { headDim, parameterShapes } from './params';
 import { Reads, peek } from './reads';
@@ -182,88 +182,155 @@ export function disposeOrtSessions(): void {
 
 /**
  * The policy on onnxruntime for one generate call: the weights it was started with, the rotary
- * tables, and the KV cache of the rows being decoded.
+ * tables, and the KV cache of the rows being decoded. The prompts run through the full graph
+ * (llamaOnnx); each later step runs the decoding graph (llamaDecodeOnnx) against a cache the
+ * decoder keeps in place ([B, Hkv, S, hd] per layer, S the capacity), writing only the new
+ * token's rows: no step copies the cache.
  */
 export class OrtDecoder {
-  private past: OrtTensor[] = [];
+  private cache: Float32Array[] = [];
+  private cacheFeeds: OrtTensor[] = [];
+  /** [B, 1, 1, S + 1]: 0 where a cached position (or, in the last column, the new token) is attended, −1e9 elsewhere. */
+  private bias = new Float32Array(0);
+  private capacity = 0;
+  private pastT = 0;
+  private rows = 0;
   private nextPos: number[] = [];
-  private readonly s: OrtSession;
   private readonly rope: { cos: Float32Array; sin: Float32Array };
 
   private constructor(
     private readonly ort: OrtModule,
     private readonly c: LlamaConfig,
     private readonly weights: Record<string, OrtTensor>,
-    session: OrtSession,
+    private readonly prefill: OrtSession,
+    private readonly decode: OrtSession,
   ) {
-    this.s = session;
     this.rope = ropeFor(c);
   }
 
   /**
    * Reads the policy's current weights (a Reads computation: webgpu reads asynchronously).
-   * @param session another session of the same graph (a profiling one); default the cached one
+   * @param sessions other sessions of the same graphs (profiling ones); default the cached ones
    */
-  static *create(model: Llama, threads = inferenceChoice().threads, session?: OrtSession): Reads<OrtDecoder> {
+  static *create(model: Llama, threads = inferenceChoice().threads, sessions: { prefill?: OrtSession; decode?: OrtSession } = {}): Reads<OrtDecoder> {
     const ort = loadOrt();
     if (!ort) throw new Error(`OrtDecoder: ${ortLoadError()}`);
     const weights: Record<string, OrtTensor> = {};
     for (const [name, shape] of parameterShapes(model.config)) weights[name] = new ort.Tensor('float32', (yield* peek(model.param(name))) as Float32Array, shape);
-    return new OrtDecoder(ort, model.config, weights, session ?? ortSession(ort, 'infer', model.config, threads));
+    const c = model.config;
+    return new OrtDecoder(ort, c, weights, sessions.prefill ?? ortSession(ort, 'infer', c, threads), sessions.decode ?? ortSession(ort, 'decode', c, threads, llamaDecodeOnnx));
   }
 
   /**
    * Logits [B·vocab] of the last position of left-padded prompts; starts the cache.
    * @param ids [B][T] @param mask [B][T]
+   * @param capacity cache positions to hold (prompt + tokens still to be fed); it grows when exceeded
    */
-  start(ids: number[][], mask: number[][], positions: number[][]): Float32Array {
-    this.past = [];
-    this.nextPos = positions.map((r) => r[r.length - 1] + 1);
-    return this.run(ids, mask, positions);
-  }
-
-  /** Logits after one more token per row. @param mask [B][past + 1], already extended */
-  next(tokens: number[], mask: number[][]): Float32Array {
-    const pos = this.nextPos.map((p) => [p]);
-    this.nextPos = this.nextPos.map((p) => p + 1);
-    return this.run(
-      tokens.map((t) => [t]),
-      mask,
-      pos,
-    );
-  }
-
-  private run(ids: number[][], mask: number[][], positions: number[][]): Float32Array {
+  start(ids: number[][], mask: number[][], positions: number[][], capacity = ids[0].length + 64): Float32Array {
     const { c, ort } = this;
     const B = ids.length;
     const T = ids[0].length;
     const hd = headDim(c);
     const Hkv = c.num_key_value_heads;
     const rep = c.num_attention_heads / Hkv;
-    const pastT = this.past.length ? this.past[0].dims[2] : 0;
     const f = tokenFeeds(c, this.rope, ids, positions);
     const feeds: Record<string, OrtTensor> = {
       ...this.weights,
       input_ids: new ort.Tensor('int64', f.ids, [B, T]),
       cos: new ort.Tensor('float32', f.cos, [B, T, 1, hd]),
       sin: new ort.Tensor('float32', f.sin, [B, T, 1, hd]),
-      bias: new ort.Tensor('float32', attentionBias(mask, rep, T, pastT), [B, 1, rep * T, pastT + T]),
+      bias: new ort.Tensor('float32', attentionBias(mask, rep, T, 0), [B, 1, rep * T, T]),
     };
     const fetches: Record<string, null> = { logits: null };
     const empty = new Float32Array(0);
     for (let l = 0; l < c.num_hidden_layers; l++) {
-      feeds[`past_key.${l}`] = this.past[2 * l] ?? new ort.Tensor('float32', empty, [B, Hkv, 0, hd]);
-      feeds[`past_value.${l}`] = this.past[2 * l + 1] ?? new ort.Tensor('float32', empty, [B, Hkv, 0, hd]);
+      feeds[`past_key.${l}`] = feeds[`past_value.${l}`] = new ort.Tensor('float32', empty, [B, Hkv, 0, hd]);
       fetches[`present_key.${l}`] = fetches[`present_value.${l}`] = null;
     }
-    const out = this.s.run(feeds, fetches, {});
-    this.past = [];
-    for (let l = 0; l < c.num_hidden_layers; l++) this.past.push(out[`present_key.${l}`], out[`present_value.${l}`]);
+    const out = this.prefill.run(feeds, fetches, {});
+    this.rows = B;
+    this.pastT = T;
+    this.nextPos = positions.map((r) => r[r.length - 1] + 1);
+    this.capacity = 0;
+    this.allocate(Math.max(Math.min(capacity, c.max_position_embeddings), T + 1));
+    const S = this.capacity;
+    for (let l = 0; l < c.num_hidden_layers; l++)
+      for (const [j, name] of [`present_key.${l}`, `present_value.${l}`].entries()) {
+        const src = out[name].data;
+        const dst = this.cache[2 * l + j];
+        for (let r = 0; r < B * Hkv; r++) dst.set(src.subarray(r * T * hd, (r + 1) * T * hd), r * S * hd);
+      }
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) this.bias[b * (S + 1) + t] = mask[b][t] ? 0 : -1e9;
     return out.logits.data;
   }
 
-  /** Drops the cache (the session stays cached for the next call). */
+  /** Logits after one more token per row. @param mask [B][past + 1], already extended */
+  next(tokens: number[], mask: number[][]): Float32Array {
+    const { c, ort } = this;
+    const B = this.rows;
+    if (tokens.length !== B) throw new Error(`OrtDecoder.next: ${tokens.length} tokens for ${B} rows`);
+    const hd = headDim(c);
+    const Hkv = c.num_key_value_heads;
+    if (this.pastT >= this.capacity) this.allocate(Math.min(2 * this.capacity, c.max_position_embeddings));
+    const S = this.capacity;
+    const t = this.pastT;
+    for (let b = 0; b < B; b++) this.bias[b * (S + 1) + S] = mask[b][t] ? 0 : -1e9;
+    const f = tokenFeeds(
+      c,
+      this.rope,
+      tokens.map((x) => [x]),
+      this.nextPos.map((p) => [p]),
+    );
+    const feeds: Record<string, OrtTensor> = {
+      ...this.weights,
+      input_ids: new ort.Tensor('int64', f.ids, [B, 1]),
+      cos: new ort.Tensor('float32', f.cos, [B, 1, 1, hd]),
+      sin: new ort.Tensor('float32', f.sin, [B, 1, 1, hd]),
+      bias: new ort.Tensor('float32', this.bias, [B, 1, 1, S + 1]),
+    };
+    const fetches: Record<string, null> = { logits: null };
+    for (let l = 0; l < c.num_hidden_layers; l++) {
+      feeds[`cache_key.${l}`] = this.cacheFeeds[2 * l];
+      feeds[`cache_value.${l}`] = this.cacheFeeds[2 * l + 1];
+      fetches[`new_key.${l}`] = fetches[`new_value.${l}`] = null;
+    }
+    const out = this.decode.run(feeds, fetches, {});
+    // The new token's key and value into the cache at position t, then attended from the next step on.
+    for (let l = 0; l < c.num_hidden_layers; l++)
+      for (const [j, name] of [`new_key.${l}`, `new_value.${l}`].entries()) {
+        const src = out[name].data;
+        const dst = this.cache[2 * l + j];
+        for (let r = 0; r < B * Hkv; r++) dst.set(src.subarray(r * hd, (r + 1) * hd), (r * S + t) * hd);
+      }
+    for (let b = 0; b < B; b++) this.bias[b * (S + 1) + t] = this.bias[b * (S + 1) + S];
+    this.pastT = t + 1;
+    this.nextPos = this.nextPos.map((p) => p + 1);
+    return out.logits.data;
+  }
+
+  /** (Re)allocates the cache and bias at capacity S, keeping the first pastT positions. */
+  private allocate(S: number): void {
+    const { c, ort } = this;
+    if (S <= this.pastT) throw new Error(`OrtDecoder: a cache of ${S} positions cannot hold ${this.pastT + 1} (max_position_embeddings ${c.max_position_embeddings})`);
+    const B = this.rows;
+    const hd = headDim(c);
+    const Hkv = c.num_key_value_heads;
+    const old = this.capacity ? { cache: this.cache, bias: this.bias, S: this.capacity } : undefined;
+    this.capacity = S;
+    this.cache = Array.from({ length: 2 * c.num_hidden_layers }, () => new Float32Array(B * Hkv * S * hd));
+    this.cacheFeeds = this.cache.map((a) => new ort.Tensor('float32', a, [B, Hkv, S, hd]));
+    this.bias = new Float32Array(B * (S + 1)).fill(-1e9);
+    if (!old) return;
+    const keep = this.pastT * hd;
+    for (const [i, a] of old.cache.entries()) for (let r = 0; r < B * Hkv; r++) this.cache[i].set(a.subarray(r * old.S * hd, r * old.S * hd + keep), r * S * hd);
+    for (let b = 0; b < B; b++) this.bias.set(old.bias.subarray(b * (old.S + 1), b * (old.S + 1) + this.pastT), b * (S + 1));
+  }
+
+  /** Drops the cache (the sessions stay cached for the next call). */
   dispose(): void {
-    this.past = [];
+    this.cache = [];
+    this.cacheFeeds = [];
+    this.bias = new Float32Array(0);
+    this.capacity = this.pastT = this.rows = 0;
   }
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelProfile, KernelTime } from './bench';
 import { Batch, Llama, positionIds } from './llama';
-import { llamaOnnx } from './onnxLlama';
+import { llamaDecodeOnnx } from './onnxLlama';
 import { llamaTrainOnnx } from './onnxTrain';
 import { OrtDecoder, OrtSession, loadOrt, newSession } from './ort';
 import { batchTargets, ortGradients } from './ortTrain';
@@ -65,8 +65,8 @@ function profiled(bytes: Uint8Array, threads: number, f: (s: OrtSession) => void
 
 /** One cached decoding step (every row's next token after the prompts), profiled on onnxruntime. */
 export function profileOrtDecodeStep(model: Llama, prompts: number[][], threads = 1): { profile: KernelProfile; ms: number } {
-  return profiled(llamaOnnx(model.config), threads, (s) => {
-    const d = runSync(OrtDecoder.create(model, threads, s), 'profileOrtDecodeStep');
+  return profiled(llamaDecodeOnnx(model.config), threads, (s) => {
+    const d = runSync(OrtDecoder.create(model, threads, { decode: s }), 'profileOrtDecodeStep');
     const mask = prompts.map((r) => r.map(() => 1));
     d.start(prompts, mask, positionIds(mask));
     const next = prompts.map((r) => r[0]);

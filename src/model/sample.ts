@@ -208,11 +208,11 @@ function tfjsDecoder(model: Llama, useCache: boolean): Decoder {
 }
 
 /** The policy on onnxruntime (src/model/ort.ts), fed its current weights. */
-function* ortDecoder(model: Llama): Reads<Decoder> {
+function* ortDecoder(model: Llama, maxNewTokens: number): Reads<Decoder> {
   const d = yield* OrtDecoder.create(model);
   return {
     *start(ids, mask) {
-      return d.start(ids, mask, positionIds(mask));
+      return d.start(ids, mask, positionIds(mask), ids[0].length + maxNewTokens - 1);
     },
     *next(tokens, _ids, mask) {
       return d.next(tokens, mask);
@@ -235,7 +235,7 @@ export function* generateReads(model: Llama, prompts: number[][], rng: Rng, opti
   const need = ids[0].length + o.maxNewTokens;
   if (need > model.config.max_position_embeddings)
     throw new Error(`generate: prompt (${ids[0].length}) + maxNewTokens (${o.maxNewTokens}) exceeds max_position_embeddings ${model.config.max_position_embeddings}`);
-  const decoder = o.useCache && useOrt() ? yield* ortDecoder(model) : tfjsDecoder(model, o.useCache);
+  const decoder = o.useCache && useOrt() ? yield* ortDecoder(model, o.maxNewTokens) : tfjsDecoder(model, o.useCache);
   try {
     return yield* decodeLoop(decoder, model.config.vocab_size, ids, mask, rng, o);
   } finally {

@@ -10,7 +10,11 @@ import { Rng } from '../../src/core/rng';
 import { Llama } from '../../src/model/llama';
 import { OnnxGraph } from '../../src/model/onnx';
 import { llamaOnnx } from '../../src/model/onnxLlama';
-import { disposeOrtSessions, inferenceChoice, loadOrt, ortLoadError, selectInference, useOrt } from '../../src/model/ort';
+import { OrtDecoder, disposeOrtSessions, inferenceChoice, loadOrt, ortLoadError, selectInference, useOrt } from '../../src/model/ort';
+import { runSync } from '../../src/model/reads';
+import { leftPad } from '../../src/model/sample';
+import { llamaDecodeOnnx } from '../../src/model/onnxLlama';
+import { positionIds } from '../../src/model/llama';
 import { generate } from '../../src/model/sample';
 import { AdamW, trainStep } from '../../src/model/train';
 import { useBackend } from './helpers';
@@ -46,6 +50,8 @@ describe('OnnxGraph', () => {
   it('llamaOnnx(config) names every Hugging Face parameter as a graph input', () => {
     const raw = Buffer.from(llamaOnnx({ ...new Llama(tiny, 0).config }));
     for (const n of ['model.embed_tokens.weight', 'model.layers.1.mlp.down_proj.weight', 'model.norm.weight', 'past_key.1', 'present_value.0', 'logits']) expect(raw.includes(Buffer.from(n))).toBe(true);
+    const step = Buffer.from(llamaDecodeOnnx({ ...new Llama(tiny, 0).config }));
+    for (const n of ['model.layers.1.self_attn.q_proj.weight', 'cache_key.1', 'cache_value.0', 'new_key.1', 'new_value.0', 'logits']) expect(step.includes(Buffer.from(n))).toBe(true);
   });
 });
 
@@ -94,6 +100,36 @@ describe('onnxruntime inference', () => {
     const { a, b } = both(m, 's', { maxNewTokens: 16, temperature: 1.1, topK: 20, stopTokenIds: [7, 11] });
     expect(b.tokens).toEqual(a.tokens);
     expect(b.finishReasons).toEqual(a.finishReasons);
+    m.dispose();
+  });
+
+  it.skipIf(!ok)(`the decoding step's cache grows past its starting capacity: the logits of a roomy cache and of TensorFlow.js${notRun}`, () => {
+    const m = new Llama(tiny, 4);
+    selectInference('onnxruntime');
+    const steps = 10;
+    const decodeAll = (capacity: number) => {
+      const { ids, mask } = leftPad(prompts, 0);
+      const d = runSync(OrtDecoder.create(m), 'test');
+      const out = [Array.from(d.start(ids, mask, positionIds(mask), capacity))];
+      for (let s = 0; s < steps; s++) {
+        const next = prompts.map((_, b) => (5 * s + b) % tiny.vocab_size);
+        ids.forEach((r, b) => r.push(next[b]));
+        mask.forEach((r) => r.push(1));
+        out.push(Array.from(d.next(next, mask)));
+      }
+      d.dispose();
+      return { out, ids, mask };
+    };
+    const tight = decodeAll(1); // 8 positions at first (the prompt + 1): grows to 16, then 32
+    const roomy = decodeAll(64);
+    expect(maxAbs(tight.out, roomy.out)).toBeLessThan(1e-5);
+    // TensorFlow.js, no cache: every position's logits of the whole sequence; the last of each step's prefix
+    const logits = m.forward(tight.ids, tight.mask);
+    const full = logits.arraySync();
+    logits.dispose();
+    const T0 = Math.max(...prompts.map((p) => p.length));
+    const ref = Array.from({ length: steps + 1 }, (_, s) => prompts.flatMap((_, b) => full[b][T0 - 1 + s]));
+    expect(maxAbs(tight.out, ref)).toBeLessThan(1e-4);
     m.dispose();
   });
 
