@@ -57,10 +57,14 @@ function profileLines(title: string, wallMs: number, p: KernelProfile, top = 8, 
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
-/** PyTorch's figure for `job` and the ratio to the workbench's `ours` (tok/s), or the reason there is none. */
 /** PyTorch's figure beside ours: the two columns, PyTorch's tok/s, and why it failed. */
 type Versus = { torch: string; ratio: string; note?: string; theirs?: number };
 const none: Versus = { torch: '-', ratio: '-' };
+
+/** The engine's speed target (default-preset training, GRPO rollouts): at least PyTorch's, measured in the same run. */
+const PARITY = '≥ 1.0× PyTorch';
+/** Whether `ours` meets PARITY against `f` ('' when PyTorch was not measured). */
+const parity = (ours: number, f: Versus): string => (f.theirs === undefined ? '' : ours >= f.theirs ? 'yes' : 'NO');
 
 function versus(ours: number, job: TorchJob, pick: (f: { tokensPerSec: number; trainTokensPerSec?: number }) => number = (f) => f.tokensPerSec): Versus {
   if (!findTorch().python) return { torch: '-', ratio: '-' };
@@ -137,7 +141,7 @@ export async function runBench(config: RunConfig, only: string[] = ['graph', 'ro
 }
 
 /** The model rows of one preset; PyTorch columns when `torchPreset` is given (CPU backends). */
-function modelRows(rows: Row[], p: string, r: BenchResult, torchPreset: ModelPreset | undefined, note: string): void {
+function modelRows(rows: Row[], p: string, r: BenchResult, torchPreset: ModelPreset | undefined, note: string, target = false): void {
   const { inferenceChoice } = require('../src/model/ort') as typeof import('../src/model/ort');
   const c = torchPreset?.config;
   const train = c ? versus(r.trainTokensPerSec, { kind: 'train', config: c, threads: 1, batchSize: torchPreset.batchSize, seqLen: torchPreset.seqLen, steps: 3 }) : none;
@@ -146,7 +150,7 @@ function modelRows(rows: Row[], p: string, r: BenchResult, torchPreset: ModelPre
   const cores = (n: number) => (findTorch().python ? `PyTorch ${n} thread${n > 1 ? 's' : ''}` : '');
   rows.push({ bench: `${p}: FLOPs/token (train), ${fmt(r.params)} params`, value: fmt(r.flopsPerTokenTrain), target: '-', ok: '' });
   const { trainingRuntime, trainingChoice } = require('../src/model/ortTrain') as typeof import('../src/model/ortTrain');
-  rows.push({ bench: `${p}: training (${trainingRuntime()}, trainRuntime ${trainingChoice()})`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: train.torch, ratio: train.ratio, target: '-', ok: [`${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, c ? cores(1) : '', note, train.note].filter(Boolean).join('; ') });
+  rows.push({ bench: `${p}: training (${trainingRuntime()}, trainRuntime ${trainingChoice()})`, value: `${fmt(r.trainTokensPerSec)} tok/s`, torch: train.torch, ratio: train.ratio, target: target ? PARITY : '-', ok: [target ? parity(r.trainTokensPerSec, train) : '', `${fmt(r.trainGflops, 1)} GFLOP/s, ${fmt(r.msPerStep)} ms/step`, c ? cores(1) : '', note, train.note].filter(Boolean).join('; ') });
   if (r.trainTokensPerSecOrt !== undefined)
     rows.push({ bench: `${p}: training (gradients on onnxruntime, forced)`, value: `${fmt(r.trainTokensPerSecOrt)} tok/s`, torch: train.torch, ratio: train.theirs ? `${fmt(r.trainTokensPerSecOrt / train.theirs, 2)}×` : '-', target: '-', ok: `trainRuntime onnxruntime; ${fmt((r.trainTokensPerSecOrt * r.flopsPerTokenTrain) / 1e9, 1)} GFLOP/s` });
   rows.push({ bench: `${p}: sampling with KV cache (${r.sampleRuntime})`, value: `${fmt(r.sampleTokensPerSecCached)} tok/s`, torch: sample.torch, ratio: sample.ratio, target: '-', ok: [c ? cores(threads) : '', note, sample.note].filter(Boolean).join('; ') });
@@ -164,7 +168,7 @@ function grpoRows(rows: Row[], p: string, r: GrpoBench, rl: RunConfig['rlvr'] | 
   let fig: { tokensPerSec: number; trainTokensPerSec?: number } | undefined;
   const roll = rl ? versus(r.sampleTokensPerSec, job, (f) => ((fig = f), f.tokensPerSec)) : none;
   const upd: Versus = fig?.trainTokensPerSec ? { torch: `${fmt(fig.trainTokensPerSec)} tok/s`, ratio: `${fmt(r.trainTokensPerSec / fig.trainTokensPerSec, 2)}×` } : none;
-  rows.push({ bench: `${p}: rollouts (${r.runtime})`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, torch: roll.torch, ratio: roll.ratio, target: '-', ok: [`${fmt(r.sampleSeconds, 1)} s`, rl && findTorch().python ? `PyTorch ${r.threads} thread${r.threads > 1 ? 's' : ''}` : '', roll.note].filter(Boolean).join('; ') });
+  rows.push({ bench: `${p}: rollouts (${r.runtime})`, value: `${fmt(r.sampleTokensPerSec)} tok/s`, torch: roll.torch, ratio: roll.ratio, target: PARITY, ok: [parity(r.sampleTokensPerSec, roll), `${fmt(r.sampleSeconds, 1)} s`, rl && findTorch().python ? `PyTorch ${r.threads} thread${r.threads > 1 ? 's' : ''}` : '', roll.note].filter(Boolean).join('; ') });
   if (r.sampleTokensPerSecTfjs !== undefined)
     rows.push({ bench: `${p}: rollouts (tfjs)`, value: `${fmt(r.sampleTokensPerSecTfjs)} tok/s`, torch: roll.torch, ratio: roll.theirs ? `${fmt(r.sampleTokensPerSecTfjs / roll.theirs, 2)}×` : '-', target: '-', ok: 'the same on TensorFlow.js, for comparison' });
   const { trainingRuntime, trainingChoice } = require('../src/model/ortTrain') as typeof import('../src/model/ortTrain');
@@ -222,7 +226,7 @@ async function modelSection(rows: Row[], profiles: string[]): Promise<void> {
       const note = software ? 'software adapter: not GPU speed' : '';
       const r = await benchModel(preset);
       const cpu = backend.name === 'wasm' || backend.name === 'cpu';
-      modelRows(rows, p, r, cpu ? MODEL_PRESETS[preset] : undefined, note);
+      modelRows(rows, p, r, cpu ? MODEL_PRESETS[preset] : undefined, note, preset === 'default');
       profiles.push(...profileLines(`${p}: one training step`, r.trainProfileMs, r.trainProfile), ...profileLines(`${p}: one decoding step, KV cache, TensorFlow.js (batch 4)`, r.sampleStepMs, r.sampleProfile));
       if (r.ortTrainProfile) profiles.push(...profileLines(`${p}: one training step's gradients on onnxruntime (operators)`, r.ortTrainProfile.ms, r.ortTrainProfile.profile, 8, 'onnxruntime'));
       if (r.ortSampleProfile) profiles.push(...profileLines(`${p}: one decoding step on onnxruntime (batch 4, operators)`, r.ortSampleProfile.ms, r.ortSampleProfile.profile, 8, 'onnxruntime'));
