@@ -45,6 +45,7 @@ export interface RlvrConfig {
   evalItems: number;
   evalMaxNewTokens: number;
   evalBatchSize: number;
+  items: 'all' | 'untraced';
 }
 
 export const defaults: RlvrConfig = {
@@ -88,6 +89,9 @@ export const defaults: RlvrConfig = {
   evalItems: 200, // RODS validation items for +CoT / +RL1 / +RL2 (greedy, evalPolicy), for choosing settings (0 = all; the eval stage reads test)
   evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
   evalBatchSize: 32, // prompts decoded together
+  // training items both stages draw from: 'all', or 'untraced' (those of the anchors coldstart.traceShare left
+  // without teacher traces: RL meets only what SFT did not show)
+  items: 'all',
 };
 
 /** What each setting may be, beyond the type of its default (src/core/schema.ts). */
@@ -129,4 +133,5 @@ export const limits: Limits<RlvrConfig> = {
   evalItems: int(0),
   evalMaxNewTokens: int(1),
   evalBatchSize: int(1),
+  items: oneOf<RlvrConfig['items']>('all', 'untraced'),
 };

@@ -27,6 +27,7 @@ import { loadCheckpoint } from '../model/checkpoint';
 import { loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import type { PolicyEvalReport } from '../coldstart/sft/evaluate';
+import { coldstartItems } from '../coldstart/stage';
 import { MiningRecord, Stage1State, Stage2State, stage1Plan, stage2Plan } from './plans';
 import { miningFigure, rewardFigure, savePlots, sparsityFigure } from './plots';
 import { itemsFitting } from './rollout';
@@ -66,13 +67,26 @@ async function prepare(ctx: RunContext, opts: RlvrRunOptions): Promise<{ setup: 
   const cfgJson = JSON.parse(fs.readFileSync(path.join(sftDir, 'config.json'), 'utf8')) as { max_position_embeddings: number };
   const ctxLen = cfgJson.max_position_embeddings;
   const allTrain = items.filter((it) => it.split === 'train');
-  const train = itemsFitting(tok, allTrain, c.maxNewTokens, ctxLen);
-  if (train.length < allTrain.length) ctx.log(`rlvr: ${allTrain.length - train.length} of ${allTrain.length} train items leave no room for ${c.maxNewTokens} new tokens in the context (${ctxLen}) and are left out`);
+  const fitting = itemsFitting(tok, allTrain, c.maxNewTokens, ctxLen);
+  const train = c.items === 'untraced' ? untraced(ctx, allTrain, fitting) : fitting;
+  if (fitting.length < allTrain.length) ctx.log(`rlvr: ${allTrain.length - fitting.length} of ${allTrain.length} train items leave no room for ${c.maxNewTokens} new tokens in the context (${ctxLen}) and are left out`);
   const tuning = tuningItems(items);
   if (tuning.note) ctx.log(`rlvr: ${tuning.note}`);
   const evalItems = c.evalItems > 0 ? tuning.items.slice(0, c.evalItems) : tuning.items;
-  const fingerprint = { rlvr: c, seed: ctx.config.seed, items: fileHash(itemsFile) };
+  const { traceShare, traceShareBy } = ctx.config.coldstart;
+  const fingerprint = { rlvr: c, seed: ctx.config.seed, items: fileHash(itemsFile), ...(c.items === 'untraced' ? { traced: { traceShare, traceShareBy } } : {}) };
   return { setup: { ctx, tok, train, evalItems, evalSplit: tuning.split, fingerprint, opts }, sftDir };
+}
+
+/** rlvr.items 'untraced': the items of `fitting` whose anchors the cold start drew no traces for (coldstartItems). */
+function untraced(ctx: RunContext, allTrain: readonly Item[], fitting: readonly Item[]): Item[] {
+  const cs = ctx.config.coldstart;
+  if (cs.traceShare >= 1) throw new Error(`rlvr.items 'untraced' needs coldstart.traceShare < 1 (it is ${cs.traceShare}: every training item has traces); --set rlvr.items=all`);
+  const traced = new Set(coldstartItems(allTrain, cs.traceShare, cs.traceShareBy, ctx.config.seed).map((it) => it.id));
+  const out = fitting.filter((it) => !traced.has(it.id));
+  if (out.length === 0) throw new Error(`rlvr.items 'untraced': every training item that fits the context has traces (coldstart.traceShare ${cs.traceShare})`);
+  ctx.log(`rlvr: training on the ${out.length} items without teacher traces (rlvr.items untraced; ${traced.size} traced items left out)`);
+  return out;
 }
 
 /** Stage 1: GRPO on the Easy + Moderate train items until sparsity, plateau or the step limit (→ +RL1). */

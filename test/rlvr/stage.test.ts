@@ -10,6 +10,7 @@ import { loadCheckpoint } from '../../src/model/checkpoint';
 import { loadTokenizer } from '../../src/model/tokenizer';
 import type { Item } from '../../src/rods/item';
 import { CotRow, runSft } from '../../src/coldstart/sft';
+import { coldstartItems } from '../../src/coldstart/stage';
 import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr, stageJourneys } from '../../src/rlvr';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 import { tempDir } from '../helpers/tmp';
@@ -39,10 +40,11 @@ const rlvrSmall = {
   evalBatchSize: 8,
 };
 
-function config(rl: Record<string, unknown> = {}) {
+function config(rl: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
   return resolveConfig({
     preset: 'smoke',
     overrides: {
+      ...extra,
       runDir: 'run',
       pretrain: tinyPretrain,
       sft: { steps: 30, batchSize: 8, lr: 1e-2, minLr: 1e-3, warmupSteps: 5, checkpointEvery: 50, evalItems: 4, evalMaxNewTokens: 20, evalBatchSize: 8, examples: 2 },
@@ -51,10 +53,10 @@ function config(rl: Record<string, unknown> = {}) {
   });
 }
 
-function cloneRun(template: string, rl: Record<string, unknown> = {}): RunContext {
+function cloneRun(template: string, rl: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): RunContext {
   const root = tempDir('fleming-rlvr-');
   fs.cpSync(template, path.join(root, 'run'), { recursive: true });
-  return openRun(config(rl), { root, quiet: true, progressMode: 'silent' });
+  return openRun(config(rl, extra), { root, quiet: true, progressMode: 'silent' });
 }
 
 const lines = <T>(file: string): T[] => fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as T);
@@ -226,6 +228,22 @@ describe('rlvr stage', () => {
     expect(m[0].kl).toBeLessThan(1e-4); // the policy starts as the reference
     expect(m[2].kl).toBeGreaterThan(m[0].kl as number);
     expect(m.every((r) => r.updates === 2 || r.updates === 0)).toBe(true);
+  }, 60_000);
+
+  it("rlvr.items 'untraced' trains and mines only the anchors the cold start drew no traces for; with every anchor traced it says why not", async () => {
+    const ctx = cloneRun(template, { items: 'untraced', stage1MaxSteps: 2, stage2Rounds: 1, stage2StepsPerRound: 1 }, { coldstart: { traceShare: 0.5 } });
+    await rlvr(ctx);
+    const train = items.filter((it) => it.split === 'train');
+    const traced = new Set(coldstartItems(train, 0.5, 'anchor', ctx.config.seed).map((it) => it.id));
+    expect(traced.size).toBeGreaterThan(0);
+    expect(traced.size).toBeLessThan(train.length);
+    const seen = lines<RolloutRow>(path.join(ctx.dir, 'rlvr', 'stage1', 'rollouts.jsonl')).map((r) => r.itemId);
+    const mining = lines<MiningRecord>(path.join(ctx.dir, 'rlvr', 'stage2', 'mining.jsonl'));
+    expect(seen.length).toBe(2 * 2 * 4);
+    expect(mining[0].evaluated).toBe(Math.min(8, train.length - traced.size));
+    for (const id of [...seen, ...mining.flatMap((r) => r.minedItems.map((m) => m.id))]) expect(traced.has(id), id).toBe(false);
+    const all = cloneRun(template, { items: 'untraced' });
+    await expect(rlvr(all)).rejects.toThrow(/rlvr.items 'untraced' needs coldstart.traceShare < 1 \(it is 1/);
   }, 60_000);
 
   it('run() without a +CoT says what to run', async () => {
