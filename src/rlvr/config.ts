@@ -45,7 +45,8 @@ export interface RlvrConfig {
   evalItems: number;
   evalMaxNewTokens: number;
   evalBatchSize: number;
-  items: 'all' | 'untraced';
+  stage1Items: 'all' | 'untraced';
+  stage2Items: 'all' | 'untraced';
 }
 
 export const defaults: RlvrConfig = {
@@ -89,9 +90,10 @@ export const defaults: RlvrConfig = {
   evalItems: 200, // RODS validation items for +CoT / +RL1 / +RL2 (greedy, evalPolicy), for choosing settings (0 = all; the eval stage reads test)
   evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
   evalBatchSize: 32, // prompts decoded together
-  // training items both stages draw from: 'all', or 'untraced' (those of the anchors coldstart.traceShare left
-  // without teacher traces: RL meets only what SFT did not show)
-  items: 'all',
+  // training items stage 1 draws from (its Easy + Moderate ones): 'all', or 'untraced' (those of the anchors
+  // coldstart.traceShare left without teacher traces: RL meets only what SFT did not show)
+  stage1Items: 'all',
+  stage2Items: 'all', // training items stage 2 mines (its pool): 'all' or 'untraced', as stage1Items
 };
 
 /** What each setting may be, beyond the type of its default (src/core/schema.ts). */
@@ -133,5 +135,6 @@ export const limits: Limits<RlvrConfig> = {
   evalItems: int(0),
   evalMaxNewTokens: int(1),
   evalBatchSize: int(1),
-  items: oneOf<RlvrConfig['items']>('all', 'untraced'),
+  stage1Items: oneOf<RlvrConfig['stage1Items']>('all', 'untraced'),
+  stage2Items: oneOf<RlvrConfig['stage2Items']>('all', 'untraced'),
 };

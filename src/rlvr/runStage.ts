@@ -58,6 +58,8 @@ export interface StageSetup {
   ctx: RunContext;
   tok: Tokenizer;
   train: Item[];
+  /** Every training item, fitting the context or not (the cold start's draw of traced anchors is made over these). */
+  allTrain: Item[];
   /** The items each stage is evaluated on, and their split (validation; test for a run without one). */
   evalItems: Item[];
   evalSplit: 'validation' | 'test';
@@ -105,7 +107,10 @@ export async function evalOne(ctx: RunContext, label: string, model: Llama, tok:
 function stageFingerprint(s: StageSetup, stage: 1 | 2, fromDir: string): Record<string, unknown> {
   const c = s.ctx.config.rlvr;
   const rlvrCfg = stage === 1 ? Object.fromEntries(Object.entries(c).filter(([k]) => !k.startsWith('stage2'))) : c;
-  return { ...s.fingerprint, rlvr: rlvrCfg, stage, from: fileHash(path.join(fromDir, 'done.json')) };
+  // an 'untraced' draw depends on which anchors the cold start traced
+  const { traceShare, traceShareBy } = s.ctx.config.coldstart;
+  const traced = (stage === 1 ? c.stage1Items : c.stage2Items) === 'untraced' ? { traced: { traceShare, traceShareBy } } : {};
+  return { ...s.fingerprint, rlvr: rlvrCfg, stage, from: fileHash(path.join(fromDir, 'done.json')), ...traced };
 }
 
 /** A finished stage's files as a StageResult. */

@@ -67,32 +67,37 @@ async function prepare(ctx: RunContext, opts: RlvrRunOptions): Promise<{ setup: 
   const cfgJson = JSON.parse(fs.readFileSync(path.join(sftDir, 'config.json'), 'utf8')) as { max_position_embeddings: number };
   const ctxLen = cfgJson.max_position_embeddings;
   const allTrain = items.filter((it) => it.split === 'train');
-  const fitting = itemsFitting(tok, allTrain, c.maxNewTokens, ctxLen);
-  const train = c.items === 'untraced' ? untraced(ctx, allTrain, fitting) : fitting;
-  if (fitting.length < allTrain.length) ctx.log(`rlvr: ${allTrain.length - fitting.length} of ${allTrain.length} train items leave no room for ${c.maxNewTokens} new tokens in the context (${ctxLen}) and are left out`);
+  const train = itemsFitting(tok, allTrain, c.maxNewTokens, ctxLen);
+  if (train.length < allTrain.length) ctx.log(`rlvr: ${allTrain.length - train.length} of ${allTrain.length} train items leave no room for ${c.maxNewTokens} new tokens in the context (${ctxLen}) and are left out`);
   const tuning = tuningItems(items);
   if (tuning.note) ctx.log(`rlvr: ${tuning.note}`);
   const evalItems = c.evalItems > 0 ? tuning.items.slice(0, c.evalItems) : tuning.items;
-  const { traceShare, traceShareBy } = ctx.config.coldstart;
-  const fingerprint = { rlvr: c, seed: ctx.config.seed, items: fileHash(itemsFile), ...(c.items === 'untraced' ? { traced: { traceShare, traceShareBy } } : {}) };
-  return { setup: { ctx, tok, train, evalItems, evalSplit: tuning.split, fingerprint, opts }, sftDir };
+  const fingerprint = { rlvr: c, seed: ctx.config.seed, items: fileHash(itemsFile) };
+  return { setup: { ctx, tok, train, allTrain, evalItems, evalSplit: tuning.split, fingerprint, opts }, sftDir };
 }
 
-/** rlvr.items 'untraced': the items of `fitting` whose anchors the cold start drew no traces for (coldstartItems). */
-function untraced(ctx: RunContext, allTrain: readonly Item[], fitting: readonly Item[]): Item[] {
+/**
+ * The training items a stage draws from (rlvr.stage1Items / stage2Items): all that fit the context,
+ * or with 'untraced' those whose anchors the cold start drew no traces for (coldstartItems).
+ */
+function stageItems(setup: StageSetup, stage: 1 | 2): Item[] {
+  const { ctx, train, allTrain } = setup;
+  const key = stage === 1 ? 'stage1Items' : 'stage2Items';
+  if (ctx.config.rlvr[key] === 'all') return train.slice();
   const cs = ctx.config.coldstart;
-  if (cs.traceShare >= 1) throw new Error(`rlvr.items 'untraced' needs coldstart.traceShare < 1 (it is ${cs.traceShare}: every training item has traces); --set rlvr.items=all`);
+  if (cs.traceShare >= 1) throw new Error(`rlvr.${key} 'untraced' needs coldstart.traceShare < 1 (it is ${cs.traceShare}: every training item has traces); --set rlvr.${key}=all`);
   const traced = new Set(coldstartItems(allTrain, cs.traceShare, cs.traceShareBy, ctx.config.seed).map((it) => it.id));
-  const out = fitting.filter((it) => !traced.has(it.id));
-  if (out.length === 0) throw new Error(`rlvr.items 'untraced': every training item that fits the context has traces (coldstart.traceShare ${cs.traceShare})`);
-  ctx.log(`rlvr: training on the ${out.length} items without teacher traces (rlvr.items untraced; ${traced.size} traced items left out)`);
+  const out = train.filter((it) => !traced.has(it.id));
+  if (out.length === 0) throw new Error(`rlvr.${key} 'untraced': every training item that fits the context has traces (coldstart.traceShare ${cs.traceShare})`);
+  ctx.log(`rlvr: stage ${stage} draws from the ${out.length} training items without teacher traces (rlvr.${key} untraced; ${traced.size} traced items left out)`);
   return out;
 }
 
 /** Stage 1: GRPO on the Easy + Moderate train items until sparsity, plateau or the step limit (→ +RL1). */
 function stage1(setup: StageSetup, sftDir: string): Promise<StageResult> {
-  const { ctx, train } = setup;
+  const { ctx } = setup;
   const c = ctx.config.rlvr;
+  const train = stageItems(setup, 1);
   const easy = train.filter((it) => it.difficulty === 'Easy' || it.difficulty === 'Moderate');
   if (easy.length === 0) throw new Error(`rlvr: no Easy or Moderate train item fits the context (${train.length} train items fit)`);
   ctx.log(`rlvr: stage 1 on ${easy.length} Easy + Moderate train items: ${c.promptsPerStep} prompts × ${c.k} rollouts per step, ≤ ${c.stage1MaxSteps} steps, lr ${c.lr}`);
@@ -131,8 +136,9 @@ async function cotReport(setup: StageSetup, sftDir: string, rl1: PolicyEvalRepor
 
 /** Stage 2: hard-sample mining over the training set, re-mined each round, more rollouts per prompt (→ +RL2). */
 function stage2(setup: StageSetup, stage1Dir: string): Promise<StageResult> {
-  const { ctx, tok, train } = setup;
+  const { ctx, tok } = setup;
   const c = ctx.config.rlvr;
+  const train = stageItems(setup, 2);
   const pool = c.stage2MinePool > 0 ? ctx.rng('rlvr:stage2:pool').sample(train, c.stage2MinePool) : train;
   ctx.log(`rlvr: stage 2: ${c.stage2Rounds} rounds × ${c.stage2StepsPerRound} steps; mining ${pool.length} train items × ${c.stage2Samples} samples, keeping ≥ ${c.stage2MinFailures} failures (≤ ${c.stage2MaxMined}, Difficult first); ${c.stage2PromptsPerStep} prompts × ${c.stage2K} rollouts per step`);
   const onMined = (dir: string) => (rounds: readonly MiningRecord[]) => {

@@ -230,8 +230,8 @@ describe('rlvr stage', () => {
     expect(m.every((r) => r.updates === 2 || r.updates === 0)).toBe(true);
   }, 60_000);
 
-  it("rlvr.items 'untraced' trains and mines only the anchors the cold start drew no traces for; with every anchor traced it says why not", async () => {
-    const ctx = cloneRun(template, { items: 'untraced', stage1MaxSteps: 2, stage2Rounds: 1, stage2StepsPerRound: 1 }, { coldstart: { traceShare: 0.5 } });
+  it("rlvr.stage1Items / stage2Items 'untraced' train and mine only the anchors the cold start drew no traces for; with every anchor traced they say why not", async () => {
+    const ctx = cloneRun(template, { stage1Items: 'untraced', stage2Items: 'untraced', stage1MaxSteps: 2, stage2Rounds: 1, stage2StepsPerRound: 1 }, { coldstart: { traceShare: 0.5 } });
     await rlvr(ctx);
     const train = items.filter((it) => it.split === 'train');
     const traced = new Set(coldstartItems(train, 0.5, 'anchor', ctx.config.seed).map((it) => it.id));
@@ -242,8 +242,10 @@ describe('rlvr stage', () => {
     expect(seen.length).toBe(2 * 2 * 4);
     expect(mining[0].evaluated).toBe(Math.min(8, train.length - traced.size));
     for (const id of [...seen, ...mining.flatMap((r) => r.minedItems.map((m) => m.id))]) expect(traced.has(id), id).toBe(false);
-    const all = cloneRun(template, { items: 'untraced' });
-    await expect(rlvr(all)).rejects.toThrow(/rlvr.items 'untraced' needs coldstart.traceShare < 1 \(it is 1/);
+    const all = cloneRun(template, { stage1Items: 'untraced' });
+    await expect(rlvr(all)).rejects.toThrow(/rlvr.stage1Items 'untraced' needs coldstart.traceShare < 1 \(it is 1/);
+    const all2 = cloneRun(template, { stage2Items: 'untraced' });
+    await expect(rlvr(all2)).rejects.toThrow(/rlvr.stage2Items 'untraced' needs coldstart.traceShare < 1 \(it is 1/);
   }, 60_000);
 
   it('run() without a +CoT says what to run', async () => {
