@@ -73,26 +73,26 @@ export const defaults: RlvrConfig = {
   microBatch: 16, // completions per forward/backward pass
   checkpointEvery: 10, // steps between resume checkpoints
   rolloutsEvery: 1, // every N-th step's rollouts go to rollouts.jsonl
-  stage1MaxSteps: 24, // stage 1 ends here at the latest
-  stage1MinSteps: 8, // no stop rule fires before this
+  stage1MaxSteps: 96, // stage 1 ends here at the latest
+  stage1MinSteps: 48, // no stop rule fires before this (24 → 48: docs/findings.md, fifth session)
   stage1SparsityThreshold: 0.7, // zero-spread fraction (moving average) that ends stage 1
   stage1SparsityWindow: 4, // steps in that moving average
   stage1PlateauWindow: 8, // reward plateau: last window vs the window before
   stage1PlateauDelta: 0, // the last window must beat the one before by more than this
-  stage2Rounds: 2, // mining rounds
-  stage2StepsPerRound: 6, // GRPO steps per round on the mined set
-  stage2PromptsPerStep: 3, // prompts per stage-2 step
+  stage2Rounds: 3, // mining rounds
+  stage2StepsPerRound: 8, // GRPO steps per round on the mined set
+  stage2PromptsPerStep: 6, // prompts per stage-2 step
   stage2K: 16, // rollouts per prompt in stage 2 (more: a hard item needs more tries to show spread)
   stage2Samples: 4, // n samples per item when mining
   stage2MinFailures: 3, // failures (of n) that make an item "repeatedly failed"
   stage2MaxMined: 64, // mined set cap (Difficult first)
-  stage2MinePool: 96, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
+  stage2MinePool: 384, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
   evalItems: 200, // RODS validation items for +CoT / +RL1 / +RL2 (greedy, evalPolicy), for choosing settings (0 = all; the eval stage reads test)
   evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
   evalBatchSize: 32, // prompts decoded together
   // training items stage 1 draws from (its Easy + Moderate ones): 'all', or 'untraced' (those of the anchors
   // coldstart.traceShare left without teacher traces: RL meets only what SFT did not show)
-  stage1Items: 'all',
+  stage1Items: 'untraced',
   stage2Items: 'all', // training items stage 2 mines (its pool): 'all' or 'untraced', as stage1Items
 };
 
