@@ -48,7 +48,7 @@ export interface ReportInput {
 /** Which split Table 4 reads and which one the settings were chosen on. */
 export function splitNote(splits: ReportInput['splits']): string {
   if (!splits) return '';
-  const test = `Held-out synthetic items: the RODS test split (${splits.test} items; the first eval.testItems are decoded), read only by this evaluation.`;
+  const test = `Held-out synthetic items: the RODS test split (${splits.test} items; the first eval.testItems of them are decoded, all when 0), read only by this evaluation.`;
   if (!splits.validation) return `${test} This run's items have no validation split (rods.validationShare = 0, or made before it existed): the stages' own evaluations read the test split too.\n`;
   return `${test} Settings were chosen on the validation split (${splits.validation} items; whole anchor groups, disjoint from train and test): the stages' own evaluations (coldstart/base/eval.json, coldstart/sft/eval.json, rlvr/eval.json) read it.\n`;
 }

@@ -120,7 +120,7 @@ describe('eval run()', () => {
       .filter((r) => r.benchmark === 'rods-test' && !r.tooLong);
     for (const r of synth) for (const x of r.samples) expect(x.anatomy === null, x.completion).toBe(!x.completion.includes('<think>'));
     // Table 4 reads test; the report says the settings were chosen on validation
-    expect(report).toContain('Held-out synthetic items: the RODS test split (8 items; the first eval.testItems are decoded), read only by this evaluation. Settings were chosen on the validation split (8 items;');
+    expect(report).toContain('Held-out synthetic items: the RODS test split (8 items; the first eval.testItems of them are decoded, all when 0), read only by this evaluation. Settings were chosen on the validation split (8 items;');
     expect(splitNote({ validation: 0, test: 5 })).toMatch(/no validation split .*the stages' own evaluations read the test split too/);
     for (const s of ['# Evaluation report', '## Table 3', '## Table 4', 'Not run: +RL1', '## Reasoning verifiability', '## Where the thoughts break', '"preset": "smoke"', 'no rlvr/stage*/metrics.jsonl', 'copy probe (2nd / 1st copy loss)']) expect(report).toContain(s);
     // every checkpoint that ran has its copy probe, in the summaries and on its row of the report
