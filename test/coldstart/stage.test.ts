@@ -88,12 +88,16 @@ describe('coldstart stage', () => {
     const failures = readLines<CotOutRow & { reason: string }>(path.join(dir, 'cot-failures.jsonl'));
     const stats = readJson<RefineStats>(path.join(dir, 'cot-stats.json'));
     expect(stats).toEqual(res.stats);
-    expect(stats.items).toBe(train.length);
+    const { traceShare, traceShareBy } = ctx.config.coldstart;
+    expect(traceShare).toBeLessThan(1); // the default traces a share of the anchors: the rest are RLVR's
+    const traced = coldstartItems(train, traceShare, traceShareBy, ctx.config.seed);
+    expect(stats.items).toBe(traced.length);
+    expect(stats.items).toBeLessThan(train.length);
     expect(rows.length).toBe(stats.verified);
     expect(failures.length).toBe(stats.failed);
-    expect(stats.verified + stats.failed).toBe(train.length);
-    expect(stats.verified).toBeGreaterThan(train.length / 2);
-    expect(new Set([...rows, ...failures].map((r) => r.itemId))).toEqual(new Set(train.map((it) => it.id)));
+    expect(stats.verified + stats.failed).toBe(traced.length);
+    expect(stats.verified).toBeGreaterThan(traced.length / 2);
+    expect(new Set([...rows, ...failures].map((r) => r.itemId))).toEqual(new Set(traced.map((it) => it.id)));
     for (const r of rows) {
       const it = byId.get(r.itemId)!;
       expect(r.verified).toBe(true);
@@ -103,7 +107,7 @@ describe('coldstart stage', () => {
       expect(r.attempts).toBe(r.strategies.length + 1);
     }
     for (const f of failures) expect(f.reason.length).toBeGreaterThan(0);
-    expect(stats.calls).toBeGreaterThanOrEqual(train.length * ctx.config.coldstart.k);
+    expect(stats.calls).toBeGreaterThanOrEqual(traced.length * ctx.config.coldstart.k);
     // the default concise style: a few corpus sentences, far shorter than the eval budget
     expect(stats.meanChars).toBeLessThan(220);
 
@@ -134,7 +138,7 @@ describe('coldstart stage', () => {
     writeJsonlSync(path.join(ctx.dir, 'rods', 'train.jsonl'), fewer);
     const changed = await coldstart(ctx);
     expect(changed.reused).toBe(false);
-    expect(changed.stats.items).toBe(fewer.length);
+    expect(changed.stats.items).toBe(coldstartItems(fewer, traceShare, traceShareBy, ctx.config.seed).length);
     writeJsonlSync(path.join(ctx.dir, 'rods', 'train.jsonl'), train);
 
     // force redoes both steps and, with the same seed, writes the same files

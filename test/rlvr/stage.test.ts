@@ -242,9 +242,9 @@ describe('rlvr stage', () => {
     expect(seen.length).toBe(2 * 2 * 4);
     expect(mining[0].evaluated).toBe(Math.min(8, train.length - traced.size));
     for (const id of [...seen, ...mining.flatMap((r) => r.minedItems.map((m) => m.id))]) expect(traced.has(id), id).toBe(false);
-    const all = cloneRun(template, { stage1Items: 'untraced' });
+    const all = cloneRun(template, { stage1Items: 'untraced' }, { coldstart: { traceShare: 1 } });
     await expect(rlvr(all)).rejects.toThrow(/rlvr.stage1Items 'untraced' needs coldstart.traceShare < 1 \(it is 1/);
-    const all2 = cloneRun(template, { stage2Items: 'untraced' });
+    const all2 = cloneRun(template, { stage1Items: 'all', stage2Items: 'untraced' }, { coldstart: { traceShare: 1 } });
     await expect(rlvr(all2)).rejects.toThrow(/rlvr.stage2Items 'untraced' needs coldstart.traceShare < 1 \(it is 1/);
   }, 60_000);
 
