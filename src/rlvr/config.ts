@@ -86,7 +86,7 @@ export const defaults: RlvrConfig = {
   stage2Samples: 4, // n samples per item when mining
   stage2MinFailures: 3, // failures (of n) that make an item "repeatedly failed"
   stage2MaxMined: 64, // mined set cap (Difficult first)
-  stage2MinePool: 384, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
+  stage2MinePool: 0, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
   evalItems: 200, // RODS validation items for +CoT / +RL1 / +RL2 (greedy, evalPolicy), for choosing settings (0 = all; the eval stage reads test)
   evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
   evalBatchSize: 32, // prompts decoded together
