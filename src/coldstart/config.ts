@@ -26,9 +26,10 @@ export const defaults: ColdstartConfig = {
   // sentences; evidence filter 'discriminating') or 'clinical' (findings, support, a denial per distractor,
   // conclusion; evidence filter 'full')
   style: 'concise',
-  // share of the training items (a seeded draw) that get teacher traces for SFT; RLVR trains on every training item,
-  // so the rest reach the policy first through its own rollouts (1 = traces for every training item). 0.75 with
-  // rlvr.stage1Items 'untraced': the only setting whose +RL1 rose on validation at every seed tried (docs/findings.md)
+  // share of the training items (a seeded draw) that get teacher traces for SFT; the rest reach the policy first
+  // through its own rollouts (rlvr.stage1Items 'untraced' trains stage 1 on them alone; 1 = traces for every training
+  // item). 0.75 with stage 1 on the untraced: the only setting whose +RL1 rose on validation at every seed tried
+  // (docs/findings.md, fifth session)
   traceShare: 0.75,
   traceShareBy: 'anchor', // draw whole anchor groups ('anchor') or single items ('item') for traceShare
 };

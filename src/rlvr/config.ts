@@ -74,7 +74,7 @@ export const defaults: RlvrConfig = {
   checkpointEvery: 10, // steps between resume checkpoints
   rolloutsEvery: 1, // every N-th step's rollouts go to rollouts.jsonl
   stage1MaxSteps: 96, // stage 1 ends here at the latest
-  stage1MinSteps: 48, // no stop rule fires before this (24 → 48: docs/findings.md, fifth session)
+  stage1MinSteps: 48, // no stop rule fires before this (was 8; docs/findings.md, fifth session)
   stage1SparsityThreshold: 0.7, // zero-spread fraction (moving average) that ends stage 1
   stage1SparsityWindow: 4, // steps in that moving average
   stage1PlateauWindow: 8, // reward plateau: last window vs the window before
