@@ -4,8 +4,12 @@
  * holds out groups first (with a long-tail slice: items whose anchor is a rare entity, flagged
  * meta.longTail); the validation split is carved from the groups left for training, the same
  * way and in the same seeded order, so its anchors are disjoint from both train and test and the
- * test split does not depend on it. Stages choose and report their settings on validation; the
- * final evaluation (Table 3, Table 4) reads test.
+ * test split does not depend on it. A held-out split takes at most `longTailMaxOversample` times
+ * its share of the long-tail items, so training keeps rare anchors too: on the seed graph the
+ * long tail is mostly drugs (mechanism items), and a split that held all of them out left the
+ * cold start and both RL stages without a single long-tail anchor (docs/findings.md, sixth
+ * session). Stages choose and report their settings on validation; the final evaluation
+ * (Table 3, Table 4) reads test.
  */
 import type { KnowledgeGraph } from '../graph/graph';
 import type { Rng } from '../core/rng';
@@ -20,6 +24,8 @@ export interface SplitConfig {
   longTailDegree: number;
   /** Share of each held-out split that should come from long-tail anchors (when enough exist). */
   longTailTestShare: number;
+  /** A held-out split takes at most this many times its share of all long-tail items (the rest stays in train). */
+  longTailMaxOversample: number;
 }
 
 export const splitDefaults: SplitConfig = {
@@ -27,18 +33,18 @@ export const splitDefaults: SplitConfig = {
   validationShare: 0.1, // share of items held out for validation
   longTailDegree: 4, // degree ≤ this: long tail
   longTailTestShare: 0.3, // target share of long-tail items in test (and in validation)
+  longTailMaxOversample: 2, // test takes at most 2 × 20% = 40% of the long-tail items, validation 20%: train keeps ≥ 40%
 };
 
 /** The item's anchor group: its anchor entity, or itself (curated items). */
 export const groupOf = (it: Item): string => (it.meta?.anchor as string | undefined) ?? it.id;
 
 /**
- * Takes whole groups, long-tail ones first (to `tailShare` of `target` items), then the others,
- * each list in its given order, skipping groups already `taken`, until `target` items are held out.
+ * Takes whole groups, long-tail ones first (to `targetTail` items), then the others, each list in
+ * its given order, skipping groups already `taken`, until `target` items are held out.
  */
-function holdOut(tail: readonly string[], head: readonly string[], size: (k: string) => number, target: number, tailShare: number, taken: Set<string>): Set<string> {
+function holdOut(tail: readonly string[], head: readonly string[], size: (k: string) => number, target: number, targetTail: number, taken: Set<string>): Set<string> {
   const out = new Set<string>();
-  const targetTail = Math.round(tailShare * target);
   let n = 0;
   let nTail = 0;
   for (const k of tail) {
@@ -67,8 +73,11 @@ export function splitItems(items: Item[], g: KnowledgeGraph | undefined, cfg: Sp
   const keys = [...groups.keys()].sort();
   const tail = rng.shuffle(keys.filter(isTail));
   const head = rng.shuffle(keys.filter((k) => !isTail(k)));
-  const test = holdOut(tail, head, size, Math.round(cfg.testShare * items.length), cfg.longTailTestShare, new Set());
-  const validation = holdOut(tail, head, size, Math.round(cfg.validationShare * items.length), cfg.longTailTestShare, test);
+  const tailItems = tail.reduce((a, k) => a + size(k), 0);
+  // long-tail items a held-out split of `share` aims for: its tail share of its size, at most maxOversample × share of them all
+  const tailTarget = (share: number) => Math.min(Math.round(cfg.longTailTestShare * share * items.length), Math.floor(cfg.longTailMaxOversample * share * tailItems));
+  const test = holdOut(tail, head, size, Math.round(cfg.testShare * items.length), tailTarget(cfg.testShare), new Set());
+  const validation = holdOut(tail, head, size, Math.round(cfg.validationShare * items.length), tailTarget(cfg.validationShare), test);
   const splitOf = (k: string): Split => (test.has(k) ? 'test' : validation.has(k) ? 'validation' : 'train');
   return items.map((it) => {
     const k = groupOf(it);

@@ -106,6 +106,35 @@ describe('splitItems', () => {
     expect(() => splitItems(items, undefined, { ...splitDefaults, testShare: 0.6, validationShare: 0.4 }, new Rng(3))).toThrow(/rods\.testShare \(0\.6\) \+ rods\.validationShare \(0\.4\) must be < 1/);
   });
 
+  it('splitItems() holds out at most longTailMaxOversample × its share of the long-tail items: training keeps rare anchors', () => {
+    const g = fixtureGraph();
+    const ids = g.nodes.map((n) => n.id).sort();
+    const tailIds = ids.filter((id) => g.degree(id) <= 1);
+    const headIds = ids.filter((id) => g.degree(id) > 1);
+    expect(tailIds.length).toBeGreaterThanOrEqual(20);
+    expect(headIds.length).toBeGreaterThanOrEqual(60);
+    // 20 long-tail anchors × 3 items, 60 head anchors × 5 (as on the seed graph: the long tail is a small share of the items)
+    const anchors = [...tailIds.slice(0, 20).flatMap((a) => [a, a, a]), ...headIds.slice(0, 60).flatMap((a) => [a, a, a, a, a])];
+    const items: Item[] = anchors.map((a, i) => ({ id: `i${i}`, origin: 'synthetic', question: 'q', options: { A: 'a', B: 'b' }, answer: 'A', type: 'diagnosis', meta: { anchor: a } }));
+    const tailOf = (out: Item[], s: string) => out.filter((i) => i.split === s && i.meta?.longTail).length;
+    const cfg = { ...splitDefaults, testShare: 0.2, validationShare: 0.1, longTailDegree: 1 };
+    const out = splitItems(items, g, cfg, new Rng(4));
+    expect(out.filter((i) => i.meta?.longTail).length).toBe(60);
+    // test wants 30% of its 72 items from the tail (22), but may take only 2 × 20% of the 60 tail items (24 → ≤ 24 + one group)
+    expect(tailOf(out, 'test')).toBeGreaterThanOrEqual(21);
+    expect(tailOf(out, 'test')).toBeLessThanOrEqual(24);
+    expect(tailOf(out, 'validation')).toBeLessThanOrEqual(Math.floor(2 * 0.1 * 60) + 2);
+    expect(tailOf(out, 'train')).toBeGreaterThanOrEqual(60 - 24 - 14);
+    // oversample 1: each held-out split takes about its own share of the tail (stratified); without the cap (a large
+    // factor) the held-out splits take every long-tail anchor and training keeps none, the old behaviour
+    const strat = splitItems(items, g, { ...cfg, longTailMaxOversample: 1 }, new Rng(4));
+    expect(tailOf(strat, 'test')).toBeLessThanOrEqual(12 + 2);
+    const greedy = splitItems(items, g, { ...cfg, longTailTestShare: 0.9, longTailMaxOversample: 100 }, new Rng(4));
+    expect(tailOf(greedy, 'train')).toBe(0);
+    const capped = splitItems(items, g, { ...cfg, longTailTestShare: 0.9 }, new Rng(4));
+    expect(tailOf(capped, 'train')).toBeGreaterThanOrEqual(60 - 24 - 12 - 4);
+  });
+
   it('tuningItems() is the validation split; a run without one falls back to test and says so', () => {
     const it0 = (id: string, split: Item['split']): Item => ({ id, origin: 'synthetic', question: 'q', options: { A: 'a', B: 'b' }, answer: 'A', type: 'diagnosis', split });
     const items = [it0('a', 'train'), it0('b', 'validation'), it0('c', 'test')];
@@ -133,6 +162,12 @@ describe('rods stage on the whole seed graph (the world of a released Base)', ()
     const [train, validation, test] = [groups('train'), groups('validation'), groups('test')];
     for (const a of validation) expect(train.has(a) || test.has(a)).toBe(false);
     for (const a of test) expect(train.has(a)).toBe(false);
+    // the long tail (mostly drugs here) is in every split: test has a slice of it, and training keeps ≥ 40% of it
+    const tail = (split: string) => res.items.filter((i) => i.split === split && i.meta?.longTail).length;
+    const allTail = res.items.filter((i) => i.meta?.longTail).length;
+    expect(tail('test')).toBeGreaterThanOrEqual(100);
+    expect(tail('train')).toBeGreaterThanOrEqual(0.35 * allTail);
+    expect(res.items.filter((i) => i.split === 'train' && i.meta?.longTail && i.type === 'mechanism').length).toBeGreaterThan(50);
     // the released Base's names: every option is the mention form of its entity's name
     for (const it of res.items.filter((i) => i.origin === 'synthetic')) {
       const ids = it.meta?.optionIds as Record<string, string>;
