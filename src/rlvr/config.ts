@@ -42,6 +42,7 @@ export interface RlvrConfig {
   stage2MinFailures: number;
   stage2MaxMined: number;
   stage2MinePool: number;
+  stage2MineTiers: boolean;
   evalItems: number;
   evalMaxNewTokens: number;
   evalBatchSize: number;
@@ -87,6 +88,10 @@ export const defaults: RlvrConfig = {
   stage2MinFailures: 3, // failures (of n) that make an item "repeatedly failed"
   stage2MaxMined: 64, // mined set cap (Difficult first)
   stage2MinePool: 0, // train items evaluated per round (a fixed seeded subset; 0 = the whole training set, as the full preset does)
+  // mine the pool one difficulty at a time, Difficult first, and stop once stage2MaxMined items failed: the same hard
+  // set (a later tier could not enter it) from ≈ 1/7 of the samples here; false: every pool item each round (the
+  // whole failure histogram in mining.jsonl)
+  stage2MineTiers: true,
   evalItems: 200, // RODS validation items for +CoT / +RL1 / +RL2 (greedy, evalPolicy), for choosing settings (0 = all; the eval stage reads test)
   evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
   evalBatchSize: 32, // prompts decoded together

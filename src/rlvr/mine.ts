@@ -5,7 +5,8 @@
  * The mining of stage 2 (src/rlvr/plans.ts) for a policy trained elsewhere (verl on a cluster)
  * and served behind an OpenAI-compatible endpoint (vLLM, SGLang, `fleming serve`): every item of
  * the mining pool (the run's train split, or the seeded subset of rlvr.stage2MinePool, as stage 2
- * draws it) is sampled rlvr.stage2Samples times at rlvr.temperature with rlvr.maxNewTokens; an
+ * draws it; with rlvr.stage2MineTiers one difficulty at a time, Difficult first, until
+ * rlvr.stage2MaxMined items have failed) is sampled rlvr.stage2Samples times at rlvr.temperature with rlvr.maxNewTokens; an
  * answer counts as correct by the correctness reward (the protocol's strict rule); items failed
  * ≥ rlvr.stage2MinFailures times are kept, Difficult first, up to rlvr.stage2MaxMined
  * (selectHard). Each call is one round: it appends a MiningRecord (with the endpoint and the
@@ -26,7 +27,7 @@ import { writeParquet } from '../export/parquet';
 import { itemPrompt, optionLetters } from '../protocol/index';
 import type { Item } from '../rods/item';
 import { mean } from './advantage';
-import { MinedItem, MiningRecord, selectHard } from './plans';
+import { MinedItem, MiningRecord, mineTiers, selectHard } from './plans';
 import { correctness } from './rewards';
 
 /** The endpoint a round mines against. */
@@ -129,17 +130,27 @@ export async function mineEndpoint(ctx: RunContext, ep: MineEndpoint, opts: { ou
   const c = ctx.config.rlvr;
   ctx.log(`rlvr mine: round ${round}: ${pool.length} train items × ${c.stage2Samples} samples from ${ep.model} at ${ep.baseUrl} (temperature ${c.temperature}, ≤ ${c.maxNewTokens} tokens)`);
   const t0 = performance.now();
-  const replies = await sampleReplies(ctx, ep, pool, round);
-  const { results, errors } = failuresOf(pool, replies, c.stage2Samples);
+  // as stage 2: the whole pool, or (rlvr.stage2MineTiers) one difficulty at a time until the cap has failed; each
+  // request's seed names its item and sample, so an item's replies do not depend on which tiers are asked
+  const results: MinedItem[] = [];
+  const errors: string[] = [];
+  const tiers: string[] = [];
+  for (const [tier, part] of c.stage2MineTiers ? mineTiers(pool) : [['', pool] as const]) {
+    if (c.stage2MineTiers && c.stage2MaxMined > 0 && results.filter((r) => r.failures >= c.stage2MinFailures).length >= c.stage2MaxMined) break;
+    if (tier) tiers.push(tier);
+    const f = failuresOf(part, await sampleReplies(ctx, ep, part, round), c.stage2Samples);
+    results.push(...f.results);
+    errors.push(...f.errors);
+  }
   if (results.length === 0 && errors.length) throw new Error(`rlvr mine: every request failed, nothing was written (first: ${errors[0]})`);
   const mined = selectHard(results, { minFailures: c.stage2MinFailures, maxMined: c.stage2MaxMined, tieSeed: `${ctx.config.seed}:rlvr:stage2:items:ties${round - 1}` });
-  const base = roundRecord(ctx, round, results, mined, rounds.length ? rounds[rounds.length - 1].minedItems : null, Math.round(performance.now() - t0) / 1000);
+  const base = { ...roundRecord(ctx, round, results, mined, rounds.length ? rounds[rounds.length - 1].minedItems : null, Math.round(performance.now() - t0) / 1000), ...(c.stage2MineTiers ? { tiers, pool: pool.length } : {}) };
   const record: EndpointMiningRecord = { ...base, endpoint: { baseUrl: ep.baseUrl, model: ep.model }, errors: errors.length, errorExamples: errors.slice(0, 5) };
   const byId = new Map(items.map((it) => [it.id, it]));
   const rows = mined.map((m, i) => rlRow(byId.get(m.id) as Item, 'stage2', i, { rounds: [round], failures: m.failures, samples: c.stage2Samples }));
   const files = [path.join(out, `stage2_round${round}.parquet`), path.join(out, 'stage2_train.parquet')];
   for (const f of files) writeParquet(f, RL_FIELDS, rows);
   writeJsonlSync(log, [...rounds, record]);
-  ctx.log(`rlvr mine: round ${round}: pass rate ${(100 * record.passRate).toFixed(1)}%, ${record.failing} failing ≥ ${c.stage2MinFailures}×, mined ${record.mined} ${JSON.stringify(record.minedByDifficulty)}${errors.length ? `; ${errors.length} items left out (requests failed: ${errors[0]})` : ''}`);
+  ctx.log(`rlvr mine: round ${round}: ${record.evaluated}${record.tiers ? ` of ${pool.length} items (${record.tiers.join(', ')})` : ' items'} mined, pass rate ${(100 * record.passRate).toFixed(1)}%, ${record.failing} failing ≥ ${c.stage2MinFailures}×, mined ${record.mined} ${JSON.stringify(record.minedByDifficulty)}${errors.length ? `; ${errors.length} items left out (requests failed: ${errors[0]})` : ''}`);
   return { record, out, files };
 }

@@ -7,7 +7,10 @@
  * - Stage 2 mines hard samples each round: every item of the mining pool (the whole training set
  *   by default) is sampled n times; items failed at least `minFailures` times are kept, Difficult
  *   first (then Moderate, Easy; more failures first), up to `maxMined`; the round trains on them
- *   with k2 rollouts per prompt; the next round re-mines.
+ *   with k2 rollouts per prompt; the next round re-mines. With `tiers` the pool is mined one
+ *   difficulty at a time, Difficult first, and mining stops once `maxMined` items of the tiers so
+ *   far have failed: items of a later tier could not enter the set then, so it is chosen by the
+ *   same rule from a fraction of the samples (default run: ≈ 400 of ≈ 2,800 items).
  * Plan states are plain JSON (checkpointed); stop rules and the selection are pure functions.
  */
 import { Rng } from '../core/rng';
@@ -121,6 +124,31 @@ export function selectHard(results: readonly MinedItem[], o: { minFailures: numb
   return sorted.slice(0, o.maxMined > 0 ? o.maxMined : undefined).map((x) => x.r);
 }
 
+/** The difficulty tier of an item for mining: its label, or 'unlabelled' (mined last). */
+const tierOf = (it: Item): string => (it.difficulty && DIFFICULTY_ORDER.includes(it.difficulty) ? it.difficulty : 'unlabelled');
+
+/** The pool's items by mining tier, in DIFFICULTY_ORDER (then unlabelled), empty tiers left out. */
+export function mineTiers(pool: readonly Item[]): [string, Item[]][] {
+  return [...DIFFICULTY_ORDER, 'unlabelled'].map((t): [string, Item[]] => [t, pool.filter((it) => tierOf(it) === t)]).filter(([, items]) => items.length > 0);
+}
+
+/**
+ * One mining pass over `pool`: the whole pool at once, or (o.tiers) tier by tier in
+ * DIFFICULTY_ORDER until o.maxMined items have failed ≥ o.minFailures times (selectHard ranks a
+ * lower tier below every item of a higher one, so the tiers left out could not have entered).
+ */
+export function* minePoolReads(model: Llama, tok: Tokenizer, pool: readonly Item[], o: Pick<Stage2Options, 'samplesPerItem' | 'minFailures' | 'maxMined' | 'tiers' | 'sampling'>, rng: Rng): Reads<{ results: MinedItem[]; tiers: string[] | null }> {
+  if (!o.tiers) return { results: yield* mineFailuresReads(model, tok, pool, o.samplesPerItem, rng, o.sampling), tiers: null };
+  const results: MinedItem[] = [];
+  const tiers: string[] = [];
+  for (const [tier, items] of mineTiers(pool)) {
+    if (o.maxMined > 0 && results.filter((r) => r.failures >= o.minFailures).length >= o.maxMined) break;
+    tiers.push(tier);
+    results.push(...(yield* mineFailuresReads(model, tok, items, o.samplesPerItem, rng, o.sampling)));
+  }
+  return { results, tiers };
+}
+
 /** Failures of each item in n sampled completions (the correctness reward). */
 export function mineFailures(model: Llama, tok: Tokenizer, pool: readonly Item[], n: number, rng: Rng, o: SamplingOptions): MinedItem[] {
   return runSync(mineFailuresReads(model, tok, pool, n, rng, o), 'mineFailures');
@@ -153,8 +181,12 @@ export interface MiningRecord {
   minedByDifficulty: Record<string, number>;
   /** The round's hard set in the order selectHard() ranked it (what stage 2 trained on; `fleming export` reads it). */
   minedItems: MinedItem[];
-  /** Of the previous round's mined items, how many are still failing. */
+  /** Of the previous round's mined items, how many are still failing (of those mined again). */
   previousStillFailing: number | null;
+  /** The difficulty tiers mined (Difficult first) when stage 2 mines by tier; absent: the whole pool. */
+  tiers?: string[];
+  /** Items in the mining pool (evaluated ≤ pool when mining by tier). */
+  pool?: number;
   seconds: number;
 }
 
@@ -176,6 +208,8 @@ export interface Stage2Options {
   samplesPerItem: number;
   minFailures: number;
   maxMined: number;
+  /** Mine one difficulty tier at a time (Difficult first) and stop once maxMined items have failed. */
+  tiers?: boolean;
   seed: string;
   sampling: SamplingOptions;
   /** Called after each mining round (stage: writes mining.jsonl). */
@@ -192,7 +226,7 @@ export function stage2Plan(pool: readonly Item[], tok: Tokenizer, o: Stage2Optio
       if (st.round === 0 || st.stepInRound >= o.stepsPerRound) {
         if (st.round >= o.rounds) return { stop: 'rounds done' };
         const t0 = performance.now();
-        const results = yield* mineFailuresReads(model, tok, pool, o.samplesPerItem, rng, o.sampling);
+        const { results, tiers } = yield* minePoolReads(model, tok, pool, o, rng);
         const failing = results.filter((r) => r.failures >= o.minFailures);
         const mined = selectHard(results, { minFailures: o.minFailures, maxMined: o.maxMined, tieSeed: `${o.seed}:ties${st.round}` });
         const hist = new Array<number>(o.samplesPerItem + 1).fill(0);
@@ -213,6 +247,7 @@ export function stage2Plan(pool: readonly Item[], tok: Tokenizer, o: Stage2Optio
           minedItems: mined,
           previousStillFailing: st.round === 0 ? null : st.mined.filter((id) => (fails.get(id) ?? 0) >= o.minFailures).length,
           seconds: Math.round(performance.now() - t0) / 1000,
+          ...(tiers ? { tiers, pool: pool.length } : {}),
         };
         st.rounds.push(rec);
         st.round++;

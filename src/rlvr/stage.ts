@@ -140,11 +140,11 @@ function stage2(setup: StageSetup, stage1Dir: string): Promise<StageResult> {
   const c = ctx.config.rlvr;
   const train = stageItems(setup, 2);
   const pool = c.stage2MinePool > 0 ? ctx.rng('rlvr:stage2:pool').sample(train, c.stage2MinePool) : train;
-  ctx.log(`rlvr: stage 2: ${c.stage2Rounds} rounds × ${c.stage2StepsPerRound} steps; mining ${pool.length} train items × ${c.stage2Samples} samples, keeping ≥ ${c.stage2MinFailures} failures (≤ ${c.stage2MaxMined}, Difficult first); ${c.stage2PromptsPerStep} prompts × ${c.stage2K} rollouts per step`);
+  ctx.log(`rlvr: stage 2: ${c.stage2Rounds} rounds × ${c.stage2StepsPerRound} steps; mining ${pool.length} train items${c.stage2MineTiers ? ' by difficulty (Difficult first, until the cap is filled)' : ''} × ${c.stage2Samples} samples, keeping ≥ ${c.stage2MinFailures} failures (≤ ${c.stage2MaxMined}, Difficult first); ${c.stage2PromptsPerStep} prompts × ${c.stage2K} rollouts per step`);
   const onMined = (dir: string) => (rounds: readonly MiningRecord[]) => {
     writeJsonlSync(path.join(dir, 'mining.jsonl'), rounds);
     const r = rounds[rounds.length - 1];
-    ctx.log(`rlvr: stage 2 round ${r.round}: ${r.evaluated} items × ${r.samplesPerItem} samples, pass rate ${pct(r.passRate)}, ${r.failing} failing ≥ ${c.stage2MinFailures}×, mined ${r.mined} ${JSON.stringify(r.minedByDifficulty)}${r.previousStillFailing === null ? '' : `; ${r.previousStillFailing} of the previous round's set still failing`} (${r.seconds.toFixed(1)} s)`);
+    ctx.log(`rlvr: stage 2 round ${r.round}: ${r.evaluated}${r.tiers ? ` of ${r.pool} items (${r.tiers.join(', ')})` : ' items'} × ${r.samplesPerItem} samples, pass rate ${pct(r.passRate)}, ${r.failing} failing ≥ ${c.stage2MinFailures}×, mined ${r.mined} ${JSON.stringify(r.minedByDifficulty)}${r.previousStillFailing === null ? '' : `; ${r.previousStillFailing} of the previous round's set still failing`} (${r.seconds.toFixed(1)} s)`);
   };
   const mining = {
     rounds: c.stage2Rounds,
@@ -154,6 +154,7 @@ function stage2(setup: StageSetup, stage1Dir: string): Promise<StageResult> {
     samplesPerItem: c.stage2Samples,
     minFailures: c.stage2MinFailures,
     maxMined: c.stage2MaxMined,
+    tiers: c.stage2MineTiers,
     seed: `${ctx.config.seed}:rlvr:stage2:items`,
     sampling: { maxNewTokens: c.maxNewTokens, temperature: c.temperature, batchSize: c.rolloutBatch },
   };

@@ -10,6 +10,7 @@ import { hashString } from '../../src/core/rng';
 import { openRun, type RunContext } from '../../src/core/run';
 import { itemPrompt } from '../../src/protocol';
 import { type EndpointMiningRecord, mineEndpoint, minePool } from '../../src/rlvr/mine';
+import { mineTiers } from '../../src/rlvr/plans';
 import type { Item } from '../../src/rods/item';
 import { serve, type Served } from '../../src/serve';
 import { makeRun, removeRuns } from '../export/fixture';
@@ -49,9 +50,9 @@ afterAll(async () => {
   removeRuns();
 });
 
-/** The fixture run opened with mining settings: 3 samples, ≥ 2 failures, at most 4 mined, the whole train split. */
+/** The fixture run opened with mining settings: 3 samples, ≥ 2 failures, at most 4 mined, the whole train split at once. */
 function context(dir: string, rlvr: Record<string, unknown> = {}): RunContext {
-  return openRun(resolveConfig({ preset: 'smoke', overrides: { runDir: path.basename(dir), rlvr: { stage2Samples: 3, stage2MinFailures: 2, stage2MaxMined: 4, stage2MinePool: 0, maxNewTokens: 12, temperature: 0.7, ...rlvr }, eval: { endpointRetries: 0 } } }), { root: path.dirname(dir), quiet: true, progressMode: 'silent' });
+  return openRun(resolveConfig({ preset: 'smoke', overrides: { runDir: path.basename(dir), rlvr: { stage2Samples: 3, stage2MinFailures: 2, stage2MaxMined: 4, stage2MinePool: 0, stage2MineTiers: false, maxNewTokens: 12, temperature: 0.7, ...rlvr }, eval: { endpointRetries: 0 } } }), { root: path.dirname(dir), quiet: true, progressMode: 'silent' });
 }
 
 async function parquetRows(file: string): Promise<Record<string, any>[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -101,6 +102,34 @@ describe('mineEndpoint()', () => {
     expect(readJsonlSync<EndpointMiningRecord>(path.join(r.out, 'mining.jsonl')).map((x) => x.value.round)).toEqual([1, 2]);
     expect(await parquetRows(path.join(r.out, 'stage2_train.parquet'))).toEqual([]);
     expect(fs.existsSync(path.join(r.out, 'stage2_round1.parquet'))).toBe(true);
+  });
+
+  it('rlvr.stage2MineTiers asks the hardest tier first (Difficult, Moderate, Easy) and stops once the cap has failed: the same hard set from fewer requests', async () => {
+    const run = makeRun({ stage2: false });
+    items = run.items;
+    const train = items.filter((it) => it.split === 'train');
+    const tiers = mineTiers(train);
+    expect(tiers.length).toBeGreaterThan(1); // (this fixture's train split has no Difficult item: its first tier is Moderate)
+    const [first, hard] = tiers[0];
+    expect(first).toBe(train.some((it) => it.difficulty === 'Difficult') ? 'Difficult' : 'Moderate');
+    // every item of the first tier always wrong, every second other item too: the cap (the first tier's size) fills in the first tier
+    const wrongItem = (it: Item) => hard.includes(it) || train.indexOf(it) % 2 === 1;
+    answer = (it) => ({ status: 200, content: `<think>x</think>\n<answer>${wrongItem(it) ? Object.keys(it.options).find((l) => l !== it.answer) : it.answer}</answer>` });
+    const ep = { baseUrl: fakeUrl, model: 'policy', apiKeyEnv: 'FLEMING_MINE_TEST_UNSET' };
+    const rounds: { record: EndpointMiningRecord; requests: number }[] = [];
+    for (const [sub, tiers] of [['whole', false], ['tiers', true]] as const) {
+      bodies.length = 0;
+      const r = await mineEndpoint(context(run.dir, { stage2MineTiers: tiers, stage2MaxMined: hard.length }), ep, { out: path.join(run.dir, sub) });
+      rounds.push({ record: r.record, requests: bodies.length });
+    }
+    const [whole, tiered] = rounds;
+    expect(whole.record).toMatchObject({ evaluated: train.length, mined: hard.length });
+    expect(whole.record.tiers).toBeUndefined();
+    expect(whole.requests).toBe(train.length * 3);
+    expect(tiered.record).toMatchObject({ evaluated: hard.length, mined: hard.length, tiers: [first], pool: train.length, failing: hard.length });
+    expect(tiered.requests).toBe(hard.length * 3);
+    expect(tiered.record.minedItems.map((m) => m.id).sort()).toEqual(whole.record.minedItems.map((m) => m.id).sort());
+    expect(tiered.record.minedItems.map((m) => m.id).sort()).toEqual(hard.map((it) => it.id).sort());
   });
 
   it('throws, writing nothing, when the endpoint refuses every request or the key', async () => {

@@ -12,6 +12,8 @@ import type { Item } from '../../src/rods/item';
 import { CotRow, runSft } from '../../src/coldstart/sft';
 import { coldstartItems } from '../../src/coldstart/stage';
 import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr, stageJourneys } from '../../src/rlvr';
+import { DIFFICULTY_ORDER, selectHard } from '../../src/rlvr/plans';
+import { minePool } from '../../src/rlvr/mine';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 import { tempDir } from '../helpers/tmp';
 
@@ -35,6 +37,7 @@ const rlvrSmall = {
   stage2MinFailures: 1,
   stage2MaxMined: 4,
   stage2MinePool: 8,
+  stage2MineTiers: false, // the whole pool each round; the tier-by-tier mining has its own test below
   evalItems: 4,
   evalMaxNewTokens: 20,
   evalBatchSize: 8,
@@ -228,6 +231,33 @@ describe('rlvr stage', () => {
     expect(m[0].kl).toBeLessThan(1e-4); // the policy starts as the reference
     expect(m[2].kl).toBeGreaterThan(m[0].kl as number);
     expect(m.every((r) => r.updates === 2 || r.updates === 0)).toBe(true);
+  }, 60_000);
+
+  it('rlvr.stage2MineTiers mines the pool one difficulty at a time, Difficult first, and stops once the cap has failed', async () => {
+    const ctx = cloneRun(template, { stage2MineTiers: true, stage2MinePool: 24, stage2MaxMined: 3, stage2MinFailures: 2, stage1MaxSteps: 1, stage2Rounds: 2, stage2StepsPerRound: 1 });
+    await rlvr(ctx);
+    const pool = minePool(ctx, items);
+    const tierOf = (it: Item) => (it.difficulty && DIFFICULTY_ORDER.includes(it.difficulty) ? it.difficulty : 'unlabelled');
+    const present = [...DIFFICULTY_ORDER, 'unlabelled'].filter((t) => pool.some((it) => tierOf(it) === t));
+    expect(present.length).toBeGreaterThan(1);
+    const mining = lines<MiningRecord>(path.join(ctx.dir, 'rlvr', 'stage2', 'mining.jsonl'));
+    expect(mining).toHaveLength(2);
+    let stoppedEarly = 0;
+    for (const r of mining) {
+      // the tiers mined are a prefix of the tiers present, in order, and exactly their items were sampled
+      expect(r.tiers).toEqual(present.slice(0, r.tiers!.length));
+      expect(r.pool).toBe(24);
+      expect(r.evaluated).toBe(pool.filter((it) => r.tiers!.includes(tierOf(it))).length);
+      expect(r.failureHistogram.reduce((a, b) => a + b, 0)).toBe(r.evaluated);
+      // a tier is left out only once the cap has failed; the set is selectHard's over what was mined
+      if (r.tiers!.length < present.length) {
+        stoppedEarly++;
+        expect(r.failing).toBeGreaterThanOrEqual(3);
+      }
+      expect(r.mined).toBe(Math.min(3, r.failing));
+      expect(selectHard(r.minedItems, { minFailures: 2, maxMined: 3, tieSeed: 'any' }).map((m) => m.id).sort()).toEqual(r.minedItems.map((m) => m.id).sort());
+    }
+    expect(stoppedEarly).toBeGreaterThan(0);
   }, 60_000);
 
   it("rlvr.stage1Items / stage2Items 'untraced' train and mine only the anchors the cold start drew no traces for; with every anchor traced they say why not", async () => {
