@@ -28,7 +28,7 @@ export const defaults: EvalConfig = {
   models: ['base', 'cot', 'rl1', 'rl2'], // policy stages evaluated (a stage without a checkpoint is reported as not run)
   benchmarks: [], // benchmark names (CURATED_BENCHMARKS); [] = every one whose file is in the benchmarks directory
   // benchmarkSpecsDir (optional): a directory of benchmark spec files (*.yaml, *.yml, *.json), each evaluated too (like --benchmark-spec FILE)
-  testItems: 0, // held-out synthetic test items evaluated (0 = all: 815 in the default world, ≈ 1 min per policy)
+  testItems: 0, // held-out synthetic test items evaluated (0 = all: 803 in the default world, ≈ 1 min per policy)
   benchmarkItems: 40, // items drawn (seeded) per public benchmark, to bound CPU time (0 = all)
   samples: 1, // samples per item: 1 = greedy; k > 1 = temperature sampling (mean accuracy, pass@k)
   temperature: 0.7, // sampling temperature when samples > 1

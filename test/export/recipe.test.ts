@@ -39,7 +39,7 @@ describe('verlSettings()', () => {
       ]),
     );
     expect(s.stage1).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=8', 'trainer.total_training_steps=96']);
-    expect(s.stage2).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=16', 'trainer.total_training_steps=8']);
+    expect(s.stage2).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=32', 'trainer.total_training_steps=8']);
     expect(s.stage1Stop).toEqual({ minSteps: 48, sparsityThreshold: 0.7, sparsityWindow: 4, plateauWindow: 8, plateauDelta: 0 });
   });
 
