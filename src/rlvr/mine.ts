@@ -27,7 +27,7 @@ import { writeParquet } from '../export/parquet';
 import { itemPrompt, optionLetters } from '../protocol/index';
 import type { Item } from '../rods/item';
 import { mean } from './advantage';
-import { MinedItem, MiningRecord, mineTiers, selectHard } from './plans';
+import { MinedItem, MiningRecord, capFilled, mineTiers, selectHard } from './plans';
 import { correctness } from './rewards';
 
 /** The endpoint a round mines against. */
@@ -135,9 +135,10 @@ export async function mineEndpoint(ctx: RunContext, ep: MineEndpoint, opts: { ou
   const results: MinedItem[] = [];
   const errors: string[] = [];
   const tiers: string[] = [];
-  for (const [tier, part] of c.stage2MineTiers ? mineTiers(pool) : [['', pool] as const]) {
-    if (c.stage2MineTiers && c.stage2MaxMined > 0 && results.filter((r) => r.failures >= c.stage2MinFailures).length >= c.stage2MaxMined) break;
-    if (tier) tiers.push(tier);
+  const cap = { minFailures: c.stage2MinFailures, maxMined: c.stage2MaxMined };
+  for (const [tier, part] of c.stage2MineTiers ? mineTiers(pool) : [['all', pool] as const]) {
+    if (c.stage2MineTiers && capFilled(results, cap)) break;
+    tiers.push(tier);
     const f = failuresOf(part, await sampleReplies(ctx, ep, part, round), c.stage2Samples);
     results.push(...f.results);
     errors.push(...f.errors);

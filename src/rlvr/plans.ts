@@ -132,6 +132,11 @@ export function mineTiers(pool: readonly Item[]): [string, Item[]][] {
   return [...DIFFICULTY_ORDER, 'unlabelled'].map((t): [string, Item[]] => [t, pool.filter((it) => tierOf(it) === t)]).filter(([, items]) => items.length > 0);
 }
 
+/** Mining by tier stops here: `maxMined` items (when capped) have failed ≥ `minFailures` times. */
+export function capFilled(results: readonly MinedItem[], o: { minFailures: number; maxMined: number }): boolean {
+  return o.maxMined > 0 && results.filter((r) => r.failures >= o.minFailures).length >= o.maxMined;
+}
+
 /**
  * One mining pass over `pool`: the whole pool at once, or (o.tiers) tier by tier in
  * DIFFICULTY_ORDER until o.maxMined items have failed ≥ o.minFailures times (selectHard ranks a
@@ -142,7 +147,7 @@ export function* minePoolReads(model: Llama, tok: Tokenizer, pool: readonly Item
   const results: MinedItem[] = [];
   const tiers: string[] = [];
   for (const [tier, items] of mineTiers(pool)) {
-    if (o.maxMined > 0 && results.filter((r) => r.failures >= o.minFailures).length >= o.maxMined) break;
+    if (capFilled(results, o)) break;
     tiers.push(tier);
     results.push(...(yield* mineFailuresReads(model, tok, items, o.samplesPerItem, rng, o.sampling)));
   }

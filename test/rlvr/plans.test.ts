@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { epochItems, selectHard, stage1Stop } from '../../src/rlvr/plans';
+import { capFilled, epochItems, selectHard, stage1Stop } from '../../src/rlvr/plans';
 
 const rules = { minSteps: 4, sparsityThreshold: 0.75, sparsityWindow: 3, plateauWindow: 2, plateauDelta: 0.01 };
 
@@ -40,5 +40,13 @@ describe('plans', () => {
     ];
     expect(selectHard(r, { minFailures: 2, maxMined: 0, tieSeed: 's' }).map((x) => x.id)).toEqual(['d4', 'd2', 'm4', 'm3', 'e3']);
     expect(selectHard(r, { minFailures: 3, maxMined: 3, tieSeed: 's' }).map((x) => x.id)).toEqual(['d4', 'm4', 'm3']);
+  });
+
+  it('capFilled() says when mining by tier may stop: maxMined items failed ≥ minFailures times; never without a cap', () => {
+    const r = [{ id: 'a', difficulty: 'Difficult', failures: 3 }, { id: 'b', difficulty: 'Difficult', failures: 2 }, { id: 'c', difficulty: 'Difficult', failures: 4 }];
+    expect(capFilled(r, { minFailures: 3, maxMined: 2 })).toBe(true);
+    expect(capFilled(r, { minFailures: 3, maxMined: 3 })).toBe(false);
+    expect(capFilled(r, { minFailures: 2, maxMined: 3 })).toBe(true);
+    expect(capFilled(r, { minFailures: 1, maxMined: 0 })).toBe(false);
   });
 });
