@@ -43,6 +43,8 @@ export interface RlvrConfig {
   stage2MaxMined: number;
   stage2MinePool: number;
   stage2MineTiers: boolean;
+  stage2Lr: number;
+  stage2KlCoef: number;
   evalItems: number;
   evalMaxNewTokens: number;
   evalBatchSize: number;
@@ -94,6 +96,8 @@ export const defaults: RlvrConfig = {
   // set (a later tier could not enter it) from ≈ 1/7 of the samples here; false: every pool item each round (the
   // whole failure histogram in mining.jsonl)
   stage2MineTiers: true,
+  stage2Lr: 0, // stage 2's peak (and floor) learning rate; 0: rlvr.lr and rlvr.minLr, as stage 1
+  stage2KlCoef: -1, // stage 2's β of the KL penalty, to +RL1 (the stage's start); −1: rlvr.klCoef, as stage 1
   evalItems: 200, // RODS validation items for +CoT / +RL1 / +RL2 (greedy, evalPolicy), for choosing settings (0 = all; the eval stage reads test)
   evalMaxNewTokens: 128, // as sft.evalMaxNewTokens, so +CoT's numbers compare
   evalBatchSize: 32, // prompts decoded together
@@ -139,9 +143,24 @@ export const limits: Limits<RlvrConfig> = {
   stage2MinFailures: int(1),
   stage2MaxMined: int(1),
   stage2MinePool: int(0),
+  stage2Lr: num({ min: 0 }),
+  stage2KlCoef: num({ min: -1 }),
   evalItems: int(0),
   evalMaxNewTokens: int(1),
   evalBatchSize: int(1),
   stage1Items: oneOf<RlvrConfig['stage1Items']>('all', 'untraced'),
   stage2Items: oneOf<RlvrConfig['stage2Items']>('all', 'untraced'),
 };
+
+/**
+ * A stage's learning rate (peak, floor) and KL coefficient: rlvr.lr, minLr and klCoef, or for
+ * stage 2 rlvr.stage2Lr (peak and floor) when > 0 and rlvr.stage2KlCoef when ≥ 0.
+ */
+export function stageOptim(c: RlvrConfig, stage: 1 | 2): { lr: number; minLr: number; klCoef: number } {
+  const own = stage === 2 && c.stage2Lr > 0;
+  return {
+    lr: own ? c.stage2Lr : c.lr,
+    minLr: own ? c.stage2Lr : Math.min(c.minLr, c.lr),
+    klCoef: stage === 2 && c.stage2KlCoef >= 0 ? c.stage2KlCoef : c.klCoef,
+  };
+}

@@ -195,8 +195,12 @@ function* sampleStepReads<S>(o: GrpoLoopOptions<S>, model: Llama, rng: Rng, d: {
   const samples: GrpoSample[] = batch.rollouts.map((x) => ({ prompt: x.prompt, completion: x.tokens, adv: x.advantage, old: x.logprobs }));
   let kl: number | undefined;
   if (s.loss.klCoef > 0) {
-    const ref = yield* sequenceLogProbsReads(o.ref as Llama, samples, pad);
-    samples.forEach((x, i) => (x.ref = ref[i]));
+    // micro-batched as the update is: the whole batch at once (e.g. 6 × 32 completions) outgrows the wasm heap
+    for (let i = 0; i < samples.length; i += s.microBatch) {
+      const part = samples.slice(i, i + s.microBatch);
+      const ref = yield* sequenceLogProbsReads(o.ref as Llama, part, pad);
+      part.forEach((x, j) => (x.ref = ref[j]));
+    }
     const terms = samples.flatMap((x) => x.ref!.map((r, t) => Math.exp(r - x.old![t]) - (r - x.old![t]) - 1));
     kl = mean(terms);
   }

@@ -15,7 +15,7 @@ import type { Tokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import { PolicyEvalReport, evalPolicyReads } from '../coldstart/sft/evaluate';
 import { clearCheckpoints, finishedStage, readMetrics } from '../train/index';
-import type { RlvrConfig } from './config';
+import { type RlvrConfig, stageOptim } from './config';
 import { GrpoLoopResult, GrpoRecord, GrpoSettings, Plan, runGrpoLoopReads } from './loop';
 import type { MiningRecord } from './plans';
 import { rewardFigure, savePlots, sparsityFigure } from './plots';
@@ -79,8 +79,9 @@ export interface StageSpec<S> {
 
 export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-/** The loop settings from the config (stage 2 changes prompts and k only). */
-export function grpoSettings(c: RlvrConfig, maxSteps: number): GrpoSettings {
+/** The loop settings from the config (stage 2 changes prompts and k; its learning rate and KL coefficient follow rlvr.stage2Lr and stage2KlCoef when set). */
+export function grpoSettings(c: RlvrConfig, maxSteps: number, stage: 1 | 2): GrpoSettings {
+  const { lr, minLr, klCoef } = stageOptim(c, stage);
   return {
     maxNewTokens: c.maxNewTokens,
     temperature: c.temperature,
@@ -88,9 +89,9 @@ export function grpoSettings(c: RlvrConfig, maxSteps: number): GrpoSettings {
     microBatch: c.microBatch,
     rewards: c.rewards,
     advantage: { scale: c.advantage, eps: c.advantageEps },
-    loss: { norm: c.lossNorm, maxNewTokens: c.maxNewTokens, clip: { low: c.clipLow, high: c.clipHigh }, klCoef: c.klCoef },
+    loss: { norm: c.lossNorm, maxNewTokens: c.maxNewTokens, clip: { low: c.clipLow, high: c.clipHigh }, klCoef },
     updatesPerBatch: c.updatesPerBatch,
-    optimizer: { lr: c.lr, minLr: Math.min(c.minLr, c.lr), warmupSteps: Math.max(1, c.warmupSteps), weightDecay: c.weightDecay, clipNorm: c.clipNorm, totalSteps: maxSteps },
+    optimizer: { lr, minLr, warmupSteps: Math.max(1, c.warmupSteps), weightDecay: c.weightDecay, clipNorm: c.clipNorm, totalSteps: maxSteps },
   };
 }
 
@@ -129,7 +130,7 @@ async function trainStage<S>(s: StageSetup, spec: StageSpec<S>, dir: string, fin
     init: () => loadCheckpoint(fromDir).model,
     ref,
     tok,
-    settings: grpoSettings(c, maxSteps),
+    settings: grpoSettings(c, maxSteps, stage),
     plan: (st) => spec.plan(st, dir),
     maxSteps,
     maxStepsRule: stage === 1 ? 'max steps' : 'rounds done',
@@ -191,7 +192,7 @@ export async function runStage<S>(s: StageSetup, spec: StageSpec<S>): Promise<St
     return reusedStage(dir);
   }
   const t0 = Date.now();
-  const ref = ctx.config.rlvr.klCoef > 0 ? loadCheckpoint(spec.fromDir).model : undefined;
+  const ref = stageOptim(ctx.config.rlvr, spec.stage).klCoef > 0 ? loadCheckpoint(spec.fromDir).model : undefined;
   let loop: GrpoLoopResult<S> | undefined;
   try {
     loop = await trainStage(s, spec, dir, fingerprint, ref);

@@ -25,28 +25,40 @@ describe('verlSettings()', () => {
         'algorithm.adv_estimator=grpo',
         'algorithm.norm_adv_by_std_in_grpo=False',
         'algorithm.use_kl_in_reward=False',
-        'actor_rollout_ref.actor.use_kl_loss=False',
-        'actor_rollout_ref.actor.kl_loss_coef=0',
         'actor_rollout_ref.actor.loss_agg_mode=seq-mean-token-sum',
         'actor_rollout_ref.actor.entropy_coeff=0',
         'actor_rollout_ref.actor.ppo_epochs=1',
-        'actor_rollout_ref.actor.optim.lr=0.00003',
-        'actor_rollout_ref.actor.optim.lr_scheduler_type=constant',
         'actor_rollout_ref.rollout.temperature=1',
         'data.max_response_length=128',
         '+custom_reward_function.reward_kwargs.correctness_weight=1',
         '+custom_reward_function.reward_kwargs.format_weight=0.25',
       ]),
     );
-    expect(s.stage1).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=8', 'trainer.total_training_steps=96']);
-    expect(s.stage2).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=32', 'trainer.total_training_steps=8']);
+    // lr and KL are each stage's (the same in both unless rlvr.stage2Lr / stage2KlCoef say otherwise)
+    const optim = ['actor_rollout_ref.actor.use_kl_loss=False', 'actor_rollout_ref.actor.kl_loss_coef=0', 'actor_rollout_ref.actor.optim.lr=0.00003', 'actor_rollout_ref.actor.optim.lr_scheduler_type=constant'];
+    expect(s.stage1).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=8', 'trainer.total_training_steps=96', ...optim]);
+    expect(s.stage2).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=32', 'trainer.total_training_steps=8', ...optim]);
+    // no key is given twice in one verl launch (Hydra refuses that)
+    for (const stage of [s.stage1, s.stage2]) {
+      const keys = [...s.common, ...stage].map((x) => x.split('=')[0]);
+      expect(new Set(keys).size).toBe(keys.length);
+    }
     expect(s.stage1Stop).toEqual({ minSteps: 48, sparsityThreshold: 0.7, sparsityWindow: 4, plateauWindow: 8, plateauDelta: 0 });
   });
 
   it('follows the options: std advantages, token loss, KL, a cosine floor', () => {
     const c = { ...resolveConfig({ preset: 'default' }).rlvr, advantage: 'std' as const, lossNorm: 'token' as const, klCoef: 0.01, minLr: 2e-5, lr: 1e-4 };
-    const s = verlSettings(c).common;
-    for (const x of ['algorithm.norm_adv_by_std_in_grpo=True', 'actor_rollout_ref.actor.loss_agg_mode=token-mean', 'actor_rollout_ref.actor.use_kl_loss=True', 'actor_rollout_ref.actor.kl_loss_coef=0.01', 'actor_rollout_ref.actor.optim.lr_scheduler_type=cosine', 'actor_rollout_ref.actor.optim.min_lr_ratio=0.2']) expect(s).toContain(x);
+    const v = verlSettings(c);
+    for (const x of ['algorithm.norm_adv_by_std_in_grpo=True', 'actor_rollout_ref.actor.loss_agg_mode=token-mean']) expect(v.common).toContain(x);
+    for (const stage of [v.stage1, v.stage2])
+      for (const x of ['actor_rollout_ref.actor.use_kl_loss=True', 'actor_rollout_ref.actor.kl_loss_coef=0.01', 'actor_rollout_ref.actor.optim.lr=0.0001', 'actor_rollout_ref.actor.optim.lr_scheduler_type=cosine', 'actor_rollout_ref.actor.optim.min_lr_ratio=0.2']) expect(stage).toContain(x);
+  });
+
+  it("gives stage 2 its own learning rate and KL when rlvr.stage2Lr / stage2KlCoef set them; stage 1 keeps the run's", () => {
+    const c = { ...resolveConfig({ preset: 'default' }).rlvr, klCoef: 0.01, stage2Lr: 1.5e-5, stage2KlCoef: 0 };
+    const v = verlSettings(c);
+    for (const x of ['actor_rollout_ref.actor.use_kl_loss=True', 'actor_rollout_ref.actor.kl_loss_coef=0.01', 'actor_rollout_ref.actor.optim.lr=0.00003']) expect(v.stage1).toContain(x);
+    for (const x of ['actor_rollout_ref.actor.use_kl_loss=False', 'actor_rollout_ref.actor.kl_loss_coef=0', 'actor_rollout_ref.actor.optim.lr=0.000015', 'actor_rollout_ref.actor.optim.lr_scheduler_type=constant']) expect(v.stage2).toContain(x);
   });
 });
 

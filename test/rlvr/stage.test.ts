@@ -164,11 +164,20 @@ describe('rlvr stage', () => {
     // other stage-2 settings retrain stage 2 only (in a copy: this run is the resume test's reference)
     const root2 = tempDir('fleming-rlvr-s2-');
     fs.cpSync(ctx.dir, path.join(root2, 'run'), { recursive: true });
-    const ctx2 = openRun(config({ stage2StepsPerRound: 1 }), { root: root2, quiet: true, progressMode: 'silent' });
+    const ctx2 = openRun(config({ stage2StepsPerRound: 1, stage2Lr: 1e-3, stage2KlCoef: 0.05 }), { root: root2, quiet: true, progressMode: 'silent' });
     const other = await rlvr(ctx2);
     expect(other.stage1.reused).toBe(true);
     expect(other.stage2!.reused).toBe(false);
     expect(other.stage2!.summary.steps).toBe(2);
+    // rlvr.stage2Lr sets stage 2's learning rate (peak and floor); stage 1 kept rlvr.lr
+    expect(m2.every((r) => r.lr <= 5e-3 + 1e-12) && m2.some((r) => Math.abs(r.lr - 5e-3) < 1e-12)).toBe(true);
+    expect(other.stage2!.metrics.map((r) => r.lr)).toEqual([1e-3, 1e-3]);
+    expect(other.stage1.metrics.map((r) => r.lr)).toEqual(m1.map((r) => r.lr));
+    // rlvr.stage2KlCoef: stage 2 alone measures (and pays) a KL to its start, +RL1; the KL's growth under training is
+    // the TRL/verl options test's (this fixture's mined groups have no reward spread, so stage 2 barely moves)
+    expect(m1.every((r) => r.kl === undefined)).toBe(true);
+    expect(other.stage2!.metrics.map((r) => typeof r.kl)).toEqual(['number', 'number']);
+    for (const r of other.stage2!.metrics) expect(r.kl).toBeGreaterThanOrEqual(0);
   }, 180_000);
 
   it('stageJourneys() decodes the same validation items with +CoT, +RL1 and +RL2, gains first; without validation items or checkpoints it says what to run', async () => {
