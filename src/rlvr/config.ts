@@ -49,6 +49,7 @@ export interface RlvrConfig {
   evalMaxNewTokens: number;
   evalBatchSize: number;
   stage1Items: 'all' | 'untraced';
+  stage1Draw: 'items' | 'anchors';
   stage2Items: 'all' | 'untraced';
 }
 
@@ -104,6 +105,9 @@ export const defaults: RlvrConfig = {
   // training items stage 1 draws from (its Easy + Moderate ones): 'all', or 'untraced' (those of the anchors
   // coldstart.traceShare left without teacher traces: RL meets only what SFT did not show)
   stage1Items: 'untraced',
+  // how stage 1 draws its prompts: 'items' (seeded epochs over the items: an anchor with 20 items is met 10× as often as
+  // one with 2) or 'anchors' (each pass meets every anchor once, in a seeded order: rare, long-tail anchors as often as common ones)
+  stage1Draw: 'items',
   stage2Items: 'all', // training items stage 2 mines (its pool): 'all' or 'untraced', as stage1Items
 };
 
@@ -149,6 +153,7 @@ export const limits: Limits<RlvrConfig> = {
   evalMaxNewTokens: int(1),
   evalBatchSize: int(1),
   stage1Items: oneOf<RlvrConfig['stage1Items']>('all', 'untraced'),
+  stage1Draw: oneOf<RlvrConfig['stage1Draw']>('items', 'anchors'),
   stage2Items: oneOf<RlvrConfig['stage2Items']>('all', 'untraced'),
 };
 

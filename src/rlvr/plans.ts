@@ -41,6 +41,32 @@ export function epochItems<T>(items: readonly T[], seed: string, cursor: number,
   return out;
 }
 
+/**
+ * The `count` draws after position `cursor` of an anchor-balanced stream over `items`: in each
+ * pass every group (anchor) gives one item, the groups in a fresh seeded order per pass; a group
+ * gives its items in seeded epochs of its own. So an anchor with 2 items is met as often as one with
+ * 20 (each of its items 10× as often), where epochItems() meets each item equally. Pure in
+ * (cursor, count), so a resumed plan continues the same stream.
+ */
+export function anchorEpochItems<T>(items: readonly T[], groupOf: (it: T) => string, seed: string, cursor: number, count: number): T[] {
+  if (items.length === 0) throw new Error('anchorEpochItems: no items');
+  const byGroup = new Map<string, T[]>();
+  for (const it of items) {
+    const g = groupOf(it);
+    const xs = byGroup.get(g);
+    if (xs) xs.push(it);
+    else byGroup.set(g, [it]);
+  }
+  const names = [...byGroup.keys()].sort();
+  const out: T[] = [];
+  for (let i = cursor; i < cursor + count; i++) {
+    const pass = Math.floor(i / names.length);
+    const g = new Rng(`${seed}:pass${pass}`).shuffle(names)[i % names.length];
+    out.push(epochItems(byGroup.get(g) as T[], `${seed}:group:${g}`, pass, 1)[0]);
+  }
+  return out;
+}
+
 /** Stage-1 stop thresholds. */
 export interface Stage1Rules {
   /** No rule fires before this many steps. */
@@ -80,13 +106,13 @@ export interface Stage1State {
 }
 
 /** Stage 1: Easy + Moderate items, P prompts × k rollouts per step, stop rules of stage1Stop(). */
-export function stage1Plan(items: readonly Item[], o: { promptsPerStep: number; k: number; seed: string; rules: Stage1Rules }, state?: Stage1State): Plan<Stage1State> {
+export function stage1Plan(items: readonly Item[], o: { promptsPerStep: number; k: number; seed: string; rules: Stage1Rules; groupOf?: (it: Item) => string }, state?: Stage1State): Plan<Stage1State> {
   const st: Stage1State = state ?? { cursor: 0, zeroSpread: [], reward: [], fired: null };
   return {
     state: st,
     // eslint-disable-next-line require-yield -- reads nothing; a generator to fit Plan.next
     *next(): Reads<PlanDecision> {
-      const batch = epochItems(items, o.seed, st.cursor, o.promptsPerStep);
+      const batch = o.groupOf ? anchorEpochItems(items, o.groupOf, o.seed, st.cursor, o.promptsPerStep) : epochItems(items, o.seed, st.cursor, o.promptsPerStep);
       st.cursor += o.promptsPerStep;
       return { items: batch, k: o.k, phase: 'stage 1' };
     },

@@ -31,7 +31,7 @@ import { coldstartItems } from '../coldstart/stage';
 import { MiningRecord, Stage1State, Stage2State, stage1Plan, stage2Plan } from './plans';
 import { miningFigure, rewardFigure, savePlots, sparsityFigure } from './plots';
 import { itemsFitting } from './rollout';
-import { tuningItems } from '../rods/split';
+import { groupOf, tuningItems } from '../rods/split';
 import { RlvrRunOptions, StageResult, StageSetup, evalOne, pct, runStage } from './runStage';
 
 export { grpoSettings } from './runStage';
@@ -100,13 +100,13 @@ function stage1(setup: StageSetup, sftDir: string): Promise<StageResult> {
   const train = stageItems(setup, 1);
   const easy = train.filter((it) => it.difficulty === 'Easy' || it.difficulty === 'Moderate');
   if (easy.length === 0) throw new Error(`rlvr: no Easy or Moderate train item fits the context (${train.length} train items fit)`);
-  ctx.log(`rlvr: stage 1 on ${easy.length} Easy + Moderate train items: ${c.promptsPerStep} prompts × ${c.k} rollouts per step, ≤ ${c.stage1MaxSteps} steps, lr ${c.lr}`);
+  ctx.log(`rlvr: stage 1 on ${easy.length} Easy + Moderate train items${c.stage1Draw === 'anchors' ? ` of ${new Set(easy.map(groupOf)).size} anchors, drawn anchor by anchor` : ''}: ${c.promptsPerStep} prompts × ${c.k} rollouts per step, ≤ ${c.stage1MaxSteps} steps, lr ${c.lr}`);
   const rules = { minSteps: c.stage1MinSteps, sparsityThreshold: c.stage1SparsityThreshold, sparsityWindow: c.stage1SparsityWindow, plateauWindow: c.stage1PlateauWindow, plateauDelta: c.stage1PlateauDelta };
   return runStage<Stage1State>(setup, {
     stage: 1,
     fromDir: sftDir,
     maxSteps: c.stage1MaxSteps,
-    plan: (st) => stage1Plan(easy, { promptsPerStep: c.promptsPerStep, k: c.k, seed: `${ctx.config.seed}:rlvr:stage1:items`, rules }, st),
+    plan: (st) => stage1Plan(easy, { promptsPerStep: c.promptsPerStep, k: c.k, seed: `${ctx.config.seed}:rlvr:stage1:items`, rules, groupOf: c.stage1Draw === 'anchors' ? groupOf : undefined }, st),
     summarize: (loop) => ({ items: easy.length, stop: { ...loop.stop, detail: loop.planState.fired?.detail } }),
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capFilled, epochItems, selectHard, stage1Stop } from '../../src/rlvr/plans';
+import { anchorEpochItems, capFilled, epochItems, selectHard, stage1Stop } from '../../src/rlvr/plans';
 
 const rules = { minSteps: 4, sparsityThreshold: 0.75, sparsityWindow: 3, plateauWindow: 2, plateauDelta: 0.01 };
 
@@ -11,6 +11,22 @@ describe('plans', () => {
     expect([...all.slice(5)].sort()).toEqual(xs);
     expect([...epochItems(xs, 's', 0, 3), ...epochItems(xs, 's', 3, 7)]).toEqual(all);
     expect(epochItems(xs, 'other', 0, 10)).not.toEqual(all);
+  });
+
+  it('anchorEpochItems() meets every anchor once per pass, each anchor cycling through its own items, whatever the batch boundaries', () => {
+    // anchor a has 6 items, b 2, c 1: item-wise epochs would meet a 6× as often as c
+    const xs = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'b1', 'b2', 'c1'];
+    const group = (x: string) => x[0];
+    const all = anchorEpochItems(xs, group, 's', 0, 18); // 6 passes of 3 anchors
+    for (let p = 0; p < 6; p++) expect(all.slice(3 * p, 3 * p + 3).map(group).sort()).toEqual(['a', 'b', 'c']);
+    const of = (g: string) => all.filter((x) => group(x) === g);
+    expect([...of('a')].sort()).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'a6']); // 6 passes: each of a's items once
+    expect(of('b').slice(0, 2).sort()).toEqual(['b1', 'b2']);
+    expect(of('b').slice(2, 4).sort()).toEqual(['b1', 'b2']);
+    expect(of('c')).toEqual(Array(6).fill('c1'));
+    expect([...anchorEpochItems(xs, group, 's', 0, 4), ...anchorEpochItems(xs, group, 's', 4, 14)]).toEqual(all);
+    expect(anchorEpochItems(xs, group, 'other', 0, 18)).not.toEqual(all);
+    expect(() => anchorEpochItems([], group, 's', 0, 1)).toThrow(/no items/);
   });
 
   it('stage1Stop() fires on sustained sparsity (moving average ≥ threshold) only after minSteps', () => {
