@@ -11,6 +11,7 @@ import { loadTokenizer } from '../../src/model/tokenizer';
 import type { Item } from '../../src/rods/item';
 import { CotRow, runSft } from '../../src/coldstart/sft';
 import { coldstartItems } from '../../src/coldstart/stage';
+import { groupOf } from '../../src/rods/split';
 import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr, stageJourneys } from '../../src/rlvr';
 import { DIFFICULTY_ORDER, selectHard } from '../../src/rlvr/plans';
 import { minePool } from '../../src/rlvr/mine';
@@ -268,6 +269,28 @@ describe('rlvr stage', () => {
     }
     expect(stoppedEarly).toBeGreaterThan(0);
   }, 60_000);
+
+  it("rlvr.stage1Draw 'anchors' meets every anchor of stage 1's items once before any anchor again; 'items' does not", async () => {
+    const easy = items.filter((it) => it.split === 'train' && (it.difficulty === 'Easy' || it.difficulty === 'Moderate'));
+    const anchors = new Set(easy.map(groupOf));
+    expect(anchors.size).toBeGreaterThan(2);
+    expect(anchors.size).toBeLessThan(easy.length); // some anchor has several items
+    const steps = Math.ceil(anchors.size / 2); // 2 prompts per step
+    const draws = async (draw: string) => {
+      const ctx = cloneRun(template, { stage1Items: 'all', stage1Draw: draw, stage1MaxSteps: steps });
+      await rlvr(ctx, { stage1Only: true });
+      const byId = new Map(items.map((it) => [it.id, it]));
+      // a row per completion; the prompts in order are the distinct (step, group) pairs
+      const prompts = new Map<string, string>();
+      for (const r of lines<RolloutRow>(path.join(ctx.dir, 'rlvr', 'stage1', 'rollouts.jsonl'))) prompts.set(`${r.step}:${r.group}`, r.itemId);
+      expect(prompts.size).toBe(2 * steps);
+      return [...prompts.values()].map((id) => groupOf(byId.get(id) as Item));
+    };
+    const a = await draws('anchors');
+    expect(new Set(a.slice(0, anchors.size)).size).toBe(anchors.size);
+    const i = await draws('items');
+    expect(new Set(i.slice(0, anchors.size)).size).toBeLessThan(anchors.size);
+  }, 120_000);
 
   it("rlvr.stage1Items / stage2Items 'untraced' train and mine only the anchors the cold start drew no traces for; with every anchor traced they say why not", async () => {
     const ctx = cloneRun(template, { stage1Items: 'untraced', stage2Items: 'untraced', stage1MaxSteps: 2, stage2Rounds: 1, stage2StepsPerRound: 1 }, { coldstart: { traceShare: 0.5 } });
