@@ -1,11 +1,13 @@
 /**
  * The data of an export, gathered once from a run: the RL parts (stage 1 = the Easy + Moderate
- * train items, stage 2 = the mined set, test = the test split), the kept CoT traces, the reward
+ * train items stage 1 draws from, stage 2 = the mined set, test = the test split), the kept CoT traces, the reward
  * weights and what is absent.
  */
 import * as path from 'node:path';
 import { SkipReport, readJson } from '../core/io';
 import { type RlvrConfig, defaults as rlvrDefaults } from '../rlvr/config';
+import { type ColdstartConfig, defaults as coldstartDefaults } from '../coldstart/config';
+import { coldstartItems } from '../coldstart/stage';
 import type { Item } from '../rods/item';
 import { type MinedRow, readGraphSources, readItems, readKeptTraces, readMinedSet } from './inputs';
 import type { KeptTrace } from './rows';
@@ -14,7 +16,10 @@ export interface ExportData {
   runDir: string;
   run: { name: string; preset: string; seed: number };
   items: Item[];
-  /** Stage 1 of RLVR: the Easy + Moderate train items (as src/rlvr/stage.ts picks them, before its context-length filter). */
+  /**
+   * Stage 1 of RLVR: the Easy + Moderate train items it draws from (as src/rlvr/stage.ts picks them, rlvr.stage1Items
+   * included, before its context-length filter), in item order: a trainer's own shuffle replaces rlvr.stage1Draw.
+   */
   stage1: Item[];
   /** Stage 2: the mined set of the run's RLVR stage 2, or null when it has not finished. */
   stage2: MinedRow[] | null;
@@ -35,13 +40,16 @@ export interface ExportData {
  * not finished, 'optional' records its absence, 'skip' does not read them.
  */
 export function gatherExport(runDir: string, traces: 'required' | 'optional' | 'skip'): ExportData {
-  const cfg = readJson<{ preset?: string; seed?: number; rlvr?: Partial<RlvrConfig> }>(path.join(runDir, 'config.json'));
+  const cfg = readJson<{ preset?: string; seed?: number; rlvr?: Partial<RlvrConfig>; coldstart?: Partial<ColdstartConfig> }>(path.join(runDir, 'config.json'));
   const items = readItems(runDir);
   const rlvr: RlvrConfig = { ...rlvrDefaults, ...cfg.rlvr };
   const byId = new Map(items.map((it) => [it.id, it]));
   const train = items.filter((it) => it.split === 'train');
-  const stage1 = train.filter((it) => it.difficulty === 'Easy' || it.difficulty === 'Moderate');
-  if (stage1.length === 0) throw new Error(`${path.join(runDir, 'rods', 'items.jsonl')}: no Easy or Moderate train item for RL stage 1 (${train.length} train items)`);
+  // as src/rlvr/stage.ts stageItems(): with rlvr.stage1Items 'untraced', the items of the anchors the cold start drew no traces for
+  const cs = { ...coldstartDefaults, ...cfg.coldstart };
+  const traced = rlvr.stage1Items === 'untraced' && cs.traceShare < 1 ? new Set(coldstartItems(train, cs.traceShare, cs.traceShareBy, cfg.seed ?? 0).map((it) => it.id)) : new Set<string>();
+  const stage1 = train.filter((it) => !traced.has(it.id) && (it.difficulty === 'Easy' || it.difficulty === 'Moderate'));
+  if (stage1.length === 0) throw new Error(`${path.join(runDir, 'rods', 'items.jsonl')}: no Easy or Moderate train item for RL stage 1 (${train.length} train items${traced.size ? `, ${traced.size} of them traced by the cold start and left out (rlvr.stage1Items untraced)` : ''})`);
   const notes: string[] = [];
   const stage2 = readMinedSet(runDir, byId);
   if (!stage2) notes.push(`no stage-2 mined set: the run's RLVR stage 2 has not finished (\`fleming rlvr --run ${runDir}\`; on a cluster, \`fleming rlvr mine --endpoint URL\` mines one)`);

@@ -76,7 +76,7 @@ export function writeTrl(d: ExportData, out: string): ExportFile[] {
 function hfConfigs(d: ExportData, out: string): CardConfig[] {
   const split = (name: string, fields: Field[], rows: Record<string, unknown>[]) => ({ ...parquetFile(out, `${name}.parquet`, fields, rows), split: path.basename(name) });
   const configs: CardConfig[] = [
-    { name: 'rl', description: "RL prompts in verl's columns (data_source, prompt, ability, reward_model.ground_truth, extra_info): stage1 = Easy + Moderate train items, stage2 = the items RLVR stage 2 mined (repeated failures, Difficult first), test = the held-out split.", fields: RL_FIELDS, splits: rlParts(d).map(([part, rows]) => split(`rl/${part}`, RL_FIELDS, rows)) },
+    { name: 'rl', description: "RL prompts in verl's columns (data_source, prompt, ability, reward_model.ground_truth, extra_info): stage1 = the Easy + Moderate train items RLVR stage 1 draws from (rlvr.stage1Items), stage2 = the items RLVR stage 2 mined (repeated failures, Difficult first), test = the held-out split.", fields: RL_FIELDS, splits: rlParts(d).map(([part, rows]) => split(`rl/${part}`, RL_FIELDS, rows)) },
   ];
   if (d.traces) configs.push({ name: 'sft', description: "the cold start's verified CoT traces of train items, as TRL conversational prompt/completion and messages.", fields: SFT_FIELDS, splits: [split('sft/train', SFT_FIELDS, d.traces.map(sftRow))] });
   // validation when the run has one (settings are chosen on it; runs made before it existed have none)

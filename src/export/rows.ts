@@ -14,7 +14,7 @@ export interface Message {
   content: string;
 }
 
-/** Which RL data a row belongs to: stage 1 (Easy + Moderate train items), stage 2 (the mined set), or the test split. */
+/** Which RL data a row belongs to: stage 1 (the Easy + Moderate train items RLVR stage 1 draws from), stage 2 (the mined set), or the test split. */
 export type RlPart = 'stage1' | 'stage2' | 'test';
 
 /** An item's mining result (stage 2 rows): the rounds that mined it and its failures in the last of them. */
