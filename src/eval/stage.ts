@@ -58,19 +58,20 @@ function pct(x: number): string {
 type Boot = { resamples: number; level: number };
 
 /** Step 4: per-model summaries (bootstrap intervals), Table 3 (models × sets) and Table 4 (the policy's stages), written as .md and .csv. */
-function writeTables(ctx: RunContext, dir: string, models: readonly ModelEntry[], d: Decoded, columns: string[], rng: Rng, boot: Boot) {
+function writeTables(ctx: RunContext, dir: string, models: readonly ModelEntry[], d: Decoded, columns: string[], rng: (purpose: string) => Rng, boot: Boot) {
   const { rows, copies } = d;
   const ran = models.filter((m) => !m.notRun);
+  // one seeded stream per model and per table: an interval does not move with the models or benchmarks beside it
   const summaries = ran.map((m) => {
-    const s = summarizeModel(m.id, m.label, rows, columns, rng, boot);
+    const s = summarizeModel(m.id, m.label, rows, columns, rng(`eval:bootstrap:${m.id}`), boot);
     const copy = copies.get(m.id);
     return copy ? { ...s, copy } : s;
   });
   const byId = new Map(summaries.map((s) => [s.model, s]));
   const scoresOf = (model: string, b: string) => rows.filter((r) => r.model === model && r.benchmark === b && answered(r)).map(strictScore);
-  const t3 = table3(summaries, columns, rng, boot, scoresOf);
+  const t3 = table3(summaries, columns, rng('eval:bootstrap:table3'), boot, scoresOf);
   const stageRows: StageRow[] = models.filter((m) => m.kind === 'stage').map((m) => ({ label: m.label, summary: byId.get(m.id) ?? null, missing: m.notRun }));
-  const t4 = table4(stageRows, rng, boot, (model) => new Map(rows.filter((r) => r.model === model && r.benchmark === SYNTHETIC && answered(r)).map((r) => [r.itemId, strictScore(r)])));
+  const t4 = table4(stageRows, rng('eval:bootstrap:table4'), boot, (model) => new Map(rows.filter((r) => r.model === model && r.benchmark === SYNTHETIC && answered(r)).map((r) => [r.itemId, strictScore(r)])));
   writeFileIfChanged(path.join(dir, 'table3.md'), t3.markdown);
   writeFileIfChanged(path.join(dir, 'table3.csv'), t3.csv);
   writeFileIfChanged(path.join(dir, 'table4.md'), t4.markdown);
@@ -180,7 +181,7 @@ export async function run(ctx: RunContext, opts: EvalRunOptions = {}): Promise<E
   const decoded = await decodeModels(ctx, opts, models, sets.evalSets, matcher, decoding, dir);
   const { generated, reused } = decoded;
 
-  const { summaries, stageRows, t3, t4 } = writeTables(ctx, dir, models, decoded, columns, ctx.rng('eval:bootstrap'), boot);
+  const { summaries, stageRows, t3, t4 } = writeTables(ctx, dir, models, decoded, columns, (purpose) => ctx.rng(purpose), boot);
   const { plots, series } = writePlots(ctx, dir, sets.items !== null, stageRows, summaries, columns);
   const examples = writeExamples(ctx, dir, models, decoded.rows, matcher);
   const errors = writeErrors(ctx, dir, decoded.rows);

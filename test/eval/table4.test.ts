@@ -29,6 +29,17 @@ describe('table4', () => {
     expect(t.rows.map((r) => r.delta)).toEqual([null, 0.25, 0.25, null]);
   });
 
+  it("a model's held-out cells (Avg, by difficulty, long tail) do not move when other benchmarks are read beside them", () => {
+    const other = rows.filter((r) => r.model === 'cot').map((r) => ({ ...r, key: `${r.key}|medqa`, benchmark: 'medqa' }));
+    const alone = summarizeModel('cot', '+CoT', rows, [SYNTHETIC], new Rng(1), o);
+    const beside = summarizeModel('cot', '+CoT', [...other, ...rows], ['medqa', SYNTHETIC], new Rng(1), o);
+    expect(beside.benchmarks[SYNTHETIC]).toEqual(alone.benchmarks[SYNTHETIC]);
+    expect(beside.byDifficulty).toEqual(alone.byDifficulty);
+    expect(beside.byType).toEqual(alone.byType);
+    expect(beside.longTail).toEqual(alone.longTail);
+    expect(beside.benchmarks.medqa.n).toBe(40);
+  });
+
   it('has no such line with fewer than three stages, and the rows do not depend on it', () => {
     const two = table4([stage('base', 'Base'), stage('cot', '+CoT')], new Rng(2), o, scores);
     expect(two.markdown).not.toMatch(/ − Base:/);
