@@ -108,6 +108,16 @@ export function coldstartItems(items: readonly Item[], share: number, by: 'ancho
   return items.filter((it) => keep.has(key(it)));
 }
 
+/**
+ * The items of `items` whose anchors the cold start draws no traces for: coldstartItems() over
+ * `train` (every training item, as the cold start draws them) with the run's trace share. RLVR's
+ * 'untraced' draws (rlvr.stage1Items / stage2Items) and the export's stage-1 data both use it.
+ */
+export function untracedItems(items: readonly Item[], train: readonly Item[], cs: Pick<ColdstartConfig, 'traceShare' | 'traceShareBy'>, seed: number): Item[] {
+  const traced = new Set(coldstartItems(train, cs.traceShare, cs.traceShareBy, seed).map((it) => it.id));
+  return items.filter((it) => !traced.has(it.id));
+}
+
 /** The stage: distill(), then SFT of Base on the kept traces → +CoT (see the file comment). */
 export async function run(ctx: RunContext, opts: { force?: boolean; graph?: KnowledgeGraph } = {}): Promise<ColdstartResult> {
   const d = await distill(ctx, opts);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { SkipReport, readJson } from '../core/io';
 import { type RlvrConfig, defaults as rlvrDefaults } from '../rlvr/config';
 import { type ColdstartConfig, defaults as coldstartDefaults } from '../coldstart/config';
-import { coldstartItems } from '../coldstart/stage';
+import { untracedItems } from '../coldstart/stage';
 import type { Item } from '../rods/item';
 import { type MinedRow, readGraphSources, readItems, readKeptTraces, readMinedSet } from './inputs';
 import type { KeptTrace } from './rows';
@@ -47,9 +47,9 @@ export function gatherExport(runDir: string, traces: 'required' | 'optional' | '
   const train = items.filter((it) => it.split === 'train');
   // as src/rlvr/stage.ts stageItems(): with rlvr.stage1Items 'untraced', the items of the anchors the cold start drew no traces for
   const cs = { ...coldstartDefaults, ...cfg.coldstart };
-  const traced = rlvr.stage1Items === 'untraced' && cs.traceShare < 1 ? new Set(coldstartItems(train, cs.traceShare, cs.traceShareBy, cfg.seed ?? 0).map((it) => it.id)) : new Set<string>();
-  const stage1 = train.filter((it) => !traced.has(it.id) && (it.difficulty === 'Easy' || it.difficulty === 'Moderate'));
-  if (stage1.length === 0) throw new Error(`${path.join(runDir, 'rods', 'items.jsonl')}: no Easy or Moderate train item for RL stage 1 (${train.length} train items${traced.size ? `, ${traced.size} of them traced by the cold start and left out (rlvr.stage1Items untraced)` : ''})`);
+  const drawn = rlvr.stage1Items === 'untraced' && cs.traceShare < 1 ? untracedItems(train, train, cs, cfg.seed ?? 0) : train;
+  const stage1 = drawn.filter((it) => it.difficulty === 'Easy' || it.difficulty === 'Moderate');
+  if (stage1.length === 0) throw new Error(`${path.join(runDir, 'rods', 'items.jsonl')}: no Easy or Moderate train item for RL stage 1 (${train.length} train items${drawn !== train ? `, ${train.length - drawn.length} of them traced by the cold start and left out (rlvr.stage1Items untraced)` : ''})`);
   const notes: string[] = [];
   const stage2 = readMinedSet(runDir, byId);
   if (!stage2) notes.push(`no stage-2 mined set: the run's RLVR stage 2 has not finished (\`fleming rlvr --run ${runDir}\`; on a cluster, \`fleming rlvr mine --endpoint URL\` mines one)`);

@@ -27,7 +27,7 @@ import { loadCheckpoint } from '../model/checkpoint';
 import { loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import type { PolicyEvalReport } from '../coldstart/sft/evaluate';
-import { coldstartItems } from '../coldstart/stage';
+import { untracedItems } from '../coldstart/stage';
 import { MiningRecord, Stage1State, Stage2State, stage1Plan, stage2Plan } from './plans';
 import { miningFigure, rewardFigure, savePlots, sparsityFigure } from './plots';
 import { itemsFitting } from './rollout';
@@ -78,7 +78,7 @@ async function prepare(ctx: RunContext, opts: RlvrRunOptions): Promise<{ setup: 
 
 /**
  * The training items a stage draws from (rlvr.stage1Items / stage2Items): all that fit the context,
- * or with 'untraced' those whose anchors the cold start drew no traces for (coldstartItems).
+ * or with 'untraced' those whose anchors the cold start drew no traces for (untracedItems).
  */
 function stageItems(setup: StageSetup, stage: 1 | 2): Item[] {
   const { ctx, train, allTrain } = setup;
@@ -86,10 +86,9 @@ function stageItems(setup: StageSetup, stage: 1 | 2): Item[] {
   if (ctx.config.rlvr[key] === 'all') return train.slice();
   const cs = ctx.config.coldstart;
   if (cs.traceShare >= 1) throw new Error(`rlvr.${key} 'untraced' needs coldstart.traceShare < 1 (it is ${cs.traceShare}: every training item has traces); --set rlvr.${key}=all`);
-  const traced = new Set(coldstartItems(allTrain, cs.traceShare, cs.traceShareBy, ctx.config.seed).map((it) => it.id));
-  const out = train.filter((it) => !traced.has(it.id));
+  const out = untracedItems(train, allTrain, cs, ctx.config.seed);
   if (out.length === 0) throw new Error(`rlvr.${key} 'untraced': every training item that fits the context has traces (coldstart.traceShare ${cs.traceShare})`);
-  ctx.log(`rlvr: stage ${stage} draws from the ${out.length} training items without teacher traces (rlvr.${key} untraced; ${traced.size} traced items left out)`);
+  ctx.log(`rlvr: stage ${stage} draws from the ${out.length} training items without teacher traces (rlvr.${key} untraced; ${train.length - out.length} traced items left out)`);
   return out;
 }
 
