@@ -207,6 +207,7 @@ def train_grpo(run, export, stage, steps, tok):
         learning_rate=1e-4, temperature=1.0, beta=0.0, scale_rewards="none", loss_type="dr_grpo",
         reward_weights=[weights["correctness"], weights["format"]], use_cpu=True, bf16=False, report_to=[],
         logging_steps=1, save_strategy="no", seed=1234, dataloader_num_workers=0, disable_tqdm=True,
+        shuffle_dataset=False,  # grpo_stage1.jsonl is in the order RLVR stage 1 draws its prompts (rlvr.stage1Draw)
     )
     trainer = GRPOTrainer(model=model, processing_class=tok, reward_funcs=fleming_reward.trl_reward_funcs(tok), args=args, train_dataset=data)
     t0 = time.time()

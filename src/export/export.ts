@@ -57,8 +57,15 @@ export async function runExport(runDir: string, opts: ExportOptions): Promise<Ex
   fs.mkdirSync(out, { recursive: true });
   const files = await WRITERS[format](data, out, opts);
   const skipped = data.traceSkips.rows();
-  const notes = [...data.notes, ...(skipped.length ? [`cot rows not exported: ${skipped.map((s) => `${s.count} ${s.reason}`).join('; ')}`] : [])];
+  const notes = [...data.notes, ...(skipped.length ? [`cot rows not exported: ${skipped.map((s) => `${s.count} ${s.reason}`).join('; ')}`] : []), ...(format === 'verl' || format === 'trl' ? [stage1OrderNote(data, format)] : [])];
   const manifest: Manifest = { format, run: dir, files, rewardWeights: data.rewardWeights, notes, ...(format === 'verl' ? { verl: verlSettings(data.rlvr) } : {}) };
   writeManifest(out, manifest);
   return { out, manifest };
+}
+
+/** How a trainer keeps stage 1's draw order (the export's stage-1 file lists the prompts in that order). */
+function stage1OrderNote(d: ExportData, format: 'verl' | 'trl'): string {
+  const c = d.rlvr;
+  const read = format === 'verl' ? 'verl reads it unshuffled (data.shuffle=False, in verl.stage1)' : 'train with GRPOConfig(shuffle_dataset=False) to keep it';
+  return `stage 1: ${d.stage1Stream.length} prompts (${c.stage1MaxSteps} steps × ${c.promptsPerStep}) drawn from ${d.stage1.length} items in the order RLVR stage 1 draws them (rlvr.stage1Draw ${c.stage1Draw}); ${read}`;
 }

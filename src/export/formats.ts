@@ -4,6 +4,7 @@
  *
  *   verl/  stage1/train.parquet  stage2/train.parquet  test.parquet          (RL rows, verl's columns)
  *   trl/   sft.jsonl  sft_messages.jsonl  grpo_stage1.jsonl  grpo_stage2.jsonl  grpo_test.jsonl
+ *          (verl's and TRL's stage 1: the prompts in the order RLVR stage 1 draws them, to be read unshuffled)
  *   hf/    README.md (dataset card)  LICENSE.md  rl/{stage1,stage2,test}.parquet  sft/train.parquet
  *          items/{train,test}.parquet
  *   logits/ <stage>.json <stage>.f32   reference logits of the run's checkpoints (src/export/logits.ts)
@@ -40,9 +41,12 @@ export interface Manifest {
   verl?: VerlSettings;
 }
 
-/** The RL parts of a run as verl rows (index = position in its file). */
-function rlParts(d: ExportData): [string, Record<string, unknown>[]][] {
-  const parts: [string, Record<string, unknown>[]][] = [['stage1', d.stage1.map((it, i) => rlRow(it, 'stage1', i))]];
+/**
+ * The RL parts of a run as verl rows (index = position in its file). Stage 1: for a trainer (verl) the prompts in
+ * the order RLVR stage 1 draws them (stage1Stream), for the dataset (hf) each item once.
+ */
+function rlParts(d: ExportData, stage1: 'stream' | 'items'): [string, Record<string, unknown>[]][] {
+  const parts: [string, Record<string, unknown>[]][] = [['stage1', (stage1 === 'stream' ? d.stage1Stream : d.stage1).map((it, i) => rlRow(it, 'stage1', i))]];
   if (d.stage2) parts.push(['stage2', d.stage2.map((m, i) => rlRow(m.item, 'stage2', i, m.mined))]);
   parts.push(['test', d.test.map((it, i) => rlRow(it, 'test', i))]);
   return parts;
@@ -57,16 +61,19 @@ function jsonlFile(out: string, rel: string, rows: unknown[]): ExportFile {
   return { path: rel, rows: rows.length, bytes: fs.statSync(path.join(out, rel)).size };
 }
 
-/** verl: one Parquet file per RL stage (train) and the test split (data.val_files). */
+/** verl: one Parquet file per RL stage (train; stage 1 in its draw order, read with data.shuffle=False) and the test split (data.val_files). */
 export function writeVerl(d: ExportData, out: string): ExportFile[] {
-  return rlParts(d).map(([part, rows]) => parquetFile(out, part === 'test' ? 'test.parquet' : `${part}/train.parquet`, RL_FIELDS, rows));
+  return rlParts(d, 'stream').map(([part, rows]) => parquetFile(out, part === 'test' ? 'test.parquet' : `${part}/train.parquet`, RL_FIELDS, rows));
 }
 
-/** TRL: SFTTrainer JSONL (conversational prompt/completion, and messages) of the kept traces; GRPOTrainer JSONL per RL part. */
+/**
+ * TRL: SFTTrainer JSONL (conversational prompt/completion, and messages) of the kept traces; GRPOTrainer JSONL per
+ * RL part (stage 1 in its draw order: GRPOConfig(shuffle_dataset=False) keeps it).
+ */
 export function writeTrl(d: ExportData, out: string): ExportFile[] {
   const traces = d.traces ?? [];
   const files = [jsonlFile(out, 'sft.jsonl', traces.map(sftPromptCompletion)), jsonlFile(out, 'sft_messages.jsonl', traces.map(sftMessages))];
-  files.push(jsonlFile(out, 'grpo_stage1.jsonl', d.stage1.map((it) => grpoRow(it, 'stage1'))));
+  files.push(jsonlFile(out, 'grpo_stage1.jsonl', d.stage1Stream.map((it) => grpoRow(it, 'stage1'))));
   if (d.stage2) files.push(jsonlFile(out, 'grpo_stage2.jsonl', d.stage2.map((m) => grpoRow(m.item, 'stage2', m.mined))));
   files.push(jsonlFile(out, 'grpo_test.jsonl', d.test.map((it) => grpoRow(it, 'test'))));
   return files;
@@ -76,7 +83,7 @@ export function writeTrl(d: ExportData, out: string): ExportFile[] {
 function hfConfigs(d: ExportData, out: string): CardConfig[] {
   const split = (name: string, fields: Field[], rows: Record<string, unknown>[]) => ({ ...parquetFile(out, `${name}.parquet`, fields, rows), split: path.basename(name) });
   const configs: CardConfig[] = [
-    { name: 'rl', description: "RL prompts in verl's columns (data_source, prompt, ability, reward_model.ground_truth, extra_info): stage1 = the Easy + Moderate train items RLVR stage 1 draws from (rlvr.stage1Items), stage2 = the items RLVR stage 2 mined (repeated failures, Difficult first), test = the held-out split.", fields: RL_FIELDS, splits: rlParts(d).map(([part, rows]) => split(`rl/${part}`, RL_FIELDS, rows)) },
+    { name: 'rl', description: "RL prompts in verl's columns (data_source, prompt, ability, reward_model.ground_truth, extra_info): stage1 = the Easy + Moderate train items RLVR stage 1 draws from (rlvr.stage1Items), stage2 = the items RLVR stage 2 mined (repeated failures, Difficult first), test = the held-out split.", fields: RL_FIELDS, splits: rlParts(d, 'items').map(([part, rows]) => split(`rl/${part}`, RL_FIELDS, rows)) },
   ];
   if (d.traces) configs.push({ name: 'sft', description: "the cold start's verified CoT traces of train items, as TRL conversational prompt/completion and messages.", fields: SFT_FIELDS, splits: [split('sft/train', SFT_FIELDS, d.traces.map(sftRow))] });
   // validation when the run has one (settings are chosen on it; runs made before it existed have none)

@@ -7,6 +7,7 @@
  *   klCoef 0 (no KL)                          → actor.use_kl_loss=False, algorithm.use_kl_in_reward=False
  *   rewards correctness + format, nothing else (no length reward) → custom_reward_function = python/fleming_reward.py
  *   one update per batch (updatesPerBatch 1)  → actor.ppo_epochs=1, ppo_mini_batch_size = data.train_batch_size
+ *   stage 1's draw order (rlvr.stage1Draw)    → data.shuffle=False on the export's stage1/train.parquet (in that order)
  * recipes/verl/run_fleming_grpo.sh reads them from the verl export's manifest.json.
  */
 import { type RlvrConfig, stageOptim } from '../rlvr/config';
@@ -86,7 +87,8 @@ export function verlSettings(c: RlvrConfig): VerlSettings {
   return {
     verl: '0.8.0.dev (volcengine/verl@b178a3c)',
     common: objective(c),
-    stage1: [...batch(c.promptsPerStep, c.k, c.stage1MaxSteps), ...stageObjective(c, 1)],
+    // stage 1's file lists its prompts in the workbench's draw order (rlvr.stage1Draw): read it unshuffled
+    stage1: [...batch(c.promptsPerStep, c.k, c.stage1MaxSteps), 'data.shuffle=False', ...stageObjective(c, 1)],
     stage2: [...batch(c.stage2PromptsPerStep, c.stage2K, c.stage2StepsPerRound), ...stageObjective(c, 2)],
     stage1Stop: { minSteps: c.stage1MinSteps, sparsityThreshold: c.stage1SparsityThreshold, sparsityWindow: c.stage1SparsityWindow, plateauWindow: c.stage1PlateauWindow, plateauDelta: c.stage1PlateauDelta },
     stage2Rounds: c.stage2Rounds,

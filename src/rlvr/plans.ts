@@ -1,9 +1,9 @@
 /**
  * The two stages' plans for the GRPO loop (loop.ts):
- * - Stage 1 cycles through the Easy + Moderate train items in seeded epochs and stops when the
- *   zero-spread fraction stays high (its moving average over a window ≥ a threshold), when the
- *   reward plateaus (mean of the last window not above the window before by a margin), or at the
- *   step limit.
+ * - Stage 1 cycles through the Easy + Moderate train items (anchor by anchor, or in seeded epochs:
+ *   stage1Draws) and stops when the zero-spread fraction stays high (its moving average over a
+ *   window ≥ a threshold), when the reward plateaus (mean of the last window not above the window
+ *   before by a margin), or at the step limit.
  * - Stage 2 mines hard samples each round: every item of the mining pool (the whole training set
  *   by default) is sampled n times; items failed at least `minFailures` times are kept, Difficult
  *   first (then Moderate, Easy; more failures first), up to `maxMined`; the round trains on them
@@ -67,6 +67,18 @@ export function anchorEpochItems<T>(items: readonly T[], groupOf: (it: T) => str
   return out;
 }
 
+/** The seed of stage 1's draw for a run's seed (src/rlvr/stage.ts, and the export's stage-1 stream). */
+export const stage1DrawSeed = (seed: number): string => `${seed}:rlvr:stage1:items`;
+
+/**
+ * Stage 1's prompts in the order it draws them: `count` after position `cursor`, anchor by anchor
+ * (anchorEpochItems) when `groupOf` is given (rlvr.stage1Draw 'anchors'), else seeded epochs over
+ * the items (epochItems). The plan and the export's stage-1 stream both read it.
+ */
+export function stage1Draws(items: readonly Item[], o: { seed: string; groupOf?: (it: Item) => string }, cursor: number, count: number): Item[] {
+  return o.groupOf ? anchorEpochItems(items, o.groupOf, o.seed, cursor, count) : epochItems(items, o.seed, cursor, count);
+}
+
 /** Stage-1 stop thresholds. */
 export interface Stage1Rules {
   /** No rule fires before this many steps. */
@@ -112,7 +124,7 @@ export function stage1Plan(items: readonly Item[], o: { promptsPerStep: number; 
     state: st,
     // eslint-disable-next-line require-yield -- reads nothing; a generator to fit Plan.next
     *next(): Reads<PlanDecision> {
-      const batch = o.groupOf ? anchorEpochItems(items, o.groupOf, o.seed, st.cursor, o.promptsPerStep) : epochItems(items, o.seed, st.cursor, o.promptsPerStep);
+      const batch = stage1Draws(items, o, st.cursor, o.promptsPerStep);
       st.cursor += o.promptsPerStep;
       return { items: batch, k: o.k, phase: 'stage 1' };
     },

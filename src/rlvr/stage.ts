@@ -28,7 +28,7 @@ import { loadTokenizer } from '../model/tokenizer';
 import type { Item } from '../rods/item';
 import type { PolicyEvalReport } from '../coldstart/sft/evaluate';
 import { untracedItems } from '../coldstart/stage';
-import { MiningRecord, Stage1State, Stage2State, stage1Plan, stage2Plan } from './plans';
+import { MiningRecord, Stage1State, Stage2State, stage1DrawSeed, stage1Plan, stage2Plan } from './plans';
 import { miningFigure, rewardFigure, savePlots, sparsityFigure } from './plots';
 import { itemsFitting } from './rollout';
 import { groupOf, tuningItems } from '../rods/split';
@@ -105,7 +105,7 @@ function stage1(setup: StageSetup, sftDir: string): Promise<StageResult> {
     stage: 1,
     fromDir: sftDir,
     maxSteps: c.stage1MaxSteps,
-    plan: (st) => stage1Plan(easy, { promptsPerStep: c.promptsPerStep, k: c.k, seed: `${ctx.config.seed}:rlvr:stage1:items`, rules, groupOf: c.stage1Draw === 'anchors' ? groupOf : undefined }, st),
+    plan: (st) => stage1Plan(easy, { promptsPerStep: c.promptsPerStep, k: c.k, seed: stage1DrawSeed(ctx.config.seed), rules, groupOf: c.stage1Draw === 'anchors' ? groupOf : undefined }, st),
     summarize: (loop) => ({ items: easy.length, stop: { ...loop.stop, detail: loop.planState.fired?.detail } }),
   });
 }

@@ -11,6 +11,7 @@ import { makeRun, removeRuns } from './fixture';
 import { resolveConfig } from '../../src/core/config';
 import { coldstartItems } from '../../src/coldstart/stage';
 import { gatherExport } from '../../src/export/data';
+import { groupOf } from '../../src/rods/split';
 
 afterAll(removeRuns);
 
@@ -41,6 +42,23 @@ function stage1Of(items: Item[]): Item[] {
   return easyTrain(items).filter((it) => !traced.has(it.id));
 }
 
+/**
+ * The checks of an exported stage-1 stream: smoke's stage1MaxSteps × promptsPerStep prompts, each one of stage 1's
+ * items, drawn anchor by anchor (each pass meets every anchor once); the same ids as gatherExport().stage1Stream.
+ * That the order is the one RLVR stage 1 trains on is checked against a real stage-1 run (test/rlvr/stage.test.ts).
+ */
+function expectStage1Stream(runDir: string, items: Item[], got: string[]): void {
+  const s1 = stage1Of(items);
+  const byId = new Map(s1.map((it) => [it.id, it]));
+  expect(got).toEqual(gatherExport(runDir, 'skip').stage1Stream.map((it) => it.id));
+  expect(got.length).toBe(smoke.rlvr.stage1MaxSteps * smoke.rlvr.promptsPerStep);
+  for (const id of got) expect(byId.has(id), id).toBe(true);
+  const anchors = new Set(s1.map(groupOf));
+  expect(anchors.size).toBeGreaterThan(1);
+  expect(got.length).toBeGreaterThanOrEqual(anchors.size);
+  expect(new Set(got.slice(0, anchors.size).map((id) => groupOf(byId.get(id) as Item)))).toEqual(anchors);
+}
+
 describe('gatherExport()', () => {
   it("stage 1 is what RLVR stage 1 draws from: with rlvr.stage1Items 'untraced' (default) the untraced anchors' Easy + Moderate items, with 'all' every one", () => {
     expect(smoke.rlvr.stage1Items).toBe('untraced');
@@ -66,8 +84,7 @@ describe('runExport --format verl', () => {
     const s1 = await readParquet(path.join(r.out, 'stage1/train.parquet'));
     expect(s1.schema).toEqual(expectedTree(RL_FIELDS));
     expect(s1.schema.slice(0, 4)).toEqual(['data_source', { prompt: [{ list: [{ element: ['role', 'content'] }] }] }, 'ability', { reward_model: ['style', 'ground_truth'] }]);
-    expect(ids(s1.rows, (x) => x.extra_info.id)).toEqual(stage1Of(run.items).map((it) => it.id));
-    expect(s1.rows.length).toBeGreaterThanOrEqual(2);
+    expectStage1Stream(run.dir, run.items, ids(s1.rows, (x) => x.extra_info.id));
     for (const [i, row] of s1.rows.entries()) {
       const it = byId.get(row.extra_info.id) as Item;
       // the prompt is exactly the policy's user turn (itemPrompt; the chat template adds <|bos|><|user|> … <|assistant|>)
@@ -126,7 +143,8 @@ describe('runExport --format trl', () => {
     const skipped = r.manifest.notes.join('\n');
     for (const why of ['by design: not verified', 'by design: item is in the test split', "trace's answer is not the item's answer", 'completion is not <think>']) expect(skipped).toContain(why);
     const g1 = jsonl(path.join(r.out, 'grpo_stage1.jsonl'));
-    expect(g1.map((x) => x.id)).toEqual(stage1Of(run.items).map((it) => it.id));
+    expectStage1Stream(run.dir, run.items, g1.map((x) => x.id));
+    expect(r.manifest.notes.join('\n')).toMatch(/stage 1: \d+ prompts .* in the order RLVR stage 1 draws them \(rlvr\.stage1Draw anchors\); train with GRPOConfig\(shuffle_dataset=False\)/);
     for (const x of g1) expect(x).toMatchObject({ answer: byId.get(x.id)?.answer, letters: optionLetters(byId.get(x.id) as Item).join(''), stage: 'stage1', prompt: [{ role: 'user', content: itemPrompt(byId.get(x.id) as Item) }] });
     expect(jsonl(path.join(r.out, 'grpo_stage2.jsonl')).map((x) => x.mined_rounds)).toEqual([[1], [1, 2], [1], [2]]);
   });

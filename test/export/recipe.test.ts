@@ -36,7 +36,8 @@ describe('verlSettings()', () => {
     );
     // lr and KL are each stage's (the same in both unless rlvr.stage2Lr / stage2KlCoef say otherwise)
     const optim = ['actor_rollout_ref.actor.use_kl_loss=False', 'actor_rollout_ref.actor.kl_loss_coef=0', 'actor_rollout_ref.actor.optim.lr=0.00003', 'actor_rollout_ref.actor.optim.lr_scheduler_type=constant'];
-    expect(s.stage1).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=8', 'trainer.total_training_steps=96', ...optim]);
+    // stage 1's file is in the workbench's draw order (rlvr.stage1Draw), so verl reads it unshuffled; stage 2's mined set is shuffled
+    expect(s.stage1).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=8', 'trainer.total_training_steps=96', 'data.shuffle=False', ...optim]);
     expect(s.stage2).toEqual(['data.train_batch_size=6', 'actor_rollout_ref.actor.ppo_mini_batch_size=6', 'actor_rollout_ref.rollout.n=32', 'trainer.total_training_steps=8', ...optim]);
     // no key is given twice in one verl launch (Hydra refuses that)
     for (const stage of [s.stage1, s.stage2]) {

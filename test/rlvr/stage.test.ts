@@ -15,6 +15,7 @@ import { groupOf } from '../../src/rods/split';
 import { GrpoRecord, MiningRecord, RolloutRow, StageSummary, rollout, run as rlvr, stageJourneys } from '../../src/rlvr';
 import { DIFFICULTY_ORDER, selectHard } from '../../src/rlvr/plans';
 import { minePool } from '../../src/rlvr/mine';
+import { gatherExport } from '../../src/export/data';
 import { tinyBaseRun, tinyPretrain } from '../base/tiny';
 import { tempDir } from '../helpers/tmp';
 
@@ -270,7 +271,7 @@ describe('rlvr stage', () => {
     expect(stoppedEarly).toBeGreaterThan(0);
   }, 60_000);
 
-  it("rlvr.stage1Draw 'anchors' meets every anchor of stage 1's items once before any anchor again; 'items' does not", async () => {
+  it("rlvr.stage1Draw 'anchors' meets every anchor of stage 1's items once before any anchor again; 'items' does not; the export lists the prompts in the order trained on", async () => {
     const easy = items.filter((it) => it.split === 'train' && (it.difficulty === 'Easy' || it.difficulty === 'Moderate'));
     const anchors = new Set(easy.map(groupOf));
     expect(anchors.size).toBeGreaterThan(2);
@@ -284,6 +285,10 @@ describe('rlvr stage', () => {
       const prompts = new Map<string, string>();
       for (const r of lines<RolloutRow>(path.join(ctx.dir, 'rlvr', 'stage1', 'rollouts.jsonl'))) prompts.set(`${r.step}:${r.group}`, r.itemId);
       expect(prompts.size).toBe(2 * steps);
+      // the export's stage-1 stream (verl and TRL read it unshuffled) is the order this run trained on
+      const stream = gatherExport(ctx.dir, 'skip').stage1Stream.map((it) => it.id);
+      expect(stream.length).toBe(2 * steps);
+      expect(stream).toEqual([...prompts.values()]);
       return [...prompts.values()].map((id) => groupOf(byId.get(id) as Item));
     };
     const a = await draws('anchors');
