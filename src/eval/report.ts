@@ -6,7 +6,7 @@ import { markdownTable } from '../core/markdown';
 import type { SavedPlot } from '../core/plot';
 import type { Decoding } from './generators';
 import type { BenchmarkSet, ModelEntry } from './inputs';
-import { type ModelSummary, SYNTHETIC, type Table } from './summary';
+import { type Cell, type ModelSummary, SYNTHETIC, type Table } from './summary';
 
 export interface ReportExample {
   model: string;
@@ -81,6 +81,23 @@ export function baseSection(o: BaseOrigin | undefined): string {
 
 const pct = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? '—' : `${(100 * x).toFixed(1)}%`);
 
+/** Table 4's columns, each a model's cell. */
+const COLUMNS: [string, (s: ModelSummary) => Cell | null | undefined][] = [
+  ...(['Easy', 'Moderate', 'Difficult'] as const).map((d): [string, (s: ModelSummary) => Cell | undefined] => [d, (s) => s.byDifficulty[d]]),
+  ['long tail', (s) => s.longTail],
+];
+
+/**
+ * The thoughts' links by Table 4's column (reads / recalls / strict, with the items), for the models with thoughts:
+ * which link a column's gain, or its lag, comes from. Empty when no model has thoughts.
+ */
+export function linksByColumn(summaries: readonly ModelSummary[]): string {
+  const cellText = (c: Cell | null | undefined) => (!c ? '—' : `${c.anatomy.n ? `${pct(c.anatomy.reads)} / ${pct(c.anatomy.recalls)}` : '— / —'} / ${pct(c.strict.mean)} (${c.n})`);
+  const rows = summaries.filter((s) => s.benchmarks[SYNTHETIC]?.anatomy.n).map((s) => [s.label, ...COLUMNS.map(([, get]) => cellText(get(s)))]);
+  if (!rows.length) return '';
+  return `\nBy Table 4's column, *reads* / *recalls* / strict (items): a column's gain, or its lag, shows in the link that moves.\n\n${markdownTable(['model', ...COLUMNS.map(([name]) => name)], rows)}\n`;
+}
+
 export function renderReport(r: ReportInput): string {
   const notRun = r.models.filter((m) => m.notRun);
   const fitHeader = ['model', ...r.columns.map((c) => `${c} (fit / drawn)`)];
@@ -131,7 +148,7 @@ ${markdownTable(['model', k > 1 ? `strict (mean of ${k})` : 'strict', 'chance', 
 Each thought is read with the graph's names (src/eval/anatomy.ts). *Reads*: it names the item's subject (the drug or disease in the question, or one of a diagnosis's clues). *Recalls*: it names the right option's entity. *Picks*: of the thoughts naming an option, the share whose answer letter is the option named last (an in-context lookup; 1 / options by chance). An answer the thought earns needs all three; the others are guesses (chance 1 / options), so the lowest share is the missing skill. *Copy probe*: the checkpoint's loss on the second copy of a repeated random token sequence against the first (src/base/copy.ts); reading and picking are copies from the context, and a model that can copy brings the second near 0.
 
 ${markdownTable(['model', 'thoughts', 'reads the question', 'recalls the answer', 'names an option', 'picks its letter', 'strict', 'copy probe (2nd / 1st copy loss)'], anatomyRows)}
-
+${linksByColumn(r.summaries)}
 ## Plots
 ${r.plots}
 ${r.rewardSeries ? '' : '\nReward curves: no rlvr/stage*/metrics.jsonl in this run yet.\n'}

@@ -3,7 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBaseOrigin } from '../../src/base/status';
-import { baseSection, renderReport } from '../../src/eval/report';
+import { Rng } from '../../src/core/rng';
+import { baseSection, linksByColumn, renderReport } from '../../src/eval/report';
+import type { ResultRow } from '../../src/eval/results';
+import { SYNTHETIC, summarizeModel } from '../../src/eval/summary';
 import { FIXTURE_PROBES, fixtureRelease, sha } from '../base/status-fixture';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'eval-report-base-'));
@@ -87,5 +90,31 @@ describe('eval report: the Base', () => {
     expect(at('## The Base')).toBeLessThan(at('## Table 3'));
     expect(md).toContain('| copy: 2nd-copy loss | ≤ 0.5 nats | 0.43 nats (1st copy 8.12) | yes |');
     expect(renderReport(input)).not.toContain('## The Base');
+  });
+});
+
+describe('eval report: the links by column', () => {
+  /** A held-out row of `model` on item i: a thought that reads (names the subject) when `reads`, and is right when `right`. */
+  const row = (model: string, i: number, o: { reads: boolean; right: boolean; thought: boolean }): ResultRow => {
+    const strict = o.right ? 'A' : 'B';
+    const anatomy = o.thought ? { reads: o.reads, recalls: o.right, named: strict } : null;
+    return { key: `${model}|${i}`, model, benchmark: SYNTHETIC, itemId: `it-${i}`, type: 'mechanism', difficulty: ['Easy', 'Moderate', 'Difficult'][i % 3], longTail: i >= 6, answer: 'A', options: 4, promptTokens: 10, tooLong: false, samples: [{ completion: o.thought ? `<think>x</think>\n<answer>${strict}</answer>` : `<answer>${strict}</answer>`, strict, lenient: strict, tokens: 3, finish: 'stop', claims: { total: 0, supported: 0 }, anatomy }] };
+  };
+  // 12 items, the last 6 long-tail: +CoT reads all but the long tail's, and is right where it reads; the Base has no thoughts
+  const rows = Array.from({ length: 12 }, (_, i) => [row('base', i, { reads: false, right: i % 4 === 0, thought: false }), row('cot', i, { reads: i < 6, right: i < 6, thought: true })]).flat();
+  const o = { resamples: 50, level: 0.95 };
+  const summary = (m: string, label: string) => summarizeModel(m, label, rows, [SYNTHETIC], new Rng(1), o);
+
+  it("linksByColumn() gives each model with thoughts its reads / recalls / strict per Table 4 column; without thoughts, nothing", () => {
+    const t = linksByColumn([summary('base', 'Base'), summary('cot', '+CoT')]);
+    const lines = t.trim().split('\n');
+    expect(lines[0]).toMatch(/^By Table 4's column, \*reads\* \/ \*recalls\* \/ strict \(items\)/);
+    expect(lines.slice(2)).toEqual([
+      '| model | Easy | Moderate | Difficult | long tail |',
+      '|---|---|---|---|---|',
+      // Easy = items 0, 3, 6, 9 (two of them long-tail, unread): reads 50%; the long tail (items 6–11) is never read
+      '| +CoT | 50.0% / 50.0% / 50.0% (4) | 50.0% / 50.0% / 50.0% (4) | 50.0% / 50.0% / 50.0% (4) | 0.0% / 0.0% / 0.0% (6) |',
+    ]);
+    expect(linksByColumn([summary('base', 'Base')])).toBe('');
   });
 });
