@@ -10,7 +10,6 @@ import { loadTokenizer } from '../model/tokenizer';
 import { type RlvrConfig, defaults as rlvrDefaults } from '../rlvr/config';
 import { stage1DrawSeed, stage1Draws } from '../rlvr/plans';
 import { itemsFitting } from '../rlvr/rollout';
-import { groupOf } from '../rods/split';
 import { type ColdstartConfig, defaults as coldstartDefaults } from '../coldstart/config';
 import { untracedItems } from '../coldstart/stage';
 import type { Item } from '../rods/item';
@@ -67,7 +66,7 @@ export function gatherExport(runDir: string, traces: 'required' | 'optional' | '
   const drawn = rlvr.stage1Items === 'untraced' && cs.traceShare < 1 ? untracedItems(train, allTrain, cs, seed) : train;
   const stage1 = drawn.filter((it) => it.difficulty === 'Easy' || it.difficulty === 'Moderate');
   if (stage1.length === 0) throw new Error(`${path.join(runDir, 'rods', 'items.jsonl')}: no Easy or Moderate train item for RL stage 1 (${train.length} train items${drawn !== train ? `, ${train.length - drawn.length} of them traced by the cold start and left out (rlvr.stage1Items untraced)` : ''})`);
-  const stage1Stream = stage1Draws(stage1, { seed: stage1DrawSeed(seed), groupOf: rlvr.stage1Draw === 'anchors' ? groupOf : undefined }, 0, rlvr.stage1MaxSteps * rlvr.promptsPerStep);
+  const stage1Stream = stage1Draws(stage1, { seed: stage1DrawSeed(seed), draw: rlvr.stage1Draw }, 0, rlvr.stage1MaxSteps * rlvr.promptsPerStep);
   const stage2 = readMinedSet(runDir, byId);
   if (!stage2) notes.push(`no stage-2 mined set: the run's RLVR stage 2 has not finished (\`fleming rlvr --run ${runDir}\`; on a cluster, \`fleming rlvr mine --endpoint URL\` mines one)`);
   const traceSkips = new SkipReport();

@@ -18,6 +18,8 @@ import type { Llama } from '../model/llama';
 import type { Tokenizer } from '../model/tokenizer';
 import { optionLetters } from '../protocol/index';
 import type { Item } from '../rods/item';
+import { groupOf } from '../rods/split';
+import type { RlvrConfig } from './config';
 import { mean } from './advantage';
 import type { GrpoRecord, Plan, PlanDecision } from './loop';
 import { correctness } from './rewards';
@@ -71,12 +73,12 @@ export function anchorEpochItems<T>(items: readonly T[], groupOf: (it: T) => str
 export const stage1DrawSeed = (seed: number): string => `${seed}:rlvr:stage1:items`;
 
 /**
- * Stage 1's prompts in the order it draws them: `count` after position `cursor`, anchor by anchor
- * (anchorEpochItems) when `groupOf` is given (rlvr.stage1Draw 'anchors'), else seeded epochs over
- * the items (epochItems). The plan and the export's stage-1 stream both read it.
+ * Stage 1's prompts in the order it draws them (rlvr.stage1Draw): `count` after position `cursor`,
+ * anchor by anchor ('anchors': anchorEpochItems over the items' anchors) or in seeded epochs over the
+ * items ('items': epochItems). The plan and the export's stage-1 stream both read it.
  */
-export function stage1Draws(items: readonly Item[], o: { seed: string; groupOf?: (it: Item) => string }, cursor: number, count: number): Item[] {
-  return o.groupOf ? anchorEpochItems(items, o.groupOf, o.seed, cursor, count) : epochItems(items, o.seed, cursor, count);
+export function stage1Draws(items: readonly Item[], o: { seed: string; draw: RlvrConfig['stage1Draw'] }, cursor: number, count: number): Item[] {
+  return o.draw === 'anchors' ? anchorEpochItems(items, groupOf, o.seed, cursor, count) : epochItems(items, o.seed, cursor, count);
 }
 
 /** Stage-1 stop thresholds. */
@@ -118,7 +120,7 @@ export interface Stage1State {
 }
 
 /** Stage 1: Easy + Moderate items, P prompts × k rollouts per step, stop rules of stage1Stop(). */
-export function stage1Plan(items: readonly Item[], o: { promptsPerStep: number; k: number; seed: string; rules: Stage1Rules; groupOf?: (it: Item) => string }, state?: Stage1State): Plan<Stage1State> {
+export function stage1Plan(items: readonly Item[], o: { promptsPerStep: number; k: number; seed: string; draw: RlvrConfig['stage1Draw']; rules: Stage1Rules }, state?: Stage1State): Plan<Stage1State> {
   const st: Stage1State = state ?? { cursor: 0, zeroSpread: [], reward: [], fired: null };
   return {
     state: st,

@@ -105,7 +105,7 @@ function stage1(setup: StageSetup, sftDir: string): Promise<StageResult> {
     stage: 1,
     fromDir: sftDir,
     maxSteps: c.stage1MaxSteps,
-    plan: (st) => stage1Plan(easy, { promptsPerStep: c.promptsPerStep, k: c.k, seed: stage1DrawSeed(ctx.config.seed), rules, groupOf: c.stage1Draw === 'anchors' ? groupOf : undefined }, st),
+    plan: (st) => stage1Plan(easy, { promptsPerStep: c.promptsPerStep, k: c.k, seed: stage1DrawSeed(ctx.config.seed), draw: c.stage1Draw, rules }, st),
     summarize: (loop) => ({ items: easy.length, stop: { ...loop.stop, detail: loop.planState.fired?.detail } }),
   });
 }
